@@ -1,0 +1,354 @@
+/*
+ * Endpoints: the signalr_endpoint directive (connection strings written
+ * literally, or read from the environment or a file when the configuration
+ * loads), endpoint choice and token signing.
+ */
+
+#include "ngx_http_signalr_module.h"
+#include "signalr_connstr.h"
+
+
+static ngx_int_t ngx_http_signalr_read_source(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_str_t *cs);
+static void ngx_http_signalr_hmac_cleanup(void *data);
+static ngx_int_t ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst,
+    const char *src);
+
+
+char *
+ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_signalr_main_conf_t *smcf = conf;
+
+    char                          err[256];
+    ngx_str_t                    *value, cs, name;
+    ngx_uint_t                    i;
+    ngx_pool_cleanup_t           *cln;
+    signalr_connstr_t             parsed;
+    ngx_http_signalr_endpoint_t  *ep, *eps;
+
+    value = cf->args->elts;
+
+    ep = ngx_array_push(&smcf->endpoints);
+    if (ep == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(ep, sizeof(ngx_http_signalr_endpoint_t));
+    ngx_str_null(&name);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
+            name.data = value[i].data + 5;
+            name.len = value[i].len - 5;
+
+            if (name.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "empty endpoint name in \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "type=primary") == 0) {
+            ep->type = NGX_HTTP_SIGNALR_PRIMARY;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "type=secondary") == 0) {
+            ep->type = NGX_HTTP_SIGNALR_SECONDARY;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "rest=", 5) == 0) {
+            ep->rest.data = value[i].data + 5;
+            ep->rest.len = value[i].len - 5;
+
+            if (ep->rest.len == 0 || ep->rest.data[0] != '/') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rest=\" must be a location prefix "
+                                   "starting with \"/\" in \"%V\"",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            while (ep->rest.len > 1
+                   && ep->rest.data[ep->rest.len - 1] == '/')
+            {
+                ep->rest.len--;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_signalr_read_source(cf, &value[1], &cs) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (signalr_connstr_parse((char *) cs.data, cs.len, &parsed, err,
+                              sizeof(err))
+        != 0)
+    {
+        ngx_explicit_memzero(cs.data, cs.len);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid connection string: %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_explicit_memzero(cs.data, cs.len);
+
+    ep->hmac = signalr_hmac_new((u_char *) parsed.access_key,
+                                parsed.access_key_len);
+
+    if (ep->hmac == NULL
+        || ngx_http_signalr_copy(cf, &ep->host, parsed.host) != NGX_OK
+        || ngx_http_signalr_copy(cf, &ep->client_base, parsed.client_base)
+           != NGX_OK
+        || ngx_http_signalr_copy(cf, &ep->server_base, parsed.server_base)
+           != NGX_OK
+        || ngx_http_signalr_copy(cf, &ep->audience_base, parsed.audience_base)
+           != NGX_OK)
+    {
+        signalr_hmac_free(ep->hmac);
+        signalr_connstr_free(&parsed);
+        return NGX_CONF_ERROR;
+    }
+
+    signalr_connstr_free(&parsed);
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        signalr_hmac_free(ep->hmac);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_signalr_hmac_cleanup;
+    cln->data = ep->hmac;
+
+    ep->name = name.len ? name : ep->host;
+
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts - 1; i++) {
+        if (eps[i].name.len == ep->name.len
+            && ngx_strncmp(eps[i].name.data, ep->name.data, ep->name.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate endpoint name \"%V\", give each "
+                               "endpoint its own \"name=\"", &ep->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ep->type == NGX_HTTP_SIGNALR_PRIMARY) {
+        smcf->nprimary++;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_read_source(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *cs)
+{
+    char       *env;
+    u_char     *p, *last;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_str_t   name;
+    ngx_file_t  file;
+    u_char      buf[4096];
+
+    if (ngx_strncmp(value->data, "env:", 4) == 0) {
+        name.data = value->data + 4;
+        name.len = value->len - 4;
+
+        env = (name.len == 0) ? NULL : getenv((char *) name.data);
+
+        if (env == NULL || *env == '\0') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "environment variable \"%V\" is not set or "
+                               "empty", &name);
+            return NGX_ERROR;
+        }
+
+        cs->len = ngx_strlen(env);
+        cs->data = ngx_pnalloc(cf->temp_pool, cs->len + 1);
+        if (cs->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(cs->data, env, cs->len + 1);
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "file:", 5) != 0) {
+        *cs = *value;
+        return NGX_OK;
+    }
+
+    name.data = value->data + 5;
+    name.len = value->len - 5;
+
+    if (name.len == 0 || ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid file name in \"%V\"", value);
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &name);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.fd = fd;
+    file.name = name;
+    file.log = cf->log;
+
+    n = ngx_read_file(&file, buf, sizeof(buf), 0);
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%V\" failed", &name);
+    }
+
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    last = buf + n;
+    p = ngx_strlchr(buf, last, '\n');
+
+    if (p == NULL && n == sizeof(buf)) {
+        ngx_explicit_memzero(buf, sizeof(buf));
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the first line of \"%V\" is longer than %uz bytes",
+                           &name, sizeof(buf) - 1);
+        return NGX_ERROR;
+    }
+
+    if (p) {
+        last = p;
+    }
+
+    if (last > buf && last[-1] == '\r') {
+        last--;
+    }
+
+    if (last == buf) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the first line of \"%V\" is empty", &name);
+        return NGX_ERROR;
+    }
+
+    cs->len = last - buf;
+    cs->data = ngx_pnalloc(cf->temp_pool, cs->len + 1);
+    if (cs->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(cs->data, buf, cs->len);
+    cs->data[cs->len] = '\0';
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_signalr_hmac_cleanup(void *data)
+{
+    signalr_hmac_free(data);
+}
+
+
+static ngx_int_t
+ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst, const char *src)
+{
+    dst->len = ngx_strlen(src);
+    dst->data = ngx_pstrdup(cf->pool, &(ngx_str_t) { dst->len, (u_char *) src });
+
+    return dst->data ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_http_signalr_endpoint_t *
+ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
+{
+    ngx_uint_t                     i, n, want, type;
+    ngx_http_signalr_endpoint_t   *eps;
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+    eps = smcf->endpoints.elts;
+
+    if (smcf->endpoints.nelts == 1) {
+        return &eps[0];
+    }
+
+    /* a random primary; secondaries only when there is no primary */
+
+    if (smcf->nprimary) {
+        type = NGX_HTTP_SIGNALR_PRIMARY;
+        n = smcf->nprimary;
+
+    } else {
+        type = NGX_HTTP_SIGNALR_SECONDARY;
+        n = smcf->endpoints.nelts;
+    }
+
+    want = (ngx_uint_t) ngx_random() % n;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (eps[i].type == type && want-- == 0) {
+            return &eps[i];
+        }
+    }
+
+    return &eps[0];
+}
+
+
+ngx_int_t
+ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
+    signalr_jwt_claim_t *claims, ngx_uint_t nclaims, ngx_str_t *aud,
+    time_t lifetime, ngx_str_t *token)
+{
+    u_char                 *buf;
+    signalr_jwt_payload_t   p;
+
+    p.claims = claims;
+    p.nclaims = nclaims;
+    p.iat = ngx_time();
+    p.exp = p.iat + lifetime;
+    p.aud.data = aud->data;
+    p.aud.len = aud->len;
+
+    buf = ngx_pnalloc(r->pool, signalr_jwt_size(&p));
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    token->len = signalr_jwt_build(ep->hmac, &p, buf);
+
+    if (token->len == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "signalr: HMAC-SHA256 failed");
+        return NGX_ERROR;
+    }
+
+    token->data = buf;
+
+    return NGX_OK;
+}

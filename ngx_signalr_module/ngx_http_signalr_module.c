@@ -1,0 +1,338 @@
+/*
+ * ngx_signalr_module: module registration, configuration, variables and
+ * helpers shared by the negotiate, trigger and output locations.
+ */
+
+#include "ngx_http_signalr_module.h"
+#include "signalr_json.h"
+#include "signalr_names.h"
+
+
+static ngx_int_t ngx_http_signalr_add_variables(ngx_conf_t *cf);
+static void *ngx_http_signalr_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_signalr_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_signalr_lifetime_check(ngx_conf_t *cf, void *post,
+    void *data);
+
+
+static ngx_conf_post_t  ngx_http_signalr_lifetime_post =
+    { ngx_http_signalr_lifetime_check };
+
+
+static ngx_command_t  ngx_http_signalr_commands[] = {
+
+    { ngx_string("signalr_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_signalr_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("signalr_negotiate"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_signalr_negotiate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("signalr_user_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, user_id),
+      NULL },
+
+    { ngx_string("signalr_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_signalr_claim,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("signalr_token_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, token_lifetime),
+      &ngx_http_signalr_lifetime_post },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_signalr_module_ctx = {
+    ngx_http_signalr_add_variables,        /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_signalr_create_main_conf,     /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_signalr_create_loc_conf,      /* create location configuration */
+    ngx_http_signalr_merge_loc_conf        /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_signalr_module = {
+    NGX_MODULE_V1,
+    &ngx_http_signalr_module_ctx,          /* module context */
+    ngx_http_signalr_commands,             /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_signalr_vars[] = {
+
+    { ngx_string("signalr_access_token"), NULL,
+      ngx_http_signalr_negotiate_variable,
+      offsetof(ngx_http_signalr_ctx_t, access_token),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_client_url"), NULL,
+      ngx_http_signalr_negotiate_variable,
+      offsetof(ngx_http_signalr_ctx_t, client_url),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_signalr_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_signalr_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_signalr_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_signalr_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     smcf->nprimary = 0;
+     */
+
+    if (ngx_array_init(&smcf->endpoints, cf->pool, 2,
+                       sizeof(ngx_http_signalr_endpoint_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return smcf;
+}
+
+
+static void *
+ngx_http_signalr_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_signalr_loc_conf_t));
+    if (slcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     slcf->negotiate_hub = NULL;
+     */
+
+    slcf->user_id = NGX_CONF_UNSET_PTR;
+    slcf->claims = NGX_CONF_UNSET_PTR;
+    slcf->token_lifetime = NGX_CONF_UNSET;
+
+    return slcf;
+}
+
+
+static char *
+ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_signalr_loc_conf_t *prev = parent;
+    ngx_http_signalr_loc_conf_t *conf = child;
+
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
+    ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
+    ngx_conf_merge_sec_value(conf->token_lifetime, prev->token_lifetime, 3600);
+
+    if (conf->negotiate_hub) {
+        smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+
+        if (smcf->endpoints.nelts == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"signalr_negotiate\" needs at least one "
+                               "\"signalr_endpoint\" in the http block");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_signalr_lifetime_check(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *sp = data;
+
+    if (*sp < 1) {
+        return "must be at least 1s";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_signalr_ctx_t *
+ngx_http_signalr_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_signalr_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_signalr_module);
+    }
+
+    return ctx;
+}
+
+
+ngx_int_t
+ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = body->len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (body->len == 0 || r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_signalr_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *message)
+{
+    size_t     len;
+    u_char    *p;
+    ngx_str_t  body;
+
+    len = ngx_strlen(message);
+
+    body.data = ngx_pnalloc(r->pool, sizeof("{\"error\":\"\"}") - 1
+                            + signalr_json_escaped_len((u_char *) message,
+                                                       len));
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body.data, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
+    p = signalr_json_escape(p, (u_char *) message, len);
+    p = ngx_cpymem(p, "\"}", 2);
+    body.len = p - body.data;
+
+    /* error pages would replace the body: send it as a normal response */
+    r->err_status = 0;
+
+    return ngx_http_signalr_send_json(r, status, &body);
+}
+
+
+ngx_int_t
+ngx_http_signalr_check_hub(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *hub)
+{
+    ngx_str_t  value;
+
+    if (ngx_http_complex_value(r, cv, &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!signalr_hub_valid(value.data, value.len)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: invalid hub name \"%V\"", &value);
+        return NGX_DECLINED;
+    }
+
+    hub->data = ngx_pnalloc(r->pool, value.len);
+    if (hub->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(hub->data, value.data, value.len);
+    hub->len = value.len;
+
+    return NGX_OK;
+}

@@ -1,0 +1,513 @@
+/*
+ * Negotiate: the SignalRConnectionInfo input binding as an nginx location.
+ * Answers the SignalR client's negotiate call with {"url","accessToken"},
+ * the token an HS256 JWT minted from the endpoint's AccessKey.
+ */
+
+#include "ngx_http_signalr_module.h"
+#include "signalr_json.h"
+#include "signalr_names.h"
+
+
+static ngx_int_t ngx_http_signalr_negotiate_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
+    ngx_http_signalr_ctx_t *ctx);
+static ngx_uint_t ngx_http_signalr_claim_renamed(ngx_array_t *claims,
+    ngx_str_t *name);
+static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what);
+
+
+/* claim names the SDK renames to asrs.u.<name> (protocol.md 2.4.1) */
+static ngx_str_t  ngx_http_signalr_renamed_claims[] = {
+    ngx_string("aud"), ngx_string("exp"), ngx_string("iat"),
+    ngx_string("nbf"), ngx_string("iss"), ngx_string("actort"),
+    ngx_string("acr"), ngx_string("azp"), ngx_string("c_hash"),
+    ngx_string("jti"), ngx_string("nonce"),
+    ngx_null_string
+};
+
+
+char *
+ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_signalr_loc_conf_t *slcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (slcf->negotiate_hub) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    slcf->negotiate_hub = ngx_palloc(cf->pool,
+                                     sizeof(ngx_http_complex_value_t));
+    if (slcf->negotiate_hub == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = slcf->negotiate_hub;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->negotiate_hub->lengths == NULL
+        && !signalr_hub_valid(value[1].data, value[1].len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid hub name \"%V\": a letter, then up to "
+                           "127 letters, digits or _`,.[]", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_signalr_negotiate_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_signalr_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_signalr_loc_conf_t *slcf = conf;
+
+    u_char                            *p;
+    ngx_str_t                         *value, name;
+    ngx_uint_t                         i;
+    ngx_http_signalr_claim_t          *claim, *claims;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (name.len == 0 || !signalr_utf8_valid(name.data, name.len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid claim name \"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (name.len >= 7 && ngx_strncasecmp(name.data, (u_char *) "asrs.s.", 7)
+                         == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "claim \"%V\" is refused: \"asrs.s.*\" claims are "
+                           "reserved for the service (use "
+                           "\"signalr_user_id\" for the user id)", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->claims == NGX_CONF_UNSET_PTR) {
+        slcf->claims = ngx_array_create(cf->pool, 4,
+                                        sizeof(ngx_http_signalr_claim_t));
+        if (slcf->claims == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_signalr_claim_renamed(slcf->claims, &name)) {
+        p = ngx_pnalloc(cf->pool, sizeof("asrs.u.") - 1 + name.len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        name.len = ngx_sprintf(p, "asrs.u.%V", &value[1]) - p;
+        name.data = p;
+    }
+
+    claim = NULL;
+    claims = slcf->claims->elts;
+
+    for (i = 0; i < slcf->claims->nelts; i++) {
+        if (claims[i].name.len == name.len
+            && ngx_strncmp(claims[i].name.data, name.data, name.len) == 0)
+        {
+            claim = &claims[i];
+            break;
+        }
+    }
+
+    if (claim == NULL) {
+        claim = ngx_array_push(slcf->claims);
+        if (claim == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        claim->name = name;
+
+        if (ngx_array_init(&claim->values, cf->pool, 1,
+                           sizeof(ngx_http_complex_value_t))
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cv = ngx_array_push(&claim->values);
+    if (cv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * as the SDK does: reserved names become asrs.u.<name>, and so does every
+ * "sub" after the first one
+ */
+
+static ngx_uint_t
+ngx_http_signalr_claim_renamed(ngx_array_t *claims, ngx_str_t *name)
+{
+    ngx_str_t                 *r;
+    ngx_uint_t                 i;
+    ngx_http_signalr_claim_t  *c;
+
+    for (r = ngx_http_signalr_renamed_claims; r->len; r++) {
+        if (r->len == name->len
+            && ngx_strncmp(r->data, name->data, name->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    if (name->len != 3 || ngx_strncmp(name->data, "sub", 3) != 0) {
+        return 0;
+    }
+
+    c = claims->elts;
+
+    for (i = 0; i < claims->nelts; i++) {
+        if (c[i].name.len == 3 && ngx_strncmp(c[i].name.data, "sub", 3) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
+{
+    u_char                  *p;
+    ngx_int_t                rc;
+    ngx_str_t                body;
+    ngx_table_elt_t         *h;
+    ngx_http_signalr_ctx_t  *ctx;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST|NGX_HTTP_OPTIONS))) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, POST, OPTIONS");
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                           "negotiate takes GET or POST");
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        /* a CORS preflight: add_header supplies the Access-Control-* */
+        r->headers_out.status = NGX_HTTP_NO_CONTENT;
+        r->header_only = 1;
+        r->headers_out.content_length_n = 0;
+        return ngx_http_send_header(r);
+    }
+
+    ctx = ngx_http_signalr_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_signalr_negotiate_compute(r, ctx);
+
+    switch (rc) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_HTTP_BAD_REQUEST:
+        return ngx_http_signalr_send_error(r, rc, ctx->error);
+
+    default:
+        return ngx_http_signalr_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           "the access token could not be "
+                                           "created");
+    }
+
+    body.len = sizeof("{\"url\":\"\",\"accessToken\":\"\"}") - 1
+               + signalr_json_escaped_len(ctx->client_url.data,
+                                          ctx->client_url.len)
+               + ctx->access_token.len;
+
+    body.data = ngx_pnalloc(r->pool, body.len);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body.data, "{\"url\":\"", sizeof("{\"url\":\"") - 1);
+    p = signalr_json_escape(p, ctx->client_url.data, ctx->client_url.len);
+    p = ngx_cpymem(p, "\",\"accessToken\":\"",
+                   sizeof("\",\"accessToken\":\"") - 1);
+    p = ngx_cpymem(p, ctx->access_token.data, ctx->access_token.len);
+    p = ngx_cpymem(p, "\"}", 2);
+    body.len = p - body.data;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &body);
+}
+
+
+ngx_int_t
+ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                    *value;
+    ngx_http_signalr_ctx_t       *ctx;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    if (slcf->negotiate_hub == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_signalr_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_signalr_negotiate_compute(r, ctx) != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    value = (ngx_str_t *) ((char *) ctx + data);
+
+    v->len = value->len;
+    v->data = value->data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
+    ngx_http_signalr_ctx_t *ctx)
+{
+    u_char                       *p;
+    ngx_int_t                     rc;
+    ngx_str_t                     user, aud, value;
+    ngx_uint_t                    i, j, n;
+    signalr_bytes_t              *values;
+    signalr_jwt_claim_t          *claims;
+    ngx_http_signalr_claim_t     *conf_claims;
+    ngx_http_complex_value_t     *cvs;
+    ngx_http_signalr_endpoint_t  *ep;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    if (ctx->negotiate_rc) {
+        return ctx->negotiate_rc;
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    ctx->negotiate_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    rc = ngx_http_signalr_check_hub(r, slcf->negotiate_hub, &ctx->hub);
+
+    if (rc == NGX_DECLINED) {
+        ctx->error = "invalid hub name";
+        ctx->negotiate_rc = NGX_HTTP_BAD_REQUEST;
+        return ctx->negotiate_rc;
+    }
+
+    if (rc != NGX_OK) {
+        return ctx->negotiate_rc;
+    }
+
+    /* the claims: the user id, then the configured ones in order */
+
+    n = 1 + (slcf->claims ? slcf->claims->nelts : 0);
+
+    claims = ngx_pcalloc(r->pool, n * sizeof(signalr_jwt_claim_t));
+    if (claims == NULL) {
+        return ctx->negotiate_rc;
+    }
+
+    n = 0;
+
+    if (slcf->user_id) {
+        rc = ngx_http_signalr_eval_utf8(r, slcf->user_id, &user, "user id");
+        if (rc != NGX_OK) {
+            ctx->error = "the user id is not valid UTF-8";
+            ctx->negotiate_rc = rc;
+            return rc;
+        }
+
+        if (user.len) {
+            values = ngx_palloc(r->pool, sizeof(signalr_bytes_t));
+            if (values == NULL) {
+                return ctx->negotiate_rc;
+            }
+
+            values->data = user.data;
+            values->len = user.len;
+
+            claims[n].name.data = (u_char *) "asrs.s.uid";
+            claims[n].name.len = sizeof("asrs.s.uid") - 1;
+            claims[n].values = values;
+            claims[n].nvalues = 1;
+            n++;
+        }
+    }
+
+    if (slcf->claims) {
+        conf_claims = slcf->claims->elts;
+
+        for (i = 0; i < slcf->claims->nelts; i++) {
+            cvs = conf_claims[i].values.elts;
+
+            values = ngx_palloc(r->pool, conf_claims[i].values.nelts
+                                         * sizeof(signalr_bytes_t));
+            if (values == NULL) {
+                return ctx->negotiate_rc;
+            }
+
+            claims[n].name.data = conf_claims[i].name.data;
+            claims[n].name.len = conf_claims[i].name.len;
+            claims[n].values = values;
+
+            for (j = 0; j < conf_claims[i].values.nelts; j++) {
+                rc = ngx_http_signalr_eval_utf8(r, &cvs[j], &value, "claim");
+                if (rc != NGX_OK) {
+                    ctx->error = "a claim value is not valid UTF-8";
+                    ctx->negotiate_rc = rc;
+                    return rc;
+                }
+
+                if (value.len) {
+                    values[claims[n].nvalues].data = value.data;
+                    values[claims[n].nvalues].len = value.len;
+                    claims[n].nvalues++;
+                }
+            }
+
+            n++;
+        }
+    }
+
+    /* the client URL and the audience (protocol.md 1.3, 2.3) */
+
+    ep = ngx_http_signalr_pick_endpoint(r);
+    ctx->endpoint = ep;
+
+    ctx->client_url.data = ngx_pnalloc(r->pool, ep->client_base.len
+                                       + sizeof("client/?hub=") - 1
+                                       + ctx->hub.len);
+    aud.data = ngx_pnalloc(r->pool, ep->audience_base.len
+                           + sizeof("client/?hub=") - 1 + ctx->hub.len);
+
+    if (ctx->client_url.data == NULL || aud.data == NULL) {
+        return ctx->negotiate_rc;
+    }
+
+    p = ngx_sprintf(ctx->client_url.data, "%Vclient/?hub=%V",
+                    &ep->client_base, &ctx->hub);
+    ctx->client_url.len = p - ctx->client_url.data;
+
+    p = ngx_sprintf(aud.data, "%Vclient/?hub=%V", &ep->audience_base,
+                    &ctx->hub);
+    aud.len = p - aud.data;
+
+    if (ngx_http_signalr_token(r, ep, claims, n, &aud, slcf->token_lifetime,
+                               &ctx->access_token)
+        != NGX_OK)
+    {
+        return ctx->negotiate_rc;
+    }
+
+    if (ctx->access_token.len > SIGNALR_JWT_MAX_LEN) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: the access token for hub \"%V\" would be %uz "
+                      "characters long, but the service takes at most %d: "
+                      "shorten the user id or the claims",
+                      &ctx->hub, ctx->access_token.len, SIGNALR_JWT_MAX_LEN);
+        ngx_str_null(&ctx->access_token);
+        return ctx->negotiate_rc;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr negotiate: hub \"%V\" endpoint \"%V\", "
+                   "token of %uz bytes",
+                   &ctx->hub, &ep->name, ctx->access_token.len);
+
+    ctx->negotiate_rc = NGX_OK;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what)
+{
+    if (ngx_http_complex_value(r, cv, value) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!signalr_utf8_valid(value->data, value->len)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: the %s is not valid UTF-8", what);
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    return NGX_OK;
+}

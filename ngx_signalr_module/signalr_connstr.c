@@ -1,0 +1,454 @@
+/*
+ * Connection string parser, following the SDK's ConnectionStringParser:
+ * ';'-separated properties split on the first '=', keys and values trimmed,
+ * keys case-insensitive, duplicate keys refused, unknown keys ignored.
+ *
+ * URLs are normalised as .NET's Uri does (scheme and host lower-cased,
+ * default ports dropped). One deliberate difference: a base URL with a path
+ * always ends in exactly one '/' before "client/" or "api/" is appended;
+ * the SDK concatenates without a slash ("https://gw/subclient/").
+ */
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signalr_connstr.h"
+
+
+typedef struct {
+    const char  *name;
+    const char  *value;
+    size_t       len;
+    int          seen;
+} signalr_connstr_prop_t;
+
+
+enum {
+    SIGNALR_CS_ENDPOINT = 0,
+    SIGNALR_CS_ACCESS_KEY,
+    SIGNALR_CS_VERSION,
+    SIGNALR_CS_PORT,
+    SIGNALR_CS_CLIENT_ENDPOINT,
+    SIGNALR_CS_SERVER_ENDPOINT,
+    SIGNALR_CS_AUTH_TYPE,
+    SIGNALR_CS_NPROPS
+};
+
+
+typedef struct {
+    int          https;
+    char         host[256];
+    int          port;         /* 0: the default port of the scheme */
+    const char  *path;         /* without trailing '/' characters */
+    size_t       path_len;
+} signalr_connstr_url_t;
+
+
+static int
+signalr_connstr_ncaseeq(const char *a, const char *b, size_t n)
+{
+    while (n--) {
+        if (tolower((unsigned char) *a++) != tolower((unsigned char) *b++)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+signalr_connstr_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(err, errlen, fmt, args);
+    va_end(args);
+
+    return -1;
+}
+
+
+static int
+signalr_connstr_parse_url(const char *name, const char *s, size_t len,
+    signalr_connstr_url_t *u, char *err, size_t errlen)
+{
+    size_t       i, hlen;
+    const char  *p, *end, *host;
+    long         port;
+
+    p = s;
+    end = s + len;
+
+    while (end > p && end[-1] == '/') {
+        end--;
+    }
+
+    if ((size_t) (end - p) > 7 && signalr_connstr_ncaseeq(p, "http://", 7)) {
+        u->https = 0;
+        p += 7;
+
+    } else if ((size_t) (end - p) > 8 && signalr_connstr_ncaseeq(p, "https://", 8)) {
+        u->https = 1;
+        p += 8;
+
+    } else {
+        goto invalid;
+    }
+
+    host = p;
+
+    if (*p == '[') {
+        while (p < end && *p != ']') {
+            if (!isxdigit((unsigned char) *p) && *p != ':' && *p != '.'
+                && *p != '[')
+            {
+                goto invalid;
+            }
+            p++;
+        }
+
+        if (p == end) {
+            goto invalid;
+        }
+
+        p++;
+
+    } else {
+        while (p < end && (isalnum((unsigned char) *p) || *p == '-'
+                           || *p == '.' || *p == '_'))
+        {
+            p++;
+        }
+    }
+
+    hlen = p - host;
+
+    if (hlen == 0 || hlen >= sizeof(u->host)) {
+        goto invalid;
+    }
+
+    for (i = 0; i < hlen; i++) {
+        u->host[i] = (char) tolower((unsigned char) host[i]);
+    }
+
+    u->host[hlen] = '\0';
+    u->port = 0;
+
+    if (p < end && *p == ':') {
+        port = 0;
+
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+            port = port * 10 + (*p - '0');
+            if (port > 65535) {
+                goto invalid;
+            }
+        }
+
+        if (port == 0 || (p < end && *p != '/')) {
+            goto invalid;
+        }
+
+        u->port = (int) port;
+    }
+
+    if (p < end && *p != '/') {
+        goto invalid;
+    }
+
+    for (i = 0; p + i < end; i++) {
+        if ((unsigned char) p[i] <= ' ' || p[i] == '?' || p[i] == '#'
+            || p[i] == '\\' || (unsigned char) p[i] >= 0x7f)
+        {
+            goto invalid;
+        }
+    }
+
+    u->path = p;
+    u->path_len = end - p;
+
+    if (u->port == (u->https ? 443 : 80)) {
+        u->port = 0;
+    }
+
+    return 0;
+
+invalid:
+
+    return signalr_connstr_error(err, errlen,
+                                 "%s \"%.*s\" is not an absolute http or "
+                                 "https URL without user, query or fragment",
+                                 name, (int) (len > 200 ? 200 : len), s);
+}
+
+
+static char *
+signalr_connstr_base(const signalr_connstr_url_t *u, int with_path)
+{
+    int     n;
+    char   *b;
+    size_t  size;
+
+    size = sizeof("https://:65535//") + strlen(u->host) + u->path_len;
+
+    b = malloc(size);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    if (with_path < 0) {
+        snprintf(b, size, "%s", u->host);
+        return b;
+    }
+
+    n = snprintf(b, size, "%s://%s", u->https ? "https" : "http", u->host);
+
+    if (with_path) {
+        if (u->port) {
+            n += snprintf(b + n, size - n, ":%d", u->port);
+        }
+
+        n += snprintf(b + n, size - n, "%.*s", (int) u->path_len, u->path);
+    }
+
+    snprintf(b + n, size - n, "/");
+
+    return b;
+}
+
+
+static int
+signalr_connstr_version_valid(const char *v, size_t len)
+{
+    size_t  i;
+
+    /* ^1\.\d+(?:[\w-.]+)?$ */
+
+    if (len < 3 || v[0] != '1' || v[1] != '.' || !isdigit((unsigned char) v[2]))
+    {
+        return 0;
+    }
+
+    for (i = 3; i < len; i++) {
+        if (!isalnum((unsigned char) v[i]) && v[i] != '_' && v[i] != '-'
+            && v[i] != '.')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
+    char *err, size_t errlen)
+{
+    int                      i, pieces;
+    long                     port;
+    size_t                   klen, vlen;
+    const char              *p, *end, *piece, *eq, *k, *v;
+    signalr_connstr_url_t    endpoint, client, server;
+    signalr_connstr_prop_t   props[SIGNALR_CS_NPROPS] = {
+        { "Endpoint", NULL, 0, 0 },
+        { "AccessKey", NULL, 0, 0 },
+        { "Version", NULL, 0, 0 },
+        { "Port", NULL, 0, 0 },
+        { "ClientEndpoint", NULL, 0, 0 },
+        { "ServerEndpoint", NULL, 0, 0 },
+        { "AuthType", NULL, 0, 0 },
+    };
+
+    memset(cs, 0, sizeof(signalr_connstr_t));
+
+    p = s;
+    end = s + len;
+    pieces = 0;
+
+    while (p < end) {
+        piece = p;
+
+        while (p < end && *p != ';') {
+            p++;
+        }
+
+        if (p == piece) {
+            p++;
+            continue;
+        }
+
+        pieces++;
+
+        eq = memchr(piece, '=', p - piece);
+
+        if (eq != NULL) {
+            k = piece;
+            klen = eq - piece;
+            v = eq + 1;
+            vlen = p - v;
+
+            while (klen && isspace((unsigned char) *k)) { k++; klen--; }
+            while (klen && isspace((unsigned char) k[klen - 1])) { klen--; }
+            while (vlen && isspace((unsigned char) *v)) { v++; vlen--; }
+            while (vlen && isspace((unsigned char) v[vlen - 1])) { vlen--; }
+
+            for (i = 0; i < SIGNALR_CS_NPROPS; i++) {
+                if (strlen(props[i].name) == klen
+                    && signalr_connstr_ncaseeq(props[i].name, k, klen))
+                {
+                    break;
+                }
+            }
+
+            if (i < SIGNALR_CS_NPROPS) {
+                if (props[i].seen) {
+                    return signalr_connstr_error(err, errlen,
+                                                 "duplicate property \"%s\"",
+                                                 props[i].name);
+                }
+
+                props[i].seen = 1;
+                props[i].value = v;
+                props[i].len = vlen;
+            }
+        }
+
+        if (p < end) {
+            p++;
+        }
+    }
+
+    if (pieces < 2) {
+        return signalr_connstr_error(err, errlen,
+                                     "fewer than two properties: Endpoint "
+                                     "and AccessKey are required");
+    }
+
+    if (props[SIGNALR_CS_AUTH_TYPE].seen) {
+        return signalr_connstr_error(err, errlen,
+                                     "AuthType \"%.*s\" is not supported: "
+                                     "Microsoft Entra ID authentication is "
+                                     "not available, use a connection "
+                                     "string with an AccessKey",
+                                     (int) props[SIGNALR_CS_AUTH_TYPE].len,
+                                     props[SIGNALR_CS_AUTH_TYPE].value);
+    }
+
+    if (!props[SIGNALR_CS_ENDPOINT].seen) {
+        return signalr_connstr_error(err, errlen, "Endpoint is missing");
+    }
+
+    if (!props[SIGNALR_CS_ACCESS_KEY].seen) {
+        return signalr_connstr_error(err, errlen, "AccessKey is missing");
+    }
+
+    if (props[SIGNALR_CS_ACCESS_KEY].len == 0) {
+        return signalr_connstr_error(err, errlen, "AccessKey is empty");
+    }
+
+    if (props[SIGNALR_CS_VERSION].seen
+        && !signalr_connstr_version_valid(props[SIGNALR_CS_VERSION].value,
+                                          props[SIGNALR_CS_VERSION].len))
+    {
+        return signalr_connstr_error(err, errlen,
+                                     "Version \"%.*s\" is not supported, "
+                                     "1.x expected",
+                                     (int) props[SIGNALR_CS_VERSION].len,
+                                     props[SIGNALR_CS_VERSION].value);
+    }
+
+    if (signalr_connstr_parse_url("Endpoint", props[SIGNALR_CS_ENDPOINT].value,
+                                  props[SIGNALR_CS_ENDPOINT].len, &endpoint,
+                                  err, errlen)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (props[SIGNALR_CS_PORT].seen) {
+        v = props[SIGNALR_CS_PORT].value;
+        vlen = props[SIGNALR_CS_PORT].len;
+        port = 0;
+
+        for (i = 0; (size_t) i < vlen; i++) {
+            if (v[i] < '0' || v[i] > '9' || port > 65535) {
+                port = 0;
+                break;
+            }
+            port = port * 10 + (v[i] - '0');
+        }
+
+        if (port < 1 || port > 65535) {
+            return signalr_connstr_error(err, errlen,
+                                         "Port \"%.*s\" is invalid, "
+                                         "1..65535 expected",
+                                         (int) (vlen > 20 ? 20 : vlen), v);
+        }
+
+        endpoint.port = (port == (endpoint.https ? 443 : 80)) ? 0 : port;
+    }
+
+    client = endpoint;
+    server = endpoint;
+
+    if (props[SIGNALR_CS_CLIENT_ENDPOINT].seen
+        && signalr_connstr_parse_url("ClientEndpoint",
+                                     props[SIGNALR_CS_CLIENT_ENDPOINT].value,
+                                     props[SIGNALR_CS_CLIENT_ENDPOINT].len,
+                                     &client, err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    if (props[SIGNALR_CS_SERVER_ENDPOINT].seen
+        && signalr_connstr_parse_url("ServerEndpoint",
+                                     props[SIGNALR_CS_SERVER_ENDPOINT].value,
+                                     props[SIGNALR_CS_SERVER_ENDPOINT].len,
+                                     &server, err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    cs->access_key_len = props[SIGNALR_CS_ACCESS_KEY].len;
+    cs->access_key = malloc(cs->access_key_len + 1);
+    cs->host = signalr_connstr_base(&endpoint, -1);
+    cs->client_base = signalr_connstr_base(&client, 1);
+    cs->server_base = signalr_connstr_base(&server, 1);
+    cs->audience_base = signalr_connstr_base(&endpoint, 0);
+
+    if (cs->access_key == NULL || cs->host == NULL || cs->client_base == NULL
+        || cs->server_base == NULL || cs->audience_base == NULL)
+    {
+        signalr_connstr_free(cs);
+        return signalr_connstr_error(err, errlen, "out of memory");
+    }
+
+    memcpy(cs->access_key, props[SIGNALR_CS_ACCESS_KEY].value,
+           cs->access_key_len);
+    cs->access_key[cs->access_key_len] = '\0';
+
+    return 0;
+}
+
+
+void
+signalr_connstr_free(signalr_connstr_t *cs)
+{
+    if (cs->access_key) {
+        memset(cs->access_key, 0, cs->access_key_len);
+    }
+
+    free(cs->access_key);
+    free(cs->host);
+    free(cs->client_base);
+    free(cs->server_base);
+    free(cs->audience_base);
+    memset(cs, 0, sizeof(signalr_connstr_t));
+}

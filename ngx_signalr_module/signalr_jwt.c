@@ -1,0 +1,146 @@
+/*
+ * HS256 JWT builder. The payload JSON is written into the tail of the
+ * caller's buffer, then base64url-encoded into its head and signed, so a
+ * token costs one allocation and one HMAC.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "signalr_json.h"
+#include "signalr_jwt.h"
+
+
+/* base64url of {"alg":"HS256","typ":"JWT"} */
+#define SIGNALR_JWT_HEADER  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+
+
+static size_t
+signalr_jwt_payload_len(const signalr_jwt_payload_t *p)
+{
+    size_t                      n, i, j;
+    const signalr_jwt_claim_t  *c;
+
+    /* {"nbf":N,"exp":N,"iat":N,"aud":""} with 20 digits per number */
+    n = sizeof("{\"nbf\":,\"exp\":,\"iat\":,\"aud\":\"\"}") - 1 + 3 * 20;
+    n += signalr_json_escaped_len(p->aud.data, p->aud.len);
+
+    for (i = 0; i < p->nclaims; i++) {
+        c = &p->claims[i];
+
+        if (c->nvalues == 0) {
+            continue;
+        }
+
+        /* "name":[...], */
+        n += signalr_json_escaped_len(c->name.data, c->name.len) + 6;
+
+        for (j = 0; j < c->nvalues; j++) {
+            n += signalr_json_escaped_len(c->values[j].data,
+                                          c->values[j].len) + 3;
+        }
+    }
+
+    return n;
+}
+
+
+static unsigned char *
+signalr_jwt_write_string(unsigned char *d, const signalr_bytes_t *s)
+{
+    *d++ = '"';
+    d = signalr_json_escape(d, s->data, s->len);
+    *d++ = '"';
+
+    return d;
+}
+
+
+static size_t
+signalr_jwt_write_payload(const signalr_jwt_payload_t *p, unsigned char *d)
+{
+    size_t                      i, j;
+    unsigned char              *start;
+    const signalr_jwt_claim_t  *c;
+
+    start = d;
+    *d++ = '{';
+
+    for (i = 0; i < p->nclaims; i++) {
+        c = &p->claims[i];
+
+        if (c->nvalues == 0) {
+            continue;
+        }
+
+        d = signalr_jwt_write_string(d, &c->name);
+        *d++ = ':';
+
+        if (c->nvalues == 1) {
+            d = signalr_jwt_write_string(d, &c->values[0]);
+
+        } else {
+            *d++ = '[';
+
+            for (j = 0; j < c->nvalues; j++) {
+                if (j) {
+                    *d++ = ',';
+                }
+                d = signalr_jwt_write_string(d, &c->values[j]);
+            }
+
+            *d++ = ']';
+        }
+
+        *d++ = ',';
+    }
+
+    d += sprintf((char *) d, "\"nbf\":%lld,\"exp\":%lld,\"iat\":%lld,\"aud\":",
+                 p->iat, p->exp, p->iat);
+    d = signalr_jwt_write_string(d, &p->aud);
+    *d++ = '}';
+
+    return d - start;
+}
+
+
+size_t
+signalr_jwt_size(const signalr_jwt_payload_t *p)
+{
+    size_t  n;
+
+    n = signalr_jwt_payload_len(p);
+
+    /* header "." payload "." signature, then the payload JSON as scratch */
+    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(n) + 1
+           + signalr_base64url_len(SIGNALR_SHA256_LEN) + n + 1;
+}
+
+
+size_t
+signalr_jwt_build(signalr_hmac_t *key, const signalr_jwt_payload_t *p,
+    unsigned char *out)
+{
+    size_t          n, json_len;
+    unsigned char  *d, *json, mac[SIGNALR_SHA256_LEN];
+
+    n = signalr_jwt_payload_len(p);
+    json = out + sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(n) + 1
+           + signalr_base64url_len(SIGNALR_SHA256_LEN);
+
+    json_len = signalr_jwt_write_payload(p, json);
+
+    d = out;
+    memcpy(d, SIGNALR_JWT_HEADER ".", sizeof(SIGNALR_JWT_HEADER));
+    d += sizeof(SIGNALR_JWT_HEADER);
+    d += signalr_base64url_encode(d, json, json_len);
+
+    if (signalr_hmac_sha256(key, out, d - out, mac) != 0) {
+        return 0;
+    }
+
+    *d++ = '.';
+    d += signalr_base64url_encode(d, mac, SIGNALR_SHA256_LEN);
+
+    return d - out;
+}

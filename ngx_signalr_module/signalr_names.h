@@ -1,0 +1,29 @@
+/*
+ * Names the SignalR Service validates (hubs, groups) and the RFC 3986
+ * escaping of path segments and query values. Plain C: no nginx types.
+ */
+
+#ifndef SIGNALR_NAMES_H
+#define SIGNALR_NAMES_H
+
+#include <stddef.h>
+
+
+#define SIGNALR_HUB_MAX_LEN    128
+#define SIGNALR_GROUP_MAX_LEN  1024
+
+
+/* ^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$ (protocol.md 2.3) */
+int signalr_hub_valid(const unsigned char *p, size_t len);
+
+/* 1..1024 bytes, valid UTF-8, not only white space (swagger pattern) */
+int signalr_group_valid(const unsigned char *p, size_t len);
+
+/* the length of p escaped as .NET Uri.EscapeDataString does */
+size_t signalr_uri_escaped_len(const unsigned char *p, size_t len);
+
+/* escapes everything but A-Z a-z 0-9 - . _ ~ as %XX (upper-case hex) */
+unsigned char *signalr_uri_escape(unsigned char *dst, const unsigned char *p,
+    size_t len);
+
+#endif /* SIGNALR_NAMES_H */

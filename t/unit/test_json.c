@@ -1,0 +1,142 @@
+/*
+ * UTF-8 validation, JSON escaping and serialization, hub and group names,
+ * RFC 3986 escaping.
+ */
+
+#include <stdlib.h>
+
+#include "unit.h"
+#include "signalr_json.h"
+#include "signalr_names.h"
+
+
+#define U(s)  (const unsigned char *) (s), strlen(s)
+
+
+static void
+test_utf8(void)
+{
+    CHECK(signalr_utf8_valid(U("")));
+    CHECK(signalr_utf8_valid(U("plain ascii")));
+    CHECK(signalr_utf8_valid(U("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80")));
+    CHECK(!signalr_utf8_valid(U("\xc3")));
+    CHECK(!signalr_utf8_valid(U("\xc0\xaf")));            /* overlong */
+    CHECK(!signalr_utf8_valid(U("\xe0\x80\xaf")));        /* overlong */
+    CHECK(!signalr_utf8_valid(U("\xed\xa0\x80")));        /* surrogate */
+    CHECK(!signalr_utf8_valid(U("\xf4\x90\x80\x80")));    /* > U+10FFFF */
+    CHECK(!signalr_utf8_valid(U("\xff")));
+    CHECK(!signalr_utf8_valid(U("a\x80")));
+    CHECK(!signalr_utf8_valid(U("\xe2\x82")));
+}
+
+
+static void
+test_escape(void)
+{
+    unsigned char  out[64], *end;
+    const char    *in = "q\"b\\/\x01\x1f\b\f\n\r\t\xc3\xa9";
+    const char    *expected = "q\\\"b\\\\/\\u0001\\u001f\\b\\f\\n\\r\\t\xc3\xa9";
+
+    CHECK_INT(signalr_json_escaped_len(U(in)), strlen(expected));
+    end = signalr_json_escape(out, U(in));
+    CHECK_MEM(out, (size_t) (end - out), expected, strlen(expected));
+}
+
+
+static void
+check_dump(const char *in, const char *expected)
+{
+    json_t        *v;
+    signalr_str_t  s = { NULL, 0, 0 };
+
+    v = json_loads(in, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    CHECK(v != NULL);
+    if (v == NULL) {
+        return;
+    }
+    CHECK_INT(signalr_json_dump(&s, v), 0);
+    CHECK_MEM(s.data, s.len, expected, strlen(expected));
+    signalr_str_free(&s);
+    json_decref(v);
+}
+
+
+static void
+test_dump(void)
+{
+    check_dump("[0.1, 1.5, 100.0, 1e300, -2.5e-7, 3.141592653589793]",
+               "[0.1,1.5,100.0,1e+300,-2.5e-07,3.141592653589793]");
+    check_dump("{ \"b\" : [ true, false, null ], \"a\": \"x/\\u00e9\" }",
+               "{\"b\":[true,false,null],\"a\":\"x/\xc3\xa9\"}");
+    check_dump("[-9223372036854775808, 9223372036854775807]",
+               "[-9223372036854775808,9223372036854775807]");
+    check_dump("\"\\u0000\\\"\"", "\"\\u0000\\\"\"");
+    check_dump("{}", "{}");
+    check_dump("[[],{}]", "[[],{}]");
+}
+
+
+static void
+test_hub_names(void)
+{
+    char  name[130];
+
+    CHECK(signalr_hub_valid(U("chat")));
+    CHECK(signalr_hub_valid(U("Chat_1`,.[]")));
+    CHECK(!signalr_hub_valid(U("")));
+    CHECK(!signalr_hub_valid(U("1chat")));
+    CHECK(!signalr_hub_valid(U("_chat")));
+    CHECK(!signalr_hub_valid(U("chat room")));
+    CHECK(!signalr_hub_valid(U("chat/x")));
+    CHECK(!signalr_hub_valid(U("chat-x")));
+    CHECK(!signalr_hub_valid(U("caf\xc3\xa9")));
+
+    memset(name, 'a', sizeof(name));
+    CHECK(signalr_hub_valid((unsigned char *) name, 128));
+    CHECK(!signalr_hub_valid((unsigned char *) name, 129));
+}
+
+
+static void
+test_group_names(void)
+{
+    char  name[1100];
+
+    CHECK(signalr_group_valid(U("g")));
+    CHECK(signalr_group_valid(U(" a b ")));
+    CHECK(signalr_group_valid(U("caf\xc3\xa9/#?%")));
+    CHECK(!signalr_group_valid(U("")));
+    CHECK(!signalr_group_valid(U("  \t ")));
+    CHECK(!signalr_group_valid(U("\xc3")));
+
+    memset(name, 'g', sizeof(name));
+    CHECK(signalr_group_valid((unsigned char *) name, 1024));
+    CHECK(!signalr_group_valid((unsigned char *) name, 1025));
+}
+
+
+static void
+test_uri_escape(void)
+{
+    unsigned char  out[128], *end;
+    const char    *in = "a/b %?#\xc3\xa9-._~AZaz09+&=";
+    const char    *expected = "a%2Fb%20%25%3F%23%C3%A9-._~AZaz09%2B%26%3D";
+
+    CHECK_INT(signalr_uri_escaped_len(U(in)), strlen(expected));
+    end = signalr_uri_escape(out, U(in));
+    CHECK_MEM(out, (size_t) (end - out), expected, strlen(expected));
+}
+
+
+int
+main(void)
+{
+    UNIT_RUN(test_utf8);
+    UNIT_RUN(test_escape);
+    UNIT_RUN(test_dump);
+    UNIT_RUN(test_hub_names);
+    UNIT_RUN(test_group_names);
+    UNIT_RUN(test_uri_escape);
+
+    return unit_report();
+}

@@ -1,0 +1,229 @@
+/*
+ * HS256 tokens, base64url, HMAC and hex: byte-exact against the vectors of
+ * the SignalR protocol reference (test-vectors.json, copied here).
+ */
+
+#include <stdlib.h>
+
+#include "unit.h"
+#include "signalr_crypto.h"
+#include "signalr_jwt.h"
+
+
+#define KEY_A   "Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM="
+#define KEY_EMU "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+#define B(s)    { (const unsigned char *) (s), sizeof(s) - 1 }
+
+
+static void
+check_token(const char *key, signalr_jwt_claim_t *claims, size_t n,
+    const char *aud, const char *expected)
+{
+    size_t                  len;
+    unsigned char          *out;
+    signalr_hmac_t         *h;
+    signalr_jwt_payload_t   p;
+
+    h = signalr_hmac_new((const unsigned char *) key, strlen(key));
+    CHECK(h != NULL);
+
+    p.claims = claims;
+    p.nclaims = n;
+    p.iat = 1700000000;
+    p.exp = 1700003600;
+    p.aud.data = (const unsigned char *) aud;
+    p.aud.len = strlen(aud);
+
+    out = malloc(signalr_jwt_size(&p));
+    len = signalr_jwt_build(h, &p, out);
+
+    CHECK_MEM(out, len, expected, strlen(expected));
+
+    free(out);
+    signalr_hmac_free(h);
+}
+
+
+static void
+test_client_user(void)
+{
+    signalr_bytes_t      uid[] = { B("alice") };
+    signalr_jwt_claim_t  c[] = { { B("asrs.s.uid"), uid, 1 } };
+
+    check_token(KEY_A, c, 1, "https://contoso.service.signalr.net/client/?hub=chat",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhc3JzLnMudWlkIjoiYWxpY2UiLCJu"
+        "YmYiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMCwiaWF0IjoxNzAwMDAwMDAwLCJhd"
+        "WQiOiJodHRwczovL2NvbnRvc28uc2VydmljZS5zaWduYWxyLm5ldC9jbGllbnQvP2h1Yj"
+        "1jaGF0In0.pYxAZb7lZOUiSvbvwVgj-YaqbEUxkSJ8YJF72hvOBIg");
+}
+
+
+static void
+test_client_anonymous_emulator(void)
+{
+    check_token(KEY_EMU, NULL, 0, "http://localhost/client/?hub=chat",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYmYiOjE3MDAwMDAwMDAsImV4cCI6"
+        "MTcwMDAwMzYwMCwiaWF0IjoxNzAwMDAwMDAwLCJhdWQiOiJodHRwOi8vbG9jYWxob3N0L"
+        "2NsaWVudC8_aHViPWNoYXQifQ.IPoaKsg8bXpK_klTLGZvwTuwCjZpI_ulGXkBULpUWRY");
+}
+
+
+static void
+test_rest_broadcast(void)
+{
+    signalr_bytes_t      id[] = { B("nginx") };
+    signalr_jwt_claim_t  c[] = { { B("nameid"), id, 1 } };
+
+    check_token(KEY_A, c, 1, "https://contoso.service.signalr.net/api/hubs/"
+        "chat/:send?api-version=2022-06-01",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1laWQiOiJuZ2lueCIsIm5iZiI6"
+        "MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwLCJpYXQiOjE3MDAwMDAwMDAsImF1ZCI6I"
+        "mh0dHBzOi8vY29udG9zby5zZXJ2aWNlLnNpZ25hbHIubmV0L2FwaS9odWJzL2NoYXQvOn"
+        "NlbmQ_YXBpLXZlcnNpb249MjAyMi0wNi0wMSJ9.gBKt4PbmCaevw-omMyXmsyWciooAHd"
+        "R8-OTIhkZgD70");
+}
+
+
+static void
+test_client_custom_claims(void)
+{
+    signalr_bytes_t      uid[] = { B("bob") };
+    signalr_bytes_t      roles[] = { B("admin"), B("ops") };
+    signalr_bytes_t      exp[] = { B("1800000000") };
+    signalr_bytes_t      none[] = { B("") };
+    signalr_jwt_claim_t  c[] = {
+        { B("asrs.s.uid"), uid, 1 },
+        { B("role"), roles, 2 },
+        { B("omitted"), none, 0 },
+        { B("asrs.u.exp"), exp, 1 },
+    };
+
+    check_token(KEY_A, c, 4, "https://contoso.service.signalr.net/client/?hub=chat",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhc3JzLnMudWlkIjoiYm9iIiwicm9s"
+        "ZSI6WyJhZG1pbiIsIm9wcyJdLCJhc3JzLnUuZXhwIjoiMTgwMDAwMDAwMCIsIm5iZiI6M"
+        "TcwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwLCJpYXQiOjE3MDAwMDAwMDAsImF1ZCI6Im"
+        "h0dHBzOi8vY29udG9zby5zZXJ2aWNlLnNpZ25hbHIubmV0L2NsaWVudC8_aHViPWNoYXQ"
+        "ifQ.Ax-M2Gz8aBmHaFpSOWZigtu9wFuirvsLVIWogobh6Ao");
+}
+
+
+static void
+test_escaping_in_payload(void)
+{
+    size_t                  len, i;
+    unsigned char          *out;
+    signalr_hmac_t         *h;
+    signalr_bytes_t         uid[] = { B("a\"b\\c\x01\n/\xc3\xa9") };
+    signalr_jwt_claim_t     c[] = { { B("asrs.s.uid"), uid, 1 } };
+    signalr_jwt_payload_t   p;
+
+    h = signalr_hmac_new((const unsigned char *) "k", 1);
+    p.claims = c;
+    p.nclaims = 1;
+    p.iat = 0;
+    p.exp = 1;
+    p.aud.data = (const unsigned char *) "x";
+    p.aud.len = 1;
+
+    out = malloc(signalr_jwt_size(&p));
+    len = signalr_jwt_build(h, &p, out);
+
+    /* the payload segment of the token, checked through its base64url */
+    {
+        const char  *expected_json = "{\"asrs.s.uid\":\"a\\\"b\\\\c\\u0001"
+                                     "\\n/\xc3\xa9\",\"nbf\":0,\"exp\":1,"
+                                     "\"iat\":0,\"aud\":\"x\"}";
+        unsigned char  enc[256];
+        size_t         n;
+
+        n = signalr_base64url_encode(enc, (const unsigned char *)
+                                     expected_json, strlen(expected_json));
+        CHECK(len > 37 + n);
+        CHECK_MEM(out + 37, n, enc, n);
+        CHECK(out[37 + n] == '.');
+        for (i = 0; i < len; i++) {
+            CHECK(out[i] != '=' && out[i] != '+' && out[i] != '/');
+        }
+    }
+
+    free(out);
+    signalr_hmac_free(h);
+}
+
+
+static void
+test_base64url(void)
+{
+    unsigned char  out[16];
+
+    CHECK_INT(signalr_base64url_encode(out, (const unsigned char *) "", 0), 0);
+    CHECK_INT(signalr_base64url_encode(out, (const unsigned char *) "f", 1), 2);
+    CHECK_MEM(out, 2, "Zg", 2);
+    CHECK_INT(signalr_base64url_encode(out, (const unsigned char *) "fo", 2), 3);
+    CHECK_MEM(out, 3, "Zm8", 3);
+    CHECK_INT(signalr_base64url_encode(out, (const unsigned char *) "foo", 3), 4);
+    CHECK_MEM(out, 4, "Zm9v", 4);
+    CHECK_INT(signalr_base64url_encode(out, (const unsigned char *) "\xfb\xff",
+                                       2), 3);
+    CHECK_MEM(out, 3, "-_8", 3);
+    CHECK_INT(signalr_base64url_len(0), 0);
+    CHECK_INT(signalr_base64url_len(1), 2);
+    CHECK_INT(signalr_base64url_len(2), 3);
+    CHECK_INT(signalr_base64url_len(3), 4);
+    CHECK_INT(signalr_base64url_len(32), 43);
+}
+
+
+static void
+test_upstream_signatures(void)
+{
+    static const char  *v[][2] = {
+        { "7aab239577fd4f24bc919802fb629f5f",
+          "7767effcb3946f3e1de039df4b986ef02c110b1469d02c0a06f41b3b727ab561" },
+        { "a5f2815d0d0c4b00bd27e832432f91ab",
+          "d4aefb65547a00a9881fa8ac8bd03d0faf77af9da5205d45c6e57cbda4377760" },
+        { KEY_EMU,
+          "8805D739A12D46F22BCB15382A8C1C2BF38AE8F04566017BD613D5EF47CAFE2C" },
+    };
+    const char      *cid = "0f9c97a2f0bf4706afe87a14e0797b11";
+    size_t           i, round;
+    unsigned char    mac[32], expected[32];
+    signalr_hmac_t  *h;
+
+    for (i = 0; i < 3; i++) {
+        h = signalr_hmac_new((const unsigned char *) v[i][0], strlen(v[i][0]));
+        CHECK(h != NULL);
+        CHECK_INT(signalr_hex_decode(expected, (const unsigned char *) v[i][1],
+                                     32), 0);
+
+        /* the pre-keyed context gives the same MAC every time it is reused */
+        for (round = 0; round < 3; round++) {
+            CHECK_INT(signalr_hmac_sha256(h, (const unsigned char *) cid,
+                                          strlen(cid), mac), 0);
+            CHECK(signalr_ct_equal(mac, expected, 32));
+        }
+
+        mac[31] ^= 1;
+        CHECK(!signalr_ct_equal(mac, expected, 32));
+        signalr_hmac_free(h);
+    }
+
+    CHECK_INT(signalr_hex_decode(mac, (const unsigned char *) "0g", 1), -1);
+    CHECK_INT(signalr_hex_decode(mac, (const unsigned char *) "aF", 1), 0);
+    CHECK_INT(mac[0], 0xaf);
+}
+
+
+int
+main(void)
+{
+    UNIT_RUN(test_client_user);
+    UNIT_RUN(test_client_anonymous_emulator);
+    UNIT_RUN(test_rest_broadcast);
+    UNIT_RUN(test_client_custom_claims);
+    UNIT_RUN(test_escaping_in_payload);
+    UNIT_RUN(test_base64url);
+    UNIT_RUN(test_upstream_signatures);
+
+    return unit_report();
+}

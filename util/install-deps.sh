@@ -1,0 +1,57 @@
+#!/bin/sh
+# Installs everything the build and the test suites need on Debian 12
+# (bookworm): Debian packages only, plus Test::Nginx from Debian's
+# libtest-nginx-perl, which only sid carries (fetched through a temporary
+# sid apt source that is removed again before anything is installed).
+set -eu
+
+export DEBIAN_FRONTEND=noninteractive
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+need=""
+for p in nginx nginx-dev libjansson-dev libssl-dev pkg-config make gcc \
+         libasan8 perl libtest-base-perl libtest-longstring-perl \
+         libtext-diff-perl liblist-moreutils-perl liburi-perl \
+         libhttp-message-perl libipc-run3-perl libjson-pp-perl \
+         clang curl ca-certificates
+do
+    dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+
+if [ -n "$need" ] || ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
+    $SUDO apt-get update -qq
+fi
+
+if [ -n "$need" ]; then
+    # stop the stock nginx from grabbing port 80 when the package installs
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod +x /usr/sbin/policy-rc.d
+        trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+
+if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
+    tmp=$(mktemp -d)
+    src=/etc/apt/sources.list.d/signalr-tmp-sid.sources
+    cleanup_sid() { $SUDO rm -f "$src"; }
+    trap 'cleanup_sid; rm -rf "$tmp"' EXIT
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: sid\n%s\n%s\n' \
+        'Components: main' \
+        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+        | $SUDO tee "$src" >/dev/null
+    $SUDO apt-get update -qq -o Dir::Etc::sourcelist=/dev/null \
+        -o Dir::Etc::sourceparts="$(dirname "$src")" || true
+    (cd "$tmp" && apt-get download -t sid libtest-nginx-perl)
+    cleanup_sid
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "$tmp"/libtest-nginx-perl_*.deb >/dev/null
+    rm -rf "$tmp"
+    trap - EXIT
+fi
+
+perl -MTest::Nginx::Socket -e1
+echo "install-deps: ok"
