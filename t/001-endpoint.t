@@ -1,0 +1,364 @@
+# signalr_endpoint: connection strings, their sources, and every error.
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SignalRTest;
+
+$ENV{SIGNALR_TEST_CS} = 'Endpoint=https://from-env.example.net;'
+    . 'AccessKey=' . $SignalRTest::KEYS{A} . ';Version=1.0;';
+$ENV{SIGNALR_TEST_EMPTY} = '';
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a literal connection string
+--- http_config
+    signalr_endpoint "Endpoint=https://contoso.service.signalr.net;AccessKey=Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM=;Version=1.0;";
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- request
+POST /negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: the emulator's connection string: Port is in the URL, not in aud
+--- http_config
+    signalr_endpoint "Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;";
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- request
+POST /negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=http://localhost:8888/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"http://localhost/client/?hub=chat"}
+signed=EMU
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: ClientEndpoint with a path is the client's base; aud stays on Endpoint
+--- http_config
+    signalr_endpoint " endpoint = HTTPS://Contoso.Service.SignalR.net/ ; accesskey = Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM= ; ClientEndpoint=https://GW.example.com:8443/signalr/ ; Unknown=ignored ;;";
+--- config
+    location = /negotiate { signalr_negotiate Chat; }
+--- request
+GET /negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://gw.example.com:8443/signalr/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: env: reads the environment when the configuration loads
+--- http_config
+    signalr_endpoint env:SIGNALR_TEST_CS;
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- request
+POST /negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://from-env.example.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://from-env.example.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: env: an unset variable fails the configuration
+--- http_config
+    signalr_endpoint env:SIGNALR_TEST_UNSET;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint": environment variable "SIGNALR_TEST_UNSET" is not set or empty
+
+
+
+=== TEST 6: env: an empty variable fails the configuration
+--- http_config
+    signalr_endpoint env:SIGNALR_TEST_EMPTY;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint": environment variable "SIGNALR_TEST_EMPTY" is not set or empty
+
+
+
+=== TEST 7: file: the first line of a file (CRLF, more lines ignored)
+--- http_config
+    signalr_endpoint file:$TEST_NGINX_HTML_DIR/signalr.cs;
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- user_files eval
+">>> signalr.cs\nEndpoint=https://from-file.example.net;AccessKey=Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM=;Version=1.0;\r\nsecond line is ignored\n"
+--- request
+POST /negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://from-file.example.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://from-file.example.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: file: a missing file fails the configuration
+--- http_config
+    signalr_endpoint file:/nonexistent/signalr.cs;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint": open() "/nonexistent/signalr.cs" failed
+
+
+
+=== TEST 9: file: an empty first line fails the configuration
+--- http_config
+    signalr_endpoint file:$TEST_NGINX_HTML_DIR/empty.cs;
+--- config
+--- user_files eval
+">>> empty.cs\n\nEndpoint=https://x;AccessKey=k\n"
+--- must_die
+--- error_log eval
+qr/"signalr_endpoint": the first line of ".*empty.cs" is empty/
+
+
+
+=== TEST 10: fewer than two properties
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": fewer than two properties: Endpoint and AccessKey are required
+
+
+
+=== TEST 11: Endpoint missing; the key is never shown
+--- http_config
+    signalr_endpoint "AccessKey=TOPSECRETKEY;Version=1.0";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": Endpoint is missing
+--- no_error_log
+TOPSECRETKEY
+
+
+
+=== TEST 12: AccessKey missing
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;Version=1.0";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": AccessKey is missing
+
+
+
+=== TEST 13: AccessKey empty
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=;Version=1.0";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": AccessKey is empty
+
+
+
+=== TEST 14: duplicate keys in any casing
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;ACCESSKEY=TOPSECRETKEY";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": duplicate property "AccessKey"
+--- no_error_log
+TOPSECRETKEY
+
+
+
+=== TEST 15: Endpoint must be an absolute http(s) URL
+--- http_config
+    signalr_endpoint "Endpoint=ftp://x.example.net;AccessKey=TOPSECRETKEY";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": Endpoint "ftp://x.example.net" is not an absolute http or https URL without user, query or fragment
+--- no_error_log
+TOPSECRETKEY
+
+
+
+=== TEST 16: Endpoint with a query is refused
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net/?a=b;AccessKey=TOPSECRETKEY";
+--- config
+--- must_die
+--- error_log
+Endpoint "https://x.example.net/?a=b" is not an absolute http or https URL
+
+
+
+=== TEST 17: Version must be 1.x
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;Version=2.0";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": Version "2.0" is not supported, 1.x expected
+--- no_error_log
+TOPSECRETKEY
+
+
+
+=== TEST 18: Port must be 1..65535
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;Port=1000000";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": Port "1000000" is invalid, 1..65535 expected
+
+
+
+=== TEST 19: Port 0
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;Port=0";
+--- config
+--- must_die
+--- error_log
+Port "0" is invalid, 1..65535 expected
+
+
+
+=== TEST 20: ClientEndpoint must be an absolute URL
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;ClientEndpoint=gateway";
+--- config
+--- must_die
+--- error_log
+ClientEndpoint "gateway" is not an absolute http or https URL
+
+
+
+=== TEST 21: ServerEndpoint must be an absolute URL
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;ServerEndpoint=https://a b";
+--- config
+--- must_die
+--- error_log
+ServerEndpoint "https://a b" is not an absolute http or https URL
+
+
+
+=== TEST 22: Entra ID (AuthType) is not supported
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi;ClientId=abc;Version=1.0";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": AuthType "azure.msi" is not supported: Microsoft Entra ID authentication is not available, use a connection string with an AccessKey
+
+
+
+=== TEST 23: two endpoints on the same host need names
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1";
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k2" type=secondary;
+--- config
+--- must_die
+--- error_log
+duplicate endpoint name "x.example.net" in "signalr_endpoint", give each endpoint its own "name="
+
+
+
+=== TEST 24: duplicate names
+--- http_config
+    signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" name=east;
+    signalr_endpoint "Endpoint=https://b.example.net;AccessKey=k2" name=east;
+--- config
+--- must_die
+--- error_log
+duplicate endpoint name "east" in "signalr_endpoint"
+
+
+
+=== TEST 25: unknown parameter
+--- http_config
+    signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" type=tertiary;
+--- config
+--- must_die
+--- error_log
+invalid parameter "type=tertiary" in "signalr_endpoint"
+
+
+
+=== TEST 26: rest= must be a location prefix
+--- http_config
+    signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" rest=_signalr;
+--- config
+--- must_die
+--- error_log
+"rest=" of "signalr_endpoint" must be a location prefix starting with "/"
+
+
+
+=== TEST 27: rest=, name= and type= are accepted
+--- http_config
+    signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" name=east type=primary rest=/_signalr/east/;
+    signalr_endpoint "Endpoint=https://b.example.net;AccessKey=k2" name=west type=secondary rest=/_signalr/west;
+--- config
+    location = /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body
+ok
+--- no_error_log
+[error]
+
+
+
+=== TEST 28: signalr_endpoint belongs to the http block
+--- config
+    signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1";
+--- must_die
+--- error_log
+"signalr_endpoint" directive is not allowed here
+
+
+
+=== TEST 29: signalr_negotiate needs an endpoint
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- must_die
+--- error_log
+"signalr_negotiate" needs at least one "signalr_endpoint" in the http block

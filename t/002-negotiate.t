@@ -1,0 +1,506 @@
+# signalr_negotiate, signalr_user_id, signalr_claim, signalr_token_lifetime
+# and the $signalr_access_token / $signalr_client_url variables.
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SignalRTest;
+
+our $CS_A = 'Endpoint=https://contoso.service.signalr.net;'
+    . "AccessKey=$SignalRTest::KEYS{A};Version=1.0;";
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    if (!defined $block->http_config) {
+        $block->set_value("http_config", "signalr_endpoint \"$CS_A\";");
+    }
+});
+
+# a closure for the random-choice test: counts which endpoints answered
+my %seen;
+my $count = 0;
+sub pick {
+    my ($body) = @_;
+    $body =~ m{^https?://([^/]+)/} or return "bad url $body";
+    $seen{$1}++;
+    return ++$count < 64 ? "ok\n" : join(",", sort keys %seen) . "\n";
+}
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a user id (the client-user vector: same claims, same signature key)
+--- config
+    location = /api/negotiate {
+        signalr_negotiate Chat;
+        signalr_user_id $arg_user;
+    }
+--- request
+POST /api/negotiate?user=alice&negotiateVersion=1
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.uid":"alice","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: an empty user id gives an anonymous token
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $arg_user;
+    }
+--- request
+POST /api/negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: the App Service principal header, user id inherited from server
+--- config
+    signalr_user_id $http_x_ms_client_principal_id;
+    location = /api/negotiate { signalr_negotiate chat; }
+--- request
+POST /api/negotiate
+--- more_headers
+X-MS-CLIENT-PRINCIPAL-ID: 6d0fa36c-cc5c-4b2e-8a8d-6c1b2f3a4d5e
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.uid":"6d0fa36c-cc5c-4b2e-8a8d-6c1b2f3a4d5e","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: custom claims (the client-custom-claims vector)
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id bob;
+        signalr_claim role admin;
+        signalr_claim role $arg_role;
+        signalr_claim exp 1800000000;
+        signalr_claim dept $arg_dept;
+    }
+--- request
+POST /api/negotiate?role=ops
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.uid":"bob","role":["admin","ops"],"asrs.u.exp":"1800000000","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: empty claim values are omitted; one value left is a string
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_claim role admin;
+        signalr_claim role $arg_role;
+        signalr_claim dept $arg_dept;
+    }
+--- request
+POST /api/negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"role":"admin","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: reserved names are renamed; the first sub is kept, later ones renamed
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_claim sub first;
+        signalr_claim aud mine;
+        signalr_claim sub second;
+        signalr_claim nbf 1;
+        signalr_claim iss me;
+        signalr_claim jti j;
+        signalr_claim asrs.u.x y;
+        signalr_claim nameid n;
+    }
+--- request
+GET /api/negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"sub":"first","asrs.u.aud":"mine","asrs.u.sub":"second","asrs.u.nbf":"1","asrs.u.iss":"me","asrs.u.jti":"j","asrs.u.x":"y","nameid":"n","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: claims are inherited as a whole, and replaced as a whole
+--- config
+    signalr_claim role fromserver;
+    location = /inherit { signalr_negotiate chat; }
+    location = /replace { signalr_negotiate chat; signalr_claim team here; }
+--- request eval
+["GET /inherit", "GET /replace"]
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body eval
+["url=https://contoso.service.signalr.net/client/?hub=chat
+header={\"alg\":\"HS256\",\"typ\":\"JWT\"}
+payload={\"role\":\"fromserver\",\"nbf\":NOW,\"exp\":NOW+3600,\"iat\":NOW,\"aud\":\"https://contoso.service.signalr.net/client/?hub=chat\"}
+signed=A
+",
+"url=https://contoso.service.signalr.net/client/?hub=chat
+header={\"alg\":\"HS256\",\"typ\":\"JWT\"}
+payload={\"team\":\"here\",\"nbf\":NOW,\"exp\":NOW+3600,\"iat\":NOW,\"aud\":\"https://contoso.service.signalr.net/client/?hub=chat\"}
+signed=A
+"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: asrs.s.* claims are refused (any casing)
+--- config
+    location = /api/negotiate { signalr_negotiate chat; signalr_claim ASRS.S.uid mallory; }
+--- must_die
+--- error_log
+claim "ASRS.S.uid" is refused: "asrs.s.*" claims are reserved for the service (use "signalr_user_id" for the user id)
+
+
+
+=== TEST 9: JSON escaping of quotes, backslashes, control characters; raw / and UTF-8
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $http_x_user;
+        signalr_claim note "tab\there\nnewline";
+    }
+--- request
+POST /api/negotiate
+--- more_headers
+X-User: a"b\c/d é 😀
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.uid":"a\"b\\c/d é 😀","note":"tab\there\nnewline","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: a user id that is not UTF-8 is refused with 400
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $http_x_user;
+    }
+--- request
+POST /api/negotiate
+--- more_headers eval
+"X-User: caf\xe9\r\n"
+--- error_code: 400
+--- response_body chomp
+{"error":"the user id is not valid UTF-8"}
+--- error_log
+signalr: the user id is not valid UTF-8
+--- no_error_log
+[error]
+eyJhbGciOi
+
+
+
+=== TEST 11: a claim value that is not UTF-8 is refused with 400
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_claim name $http_x_name;
+    }
+--- request
+POST /api/negotiate
+--- more_headers eval
+"X-Name: \xff\xfe\r\n"
+--- error_code: 400
+--- response_body chomp
+{"error":"a claim value is not valid UTF-8"}
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: signalr_token_lifetime
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_token_lifetime 30m;
+    }
+--- request
+POST /api/negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+1800,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: signalr_token_lifetime must be positive
+--- config
+    location = /api/negotiate { signalr_negotiate chat; signalr_token_lifetime 0; }
+--- must_die
+--- error_log
+"signalr_token_lifetime" directive must be at least 1s
+
+
+
+=== TEST 14: a hub from a variable is lower-cased
+--- config
+    location ~ ^/hubs/(?<hub>[^/]+)/negotiate$ { signalr_negotiate $hub; }
+--- request
+POST /hubs/Chat_Room.v2[1],`x`/negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat_room.v2[1],`x`
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat_room.v2[1],`x`"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: an invalid hub from a variable: 400, no token
+--- config
+    location = /api/negotiate { signalr_negotiate $arg_hub; }
+--- request eval
+["POST /api/negotiate?hub=1chat", "POST /api/negotiate?hub=chat%20room", "POST /api/negotiate", "POST /api/negotiate?hub=" . ("a" x 129)]
+--- error_code eval
+[400, 400, 400, 400]
+--- response_body eval
+['{"error":"invalid hub name"}', '{"error":"invalid hub name"}', '{"error":"invalid hub name"}', '{"error":"invalid hub name"}']
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: an invalid literal hub fails the configuration
+--- config
+    location = /api/negotiate { signalr_negotiate chat-room; }
+--- must_die
+--- error_log
+invalid hub name "chat-room": a letter, then up to 127 letters, digits or _`,.[]
+
+
+
+=== TEST 17: signalr_negotiate is not duplicated
+--- config
+    location = /api/negotiate { signalr_negotiate a; signalr_negotiate b; }
+--- must_die
+--- error_log
+"signalr_negotiate" directive is duplicate
+
+
+
+=== TEST 18: GET and POST with a body both answer 200
+--- config
+    location = /api/negotiate { signalr_negotiate chat; }
+--- request eval
+["GET /api/negotiate", "POST /api/negotiate\r\n{\"ignored\":true}"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+['^\{"url":"https://contoso.service.signalr.net/client/\?hub=chat","accessToken":"eyJ[A-Za-z0-9_.-]+"\}$', '^\{"url":"https://contoso.service.signalr.net/client/\?hub=chat","accessToken":"eyJ[A-Za-z0-9_.-]+"\}$']
+--- no_error_log
+[error]
+
+
+
+=== TEST 19: other methods: 405 with Allow
+--- config
+    location = /api/negotiate { signalr_negotiate chat; }
+--- request eval
+["PUT /api/negotiate\r\nx", "DELETE /api/negotiate", "PATCH /api/negotiate"]
+--- error_code eval
+[405, 405, 405]
+--- response_headers eval
+[("Allow: GET, POST, OPTIONS\nContent-Type: application/json") x 3]
+--- response_body eval
+['{"error":"negotiate takes GET or POST"}', '{"error":"negotiate takes GET or POST"}', '{"error":"negotiate takes GET or POST"}']
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: CORS with credentials through add_header: preflight and request
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";
+    map \$http_origin \$cors_origin {
+        default                      \"\";
+        https://app.example.com      \$http_origin;
+    }"
+--- config
+    location = /api/negotiate {
+        add_header Access-Control-Allow-Origin $cors_origin;
+        add_header Access-Control-Allow-Credentials true;
+        add_header Access-Control-Allow-Methods "POST, GET, OPTIONS";
+        add_header Access-Control-Allow-Headers "authorization, x-requested-with, x-signalr-user-agent";
+        add_header Vary Origin;
+        signalr_negotiate chat;
+    }
+--- request eval
+["OPTIONS /api/negotiate", "POST /api/negotiate"]
+--- more_headers
+Origin: https://app.example.com
+Access-Control-Request-Method: POST
+--- error_code eval
+[204, 200]
+--- response_headers eval
+[("Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Allow-Credentials: true\nVary: Origin") x 2]
+--- no_error_log
+[error]
+
+
+
+=== TEST 21: variables for a location that builds its own response
+--- config
+    location = /custom {
+        signalr_negotiate chat;
+        signalr_user_id carol;
+        return 200 '{"url":"$signalr_client_url","accessToken":"$signalr_access_token"}';
+    }
+    location = /none { return 200 "[$signalr_client_url][$signalr_access_token]\n"; }
+--- request eval
+["GET /custom", "GET /none"]
+--- response_body_filters eval
+[[\&SignalRTest::negotiate], [sub { $_[0] }]]
+--- response_body eval
+["url=https://contoso.service.signalr.net/client/?hub=chat
+header={\"alg\":\"HS256\",\"typ\":\"JWT\"}
+payload={\"asrs.s.uid\":\"carol\",\"nbf\":NOW,\"exp\":NOW+3600,\"iat\":NOW,\"aud\":\"https://contoso.service.signalr.net/client/?hub=chat\"}
+signed=A
+", "[][]\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 22: a token over 4096 characters: 500 and a log line saying why
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $arg_user;
+    }
+--- request eval
+"POST /api/negotiate?user=" . ("u" x 3000)
+--- error_code: 500
+--- response_body chomp
+{"error":"the access token could not be created"}
+--- error_log eval
+qr/\[error\].*signalr: the access token for hub "chat" would be \d+ characters long, but the service takes at most 4096: shorten the user id or the claims/
+--- no_error_log
+eyJhbGciOi
+
+
+
+=== TEST 23: primary preferred over secondary
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://secondary.example.net;AccessKey=$SignalRTest::KEYS{B}\" type=secondary;
+    signalr_endpoint \"$::CS_A\" type=primary;"
+--- config
+    location = /u { signalr_negotiate chat; return 200 "$signalr_client_url\n"; }
+--- request eval
+[("GET /u") x 20]
+--- response_body eval
+[("https://contoso.service.signalr.net/client/?hub=chat\n") x 20]
+--- no_error_log
+[error]
+
+
+
+=== TEST 24: several primaries: each is chosen (64 requests)
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://east.example.net;AccessKey=$SignalRTest::KEYS{A}\";
+    signalr_endpoint \"Endpoint=https://west.example.net;AccessKey=$SignalRTest::KEYS{B}\";
+    signalr_endpoint \"Endpoint=https://backup.example.net;AccessKey=$SignalRTest::KEYS{B}\" type=secondary;"
+--- config
+    location = /u { signalr_negotiate chat; return 200 "$signalr_client_url"; }
+--- request eval
+[("GET /u") x 64]
+--- response_body_filters eval
+\&main::pick
+--- response_body eval
+[("ok\n") x 63, "east.example.net,west.example.net\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 25: each endpoint signs with its own key
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://only-secondary.example.net;AccessKey=$SignalRTest::KEYS{B}\" type=secondary;"
+--- config
+    location = /api/negotiate { signalr_negotiate chat; }
+--- request
+POST /api/negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://only-secondary.example.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://only-secondary.example.net/client/?hub=chat"}
+signed=B
+--- no_error_log
+[error]
+
+
+
+=== TEST 26: nothing above debug level shows the key or a token
+--- config
+    location = /api/negotiate {
+        signalr_negotiate $arg_hub;
+        signalr_user_id $arg_user;
+    }
+--- request eval
+["POST /api/negotiate?hub=chat&user=dave", "POST /api/negotiate?hub=-bad", "POST /api/negotiate?hub=chat&user=" . ("u" x 3000)]
+--- error_code eval
+[200, 400, 500]
+--- no_error_log eval
+[qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/, qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/, qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/]
