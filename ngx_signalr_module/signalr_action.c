@@ -1,0 +1,857 @@
+/*
+ * Output binding actions to SignalR Service REST API calls: the members of
+ * an action are looked up in a table of known members (case-insensitively),
+ * type-checked, mapped to one of the routes below and then written out as
+ * an escaped path, a query and, for message sends, a body.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signalr_action.h"
+#include "signalr_json.h"
+#include "signalr_names.h"
+
+
+#define SIGNALR_ACTION_ID_MAX_LEN  1024
+#define SIGNALR_ACTION_TTL_MAX     2147483647
+#define SIGNALR_ACTION_NAME_LEN    64
+
+
+/* the members of an action; connectionId, userId and groupName in a row */
+
+enum {
+    SIGNALR_ACTION_F_TARGET = 0,
+    SIGNALR_ACTION_F_ARGUMENTS,
+    SIGNALR_ACTION_F_CONNECTION_ID,
+    SIGNALR_ACTION_F_USER_ID,
+    SIGNALR_ACTION_F_GROUP_NAME,
+    SIGNALR_ACTION_F_EXCLUDED,
+    SIGNALR_ACTION_F_ACTION,
+    SIGNALR_ACTION_F_TTL,
+    SIGNALR_ACTION_F_REASON,
+    SIGNALR_ACTION_F_ENDPOINTS,
+    SIGNALR_ACTION_NFIELDS
+};
+
+
+/* the REST calls an action becomes */
+
+enum {
+    SIGNALR_ACTION_R_BROADCAST = 0,
+    SIGNALR_ACTION_R_SEND_USER,
+    SIGNALR_ACTION_R_SEND_GROUP,
+    SIGNALR_ACTION_R_SEND_CONNECTION,
+    SIGNALR_ACTION_R_ADD_CONNECTION,
+    SIGNALR_ACTION_R_REMOVE_CONNECTION,
+    SIGNALR_ACTION_R_REMOVE_CONNECTION_ALL,
+    SIGNALR_ACTION_R_ADD_USER,
+    SIGNALR_ACTION_R_REMOVE_USER,
+    SIGNALR_ACTION_R_REMOVE_USER_ALL,
+    SIGNALR_ACTION_R_CLOSE,
+    SIGNALR_ACTION_NROUTES
+};
+
+
+#define SIGNALR_ACTION_ROUTE(r)  (1u << SIGNALR_ACTION_R_##r)
+#define SIGNALR_ACTION_ALL       ((1u << SIGNALR_ACTION_NROUTES) - 1)
+#define SIGNALR_ACTION_SENDS                                                  \
+    (SIGNALR_ACTION_ROUTE(BROADCAST) | SIGNALR_ACTION_ROUTE(SEND_USER)        \
+     | SIGNALR_ACTION_ROUTE(SEND_GROUP) | SIGNALR_ACTION_ROUTE(SEND_CONNECTION))
+
+
+/* how the value of a member is checked */
+
+enum {
+    SIGNALR_ACTION_T_ANY = 0,
+    SIGNALR_ACTION_T_TARGET,          /* a non-empty string */
+    SIGNALR_ACTION_T_STRING,
+    SIGNALR_ACTION_T_ARRAY,
+    SIGNALR_ACTION_T_ID,
+    SIGNALR_ACTION_T_GROUP,
+    SIGNALR_ACTION_T_IDS,             /* an array of ids */
+    SIGNALR_ACTION_T_TTL
+};
+
+
+typedef struct {
+    const char  *name;                /* camelCase, as the binding writes */
+    int          type;                /* SIGNALR_ACTION_T_* */
+    unsigned     routes;              /* the routes it may appear in */
+    const char  *misplaced;           /* the error in any other route */
+} signalr_action_field_t;
+
+
+typedef struct {
+    int          method;
+    unsigned     message;
+    const char  *what;
+    const char  *path;                /* after "/api/hubs/{hub}"; %c, %u */
+                                      /* and %g are the escaped ids */
+} signalr_action_route_t;
+
+
+typedef struct {
+    const char  *name;
+    int          connection;          /* the route with connectionId */
+    int          user;                /* the route with userId, or -1 */
+} signalr_action_verb_t;
+
+
+static const signalr_action_field_t  signalr_action_fields[] = {
+    { "target", SIGNALR_ACTION_T_TARGET, SIGNALR_ACTION_ALL, NULL },
+    { "arguments", SIGNALR_ACTION_T_ARRAY, SIGNALR_ACTION_SENDS,
+      "\"arguments\" applies only to messages" },
+    { "connectionId", SIGNALR_ACTION_T_ID, SIGNALR_ACTION_ALL, NULL },
+    { "userId", SIGNALR_ACTION_T_ID, SIGNALR_ACTION_ALL, NULL },
+    { "groupName", SIGNALR_ACTION_T_GROUP,
+      SIGNALR_ACTION_ALL & ~SIGNALR_ACTION_ROUTE(CLOSE),
+      "\"groupName\" does not apply to \"close\"" },
+    { "excluded", SIGNALR_ACTION_T_IDS,
+      SIGNALR_ACTION_ROUTE(BROADCAST) | SIGNALR_ACTION_ROUTE(SEND_GROUP),
+      "\"excluded\" applies only to broadcasts and group sends" },
+    { "action", SIGNALR_ACTION_T_STRING, SIGNALR_ACTION_ALL, NULL },
+    { "ttl", SIGNALR_ACTION_T_TTL, SIGNALR_ACTION_ROUTE(ADD_USER),
+      "\"ttl\" applies only when adding a user to a group" },
+    { "reason", SIGNALR_ACTION_T_STRING, SIGNALR_ACTION_ROUTE(CLOSE),
+      "\"reason\" applies only when closing a connection" },
+    { "endpoints", SIGNALR_ACTION_T_ANY, 0,
+      "\"endpoints\" is not supported: every configured endpoint receives "
+      "each action" }
+};
+
+
+static const signalr_action_route_t  signalr_action_routes[] = {
+    { SIGNALR_REST_POST, 1, "broadcast", "/:send" },
+    { SIGNALR_REST_POST, 1, "send to user", "/users/%u/:send" },
+    { SIGNALR_REST_POST, 1, "send to group", "/groups/%g/:send" },
+    { SIGNALR_REST_POST, 1, "send to connection", "/connections/%c/:send" },
+    { SIGNALR_REST_PUT, 0, "add connection to group",
+      "/groups/%g/connections/%c" },
+    { SIGNALR_REST_DELETE, 0, "remove connection from group",
+      "/groups/%g/connections/%c" },
+    { SIGNALR_REST_DELETE, 0, "remove connection from all groups",
+      "/connections/%c/groups" },
+    { SIGNALR_REST_PUT, 0, "add user to group", "/users/%u/groups/%g" },
+    { SIGNALR_REST_DELETE, 0, "remove user from group",
+      "/users/%u/groups/%g" },
+    { SIGNALR_REST_DELETE, 0, "remove user from all groups",
+      "/users/%u/groups" },
+    { SIGNALR_REST_DELETE, 0, "close connection", "/connections/%c" }
+};
+
+
+static const signalr_action_verb_t  signalr_action_verbs[] = {
+    { "add", SIGNALR_ACTION_R_ADD_CONNECTION, SIGNALR_ACTION_R_ADD_USER },
+    { "remove", SIGNALR_ACTION_R_REMOVE_CONNECTION,
+      SIGNALR_ACTION_R_REMOVE_USER },
+    { "removeAll", SIGNALR_ACTION_R_REMOVE_CONNECTION_ALL,
+      SIGNALR_ACTION_R_REMOVE_USER_ALL },
+    { "close", SIGNALR_ACTION_R_CLOSE, -1 }
+};
+
+
+#define SIGNALR_ACTION_NVERBS                                                 \
+    (sizeof(signalr_action_verbs) / sizeof(signalr_action_verbs[0]))
+
+
+/* formats into err; returns the length written, without the NUL */
+
+static size_t
+signalr_action_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    int      n;
+    va_list  args;
+
+    if (errlen == 0) {
+        return 0;
+    }
+
+    va_start(args, fmt);
+    n = vsnprintf(err, errlen, fmt, args);
+    va_end(args);
+
+    if (n < 0) {
+        err[0] = '\0';
+        return 0;
+    }
+
+    return (size_t) n < errlen ? (size_t) n : errlen - 1;
+}
+
+
+/* a user-given name made safe to log: printable ASCII, cut to fit buf */
+
+static void
+signalr_action_printable(char *buf, size_t size, const char *p, size_t len)
+{
+    size_t         i, n;
+    unsigned char  c;
+
+    n = (len < size - 1) ? len : size - 4;
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) p[i];
+        buf[i] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+    }
+
+    if (n < len) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+
+    buf[n] = '\0';
+}
+
+
+/* compares len bytes of p with name, ignoring ASCII case */
+
+static int
+signalr_action_equal(const char *p, size_t len, const char *name)
+{
+    size_t         i;
+    unsigned char  a, b;
+
+    for (i = 0; i < len; i++) {
+        a = (unsigned char) p[i];
+        b = (unsigned char) name[i];
+
+        if (b == '\0') {
+            return 0;
+        }
+
+        if (a >= 'A' && a <= 'Z') {
+            a |= 0x20;
+        }
+
+        if (b >= 'A' && b <= 'Z') {
+            b |= 0x20;
+        }
+
+        if (a != b) {
+            return 0;
+        }
+    }
+
+    return name[len] == '\0';
+}
+
+
+/* fills value[] with the members of item, JSON null as NULL */
+
+static int
+signalr_action_members(json_t *item, json_t **value, char *err,
+    size_t errlen)
+{
+    char         name[SIGNALR_ACTION_NAME_LEN];
+    size_t       i;
+    json_t      *v;
+    const char  *key, *seen[SIGNALR_ACTION_NFIELDS];
+
+    if (!json_is_object(item)) {
+        signalr_action_error(err, errlen, "an action must be a JSON object");
+        return -1;
+    }
+
+    for (i = 0; i < SIGNALR_ACTION_NFIELDS; i++) {
+        value[i] = NULL;
+        seen[i] = NULL;
+    }
+
+    json_object_foreach(item, key, v) {
+
+        for (i = 0; i < SIGNALR_ACTION_NFIELDS; i++) {
+            if (signalr_action_equal(key, strlen(key),
+                                     signalr_action_fields[i].name))
+            {
+                break;
+            }
+        }
+
+        if (i == SIGNALR_ACTION_NFIELDS) {
+            signalr_action_printable(name, sizeof(name), key, strlen(key));
+            signalr_action_error(err, errlen, "unknown member \"%s\"", name);
+            return -1;
+        }
+
+        /* a known name is ASCII letters only: safe to print as is */
+
+        if (seen[i] != NULL) {
+            signalr_action_error(err, errlen,
+                                 "\"%s\" and \"%s\" name the same member",
+                                 seen[i], key);
+            return -1;
+        }
+
+        seen[i] = key;
+        value[i] = json_is_null(v) ? NULL : v;
+    }
+
+    return 0;
+}
+
+
+static int
+signalr_action_check_id(json_t *v, const char *label, int group, char *err,
+    size_t errlen)
+{
+    size_t       len;
+    const char  *p, *fmt;
+
+    if (!json_is_string(v)) {
+        fmt = "%s must be a string";
+
+    } else {
+        p = json_string_value(v);
+        len = json_string_length(v);
+
+        if (len == 0) {
+            fmt = "empty %s";
+
+        } else if (len > SIGNALR_ACTION_ID_MAX_LEN) {
+            fmt = "%s is longer than 1024 bytes";
+
+        } else if (strlen(p) != len) {
+            fmt = "%s contains a NUL byte";
+
+        } else if (group
+                   && !signalr_group_valid((const unsigned char *) p, len))
+        {
+            fmt = "%s must not be only white space";
+
+        } else {
+            return 0;
+        }
+    }
+
+    signalr_action_error(err, errlen, fmt, label);
+
+    return -1;
+}
+
+
+/* checks the type of every member given, used or not */
+
+static int
+signalr_action_check(json_t **value, char *err, size_t errlen)
+{
+    int          group;
+    char         label[SIGNALR_ACTION_NAME_LEN];
+    size_t       i, j;
+    json_t      *v, *id;
+    json_int_t   ttl;
+    const char  *name, *fmt;
+
+    for (i = 0; i < SIGNALR_ACTION_NFIELDS; i++) {
+        v = value[i];
+
+        if (v == NULL) {
+            continue;
+        }
+
+        name = signalr_action_fields[i].name;
+        fmt = NULL;
+
+        switch (signalr_action_fields[i].type) {
+
+        case SIGNALR_ACTION_T_TARGET:
+            if (!json_is_string(v) || json_string_length(v) == 0) {
+                fmt = "\"%s\" must be a non-empty string";
+            }
+            break;
+
+        case SIGNALR_ACTION_T_STRING:
+            if (!json_is_string(v)) {
+                fmt = "\"%s\" must be a string";
+            }
+            break;
+
+        case SIGNALR_ACTION_T_ARRAY:
+            if (!json_is_array(v)) {
+                fmt = "\"%s\" must be an array";
+            }
+            break;
+
+        case SIGNALR_ACTION_T_ID:
+        case SIGNALR_ACTION_T_GROUP:
+            snprintf(label, sizeof(label), "\"%s\"", name);
+            group = (signalr_action_fields[i].type == SIGNALR_ACTION_T_GROUP);
+
+            if (signalr_action_check_id(v, label, group, err, errlen) != 0) {
+                return -1;
+            }
+            break;
+
+        case SIGNALR_ACTION_T_IDS:
+            if (!json_is_array(v)) {
+                fmt = "\"%s\" must be an array of strings";
+                break;
+            }
+
+            json_array_foreach(v, j, id) {
+                snprintf(label, sizeof(label), "\"%s\" item %zu", name, j);
+
+                if (signalr_action_check_id(id, label, 0, err, errlen) != 0) {
+                    return -1;
+                }
+            }
+            break;
+
+        case SIGNALR_ACTION_T_TTL:
+            ttl = json_is_integer(v) ? json_integer_value(v) : -1;
+
+            if (ttl < 0 || ttl > SIGNALR_ACTION_TTL_MAX) {
+                fmt = "\"%s\" must be an integer from 0 to 2147483647";
+            }
+            break;
+
+        default: /* SIGNALR_ACTION_T_ANY */
+            break;
+        }
+
+        if (fmt != NULL) {
+            signalr_action_error(err, errlen, fmt, name);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* returns the SIGNALR_ACTION_R_* route of a checked action, or -1 */
+
+static int
+signalr_action_route(json_t **value, char *err, size_t errlen)
+{
+    char                          name[SIGNALR_ACTION_NAME_LEN];
+    size_t                        i, len;
+    const char                   *p;
+    const signalr_action_verb_t  *verb;
+
+    if (value[SIGNALR_ACTION_F_TARGET] != NULL) {
+
+        if (value[SIGNALR_ACTION_F_ACTION] != NULL) {
+            signalr_action_error(err, errlen, "an action cannot have both "
+                                 "\"target\" and \"action\"");
+            return -1;
+        }
+
+        /* the precedence of the Functions binding */
+
+        if (value[SIGNALR_ACTION_F_CONNECTION_ID] != NULL) {
+            return SIGNALR_ACTION_R_SEND_CONNECTION;
+        }
+
+        if (value[SIGNALR_ACTION_F_USER_ID] != NULL) {
+            return SIGNALR_ACTION_R_SEND_USER;
+        }
+
+        return (value[SIGNALR_ACTION_F_GROUP_NAME] != NULL)
+               ? SIGNALR_ACTION_R_SEND_GROUP : SIGNALR_ACTION_R_BROADCAST;
+    }
+
+    if (value[SIGNALR_ACTION_F_ACTION] == NULL) {
+        signalr_action_error(err, errlen, "an action needs \"target\" "
+                             "(a message) or \"action\"");
+        return -1;
+    }
+
+    p = json_string_value(value[SIGNALR_ACTION_F_ACTION]);
+    len = json_string_length(value[SIGNALR_ACTION_F_ACTION]);
+
+    for (i = 0; i < SIGNALR_ACTION_NVERBS; i++) {
+        if (signalr_action_equal(p, len, signalr_action_verbs[i].name)) {
+            break;
+        }
+    }
+
+    if (i == SIGNALR_ACTION_NVERBS) {
+        signalr_action_printable(name, sizeof(name), p, len);
+        signalr_action_error(err, errlen, "unknown action \"%s\" (expected "
+                             "\"add\", \"remove\", \"removeAll\" or "
+                             "\"close\")", name);
+        return -1;
+    }
+
+    verb = &signalr_action_verbs[i];
+
+    if (value[SIGNALR_ACTION_F_CONNECTION_ID] != NULL) {
+        return verb->connection;
+    }
+
+    if (verb->user < 0) {
+        signalr_action_error(err, errlen, "\"%s\" needs \"connectionId\"",
+                             verb->name);
+        return -1;
+    }
+
+    if (value[SIGNALR_ACTION_F_USER_ID] != NULL) {
+        return verb->user;
+    }
+
+    signalr_action_error(err, errlen, "\"connectionId\" and \"userId\" "
+                         "cannot both be empty");
+
+    return -1;
+}
+
+
+static int
+signalr_action_escape(signalr_str_t *s, const char *p, size_t len)
+{
+    size_t          n;
+    unsigned char   buf[3 * 64], *end;
+
+    while (len) {
+        n = (len < 64) ? len : 64;
+        end = signalr_uri_escape(buf, (const unsigned char *) p, n);
+
+        if (signalr_str_append(s, buf, end - buf) != 0) {
+            return -1;
+        }
+
+        p += n;
+        len -= n;
+    }
+
+    return 0;
+}
+
+
+static int
+signalr_action_escape_json(signalr_str_t *s, const char *prefix, json_t *v)
+{
+    if (signalr_str_append(s, prefix, strlen(prefix)) != 0) {
+        return -1;
+    }
+
+    return signalr_action_escape(s, json_string_value(v),
+                                 json_string_length(v));
+}
+
+
+/* writes the path; on failure the error is in err */
+
+static int
+signalr_action_path(signalr_str_t *s, const char *hub, const char *tpl,
+    json_t **value, char *err, size_t errlen)
+{
+    int          field;
+    size_t       n;
+    json_t      *v;
+    const char  *p, *ids;
+
+    if (signalr_str_append(s, "/api/hubs/", 10) != 0
+        || signalr_action_escape(s, hub, strlen(hub)) != 0)
+    {
+        goto nomem;
+    }
+
+    for (p = tpl; *p != '\0'; p += n) {
+
+        if (*p != '%') {
+            n = strcspn(p, "%");
+
+            if (signalr_str_append(s, p, n) != 0) {
+                goto nomem;
+            }
+
+            continue;
+        }
+
+        /* %c, %u and %g: the members follow each other in that order */
+
+        ids = "cug";
+        field = SIGNALR_ACTION_F_CONNECTION_ID + (strchr(ids, p[1]) - ids);
+        v = value[field];
+        n = 2;
+
+        if (v == NULL) {
+            signalr_action_error(err, errlen, "\"%s\" is missing",
+                                 signalr_action_fields[field].name);
+            return -1;
+        }
+
+        if (signalr_action_escape(s, json_string_value(v),
+                                  json_string_length(v))
+            != 0)
+        {
+            goto nomem;
+        }
+    }
+
+    return 0;
+
+nomem:
+
+    signalr_action_error(err, errlen, "out of memory");
+
+    return -1;
+}
+
+
+static int
+signalr_action_query(signalr_str_t *s, json_t **value)
+{
+    int      n;
+    char     num[32];
+    size_t   i;
+    json_t  *v;
+
+    if (signalr_str_append(s, SIGNALR_API_VERSION_QUERY,
+                           sizeof(SIGNALR_API_VERSION_QUERY) - 1)
+        != 0)
+    {
+        return -1;
+    }
+
+    /* json_array_size(NULL) is 0: no "excluded", no iteration */
+
+    json_array_foreach(value[SIGNALR_ACTION_F_EXCLUDED], i, v) {
+        if (signalr_action_escape_json(s, "&excluded=", v) != 0) {
+            return -1;
+        }
+    }
+
+    v = value[SIGNALR_ACTION_F_TTL];
+
+    if (v != NULL) {
+        n = snprintf(num, sizeof(num), "&ttl=%" JSON_INTEGER_FORMAT,
+                     json_integer_value(v));
+
+        if (signalr_str_append(s, num, n) != 0) {
+            return -1;
+        }
+    }
+
+    v = value[SIGNALR_ACTION_F_REASON];
+
+    if (v != NULL && signalr_action_escape_json(s, "&reason=", v) != 0) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* {"target":..,"arguments":[..]}, as the swagger PayloadMessage */
+
+static int
+signalr_action_body(signalr_str_t *s, json_t **value)
+{
+    json_t  *target, *arguments;
+
+    target = value[SIGNALR_ACTION_F_TARGET];
+    arguments = value[SIGNALR_ACTION_F_ARGUMENTS];
+
+    if (signalr_str_append(s, "{\"target\":", 10) != 0
+        || signalr_str_append_json_string(s, json_string_value(target),
+                                          json_string_length(target))
+           != 0
+        || signalr_str_append(s, ",\"arguments\":", 13) != 0
+        || (arguments ? signalr_json_dump(s, arguments)
+                      : signalr_str_append(s, "[]", 2))
+           != 0)
+    {
+        return -1;
+    }
+
+    return signalr_str_append(s, "}", 1);
+}
+
+
+static int
+signalr_action_build(const char *hub, const signalr_action_route_t *route,
+    json_t **value, signalr_rest_call_t *call, char *err, size_t errlen)
+{
+    signalr_str_t  path, query, body;
+
+    memset(&path, 0, sizeof(signalr_str_t));
+    memset(&query, 0, sizeof(signalr_str_t));
+    memset(&body, 0, sizeof(signalr_str_t));
+
+    if (signalr_action_path(&path, hub, route->path, value, err, errlen)
+        != 0)
+    {
+        goto failed;
+    }
+
+    /* path, query and body end with a NUL not counted in their lengths */
+
+    if (signalr_str_append(&path, "", 1) != 0
+        || signalr_action_query(&query, value) != 0
+        || signalr_str_append(&query, "", 1) != 0
+        || (route->message
+            && (signalr_action_body(&body, value) != 0
+                || signalr_str_append(&body, "", 1) != 0)))
+    {
+        signalr_action_error(err, errlen, "out of memory");
+        goto failed;
+    }
+
+    call->method = route->method;
+    call->message = route->message;
+    call->what = route->what;
+    call->path = path.data;
+    call->path_len = path.len - 1;
+    call->query = query.data;
+    call->query_len = query.len - 1;
+    call->body = body.data;
+    call->body_len = body.len ? body.len - 1 : 0;
+
+    return 0;
+
+failed:
+
+    signalr_str_free(&path);
+    signalr_str_free(&query);
+    signalr_str_free(&body);
+
+    return -1;
+}
+
+
+int
+signalr_action_from_json(const char *hub, json_t *item,
+    signalr_rest_call_t *call, char *err, size_t errlen)
+{
+    int      route;
+    size_t   i;
+    json_t  *value[SIGNALR_ACTION_NFIELDS];
+
+    memset(call, 0, sizeof(signalr_rest_call_t));
+
+    if (signalr_action_members(item, value, err, errlen) != 0
+        || signalr_action_check(value, err, errlen) != 0)
+    {
+        return -1;
+    }
+
+    route = signalr_action_route(value, err, errlen);
+    if (route < 0) {
+        return -1;
+    }
+
+    for (i = 0; i < SIGNALR_ACTION_NFIELDS; i++) {
+        if (value[i] != NULL
+            && (signalr_action_fields[i].routes & (1u << route)) == 0)
+        {
+            signalr_action_error(err, errlen, "%s",
+                                 signalr_action_fields[i].misplaced);
+            return -1;
+        }
+    }
+
+    return signalr_action_build(hub, &signalr_action_routes[route], value,
+                                call, err, errlen);
+}
+
+
+int
+signalr_actions_parse(const char *hub, const char *body, size_t len,
+    size_t max_actions, signalr_rest_calls_t *out, char *err, size_t errlen)
+{
+    size_t        i, n, off;
+    json_t       *root, *item;
+    json_error_t  error;
+
+    out->calls = NULL;
+    out->n = 0;
+
+    root = json_loadb(body, len,
+                      JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                      &error);
+    if (root == NULL) {
+        signalr_action_error(err, errlen,
+                             "invalid JSON at line %d, column %d: %s",
+                             error.line, error.column, error.text);
+        return -1;
+    }
+
+    if (json_is_object(root)) {
+        n = 1;
+
+    } else if (json_is_array(root)) {
+        n = json_array_size(root);
+
+    } else {
+        signalr_action_error(err, errlen, "the body must be a JSON object "
+                             "or an array of objects");
+        goto failed;
+    }
+
+    if (n == 0) {
+        signalr_action_error(err, errlen, "no actions");
+        goto failed;
+    }
+
+    if (n > max_actions) {
+        signalr_action_error(err, errlen, "more than %zu actions",
+                             max_actions);
+        goto failed;
+    }
+
+    out->calls = calloc(n, sizeof(signalr_rest_call_t));
+    if (out->calls == NULL) {
+        signalr_action_error(err, errlen, "out of memory");
+        goto failed;
+    }
+
+    for (i = 0; i < n; i++) {
+        item = root;
+        off = 0;
+
+        if (json_is_array(root)) {
+            item = json_array_get(root, i);
+            off = signalr_action_error(err, errlen, "action %zu: ", i);
+        }
+
+        if (signalr_action_from_json(hub, item, &out->calls[i],
+                                     errlen ? err + off : err, errlen - off)
+            != 0)
+        {
+            goto failed;
+        }
+
+        out->n++;
+    }
+
+    json_decref(root);
+
+    return 0;
+
+failed:
+
+    signalr_rest_calls_free(out);
+    json_decref(root);
+
+    return -1;
+}
+
+
+void
+signalr_rest_call_free(signalr_rest_call_t *call)
+{
+    free(call->path);
+    free(call->query);
+    free(call->body);
+    memset(call, 0, sizeof(signalr_rest_call_t));
+}
+
+
+void
+signalr_rest_calls_free(signalr_rest_calls_t *calls)
+{
+    size_t  i;
+
+    for (i = 0; i < calls->n; i++) {
+        signalr_rest_call_free(&calls->calls[i]);
+    }
+
+    free(calls->calls);
+    calls->calls = NULL;
+    calls->n = 0;
+}

@@ -1,0 +1,56 @@
+/*
+ * The actions a user POSTs to an output location, in the JSON the Azure
+ * Functions SignalR output binding takes (one object or an array of them),
+ * turned into calls of the SignalR Service REST API 2022-06-01. The whole
+ * input is validated before any call is returned. Plain C: no nginx types.
+ */
+
+#ifndef SIGNALR_ACTION_H
+#define SIGNALR_ACTION_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+
+#define SIGNALR_API_VERSION_QUERY  "api-version=2022-06-01"
+
+
+enum {
+    SIGNALR_REST_POST = 1,
+    SIGNALR_REST_PUT,
+    SIGNALR_REST_DELETE
+};
+
+
+typedef struct {
+    int           method;      /* SIGNALR_REST_* */
+    unsigned      message:1;   /* a message send (retried on status > 500) */
+    char         *path;        /* "/api/hubs/<hub>/...", escaped */
+    size_t        path_len;
+    char         *query;       /* SIGNALR_API_VERSION_QUERY, then extras */
+    size_t        query_len;
+    char         *body;        /* {"target":..,"arguments":[..]} or NULL */
+    size_t        body_len;
+    const char   *what;        /* static text for logs: "broadcast", ... */
+} signalr_rest_call_t;
+
+
+typedef struct {
+    signalr_rest_call_t  *calls;
+    size_t                n;
+} signalr_rest_calls_t;
+
+
+/*
+ * hub is lower-cased and validated by the caller; path, query and body are
+ * NUL-terminated. Both return 0, or -1 with an English message in err.
+ */
+int signalr_actions_parse(const char *hub, const char *body, size_t len,
+    size_t max_actions, signalr_rest_calls_t *out, char *err, size_t errlen);
+int signalr_action_from_json(const char *hub, json_t *item,
+    signalr_rest_call_t *call, char *err, size_t errlen);
+
+void signalr_rest_call_free(signalr_rest_call_t *call);
+void signalr_rest_calls_free(signalr_rest_calls_t *calls);
+
+#endif /* SIGNALR_ACTION_H */

@@ -1,0 +1,775 @@
+/*
+ * Unit tests of signalr_action.c: output binding JSON to SignalR Service
+ * REST API calls.
+ */
+
+#include <stdlib.h>
+
+#include "unit.h"
+#include "signalr_action.h"
+
+
+#define V  "api-version=2022-06-01"
+
+
+/* checks every member of a call; body is NULL for non-message calls */
+
+#define CHECK_CALL(c, m, p, q, b)                                             \
+    do {                                                                      \
+        const char  *body_ = (b);                                             \
+        CHECK_INT((c)->method, m);                                            \
+        CHECK_INT((c)->message, body_ != NULL);                               \
+        CHECK_STR((c)->path, p);                                              \
+        CHECK_INT((c)->path_len, strlen(p));                                  \
+        CHECK_STR((c)->query, q);                                             \
+        CHECK_INT((c)->query_len, strlen(q));                                 \
+        if (body_ == NULL) {                                                  \
+            CHECK((c)->body == NULL);                                         \
+            CHECK_INT((c)->body_len, 0);                                      \
+        } else {                                                              \
+            CHECK_STR((c)->body, body_);                                      \
+            CHECK_INT((c)->body_len, strlen(body_));                          \
+        }                                                                     \
+        CHECK((c)->what != NULL);                                             \
+    } while (0)
+
+
+/* parses json as one action and checks the call it becomes */
+
+#define EXPECT_ONE(json, m, p, q, b)                                          \
+    do {                                                                      \
+        char                  err_[256];                                      \
+        signalr_rest_calls_t  calls_;                                         \
+        err_[0] = '\0';                                                       \
+        if (signalr_actions_parse("chat", json, strlen(json), 100, &calls_,   \
+                                  err_, sizeof(err_))                         \
+            != 0)                                                             \
+        {                                                                     \
+            UNIT_FAIL("%s: unexpected error: %s", json, err_);                \
+            break;                                                            \
+        }                                                                     \
+        CHECK_INT(calls_.n, 1);                                               \
+        CHECK_CALL(&calls_.calls[0], m, p, q, b);                             \
+        signalr_rest_calls_free(&calls_);                                     \
+    } while (0)
+
+
+/* parses json and checks the error message */
+
+#define EXPECT_ERR(json, msg)                                                 \
+    do {                                                                      \
+        char                  err_[256];                                      \
+        const char           *json_ = (json);                                 \
+        signalr_rest_calls_t  calls_;                                         \
+        err_[0] = '\0';                                                       \
+        if (signalr_actions_parse("chat", json_, strlen(json_), 100, &calls_, \
+                                  err_, sizeof(err_))                         \
+            == 0)                                                             \
+        {                                                                     \
+            UNIT_FAIL("%s: unexpectedly parsed", json_);                      \
+            signalr_rest_calls_free(&calls_);                                 \
+            break;                                                            \
+        }                                                                     \
+        CHECK(calls_.calls == NULL);                                          \
+        CHECK_INT(calls_.n, 0);                                               \
+        CHECK_STR(err_, msg);                                                 \
+    } while (0)
+
+
+static void
+test_broadcast(void)
+{
+    EXPECT_ONE("{\"target\":\"newMessage\",\"arguments\":[\"hi\",1]}",
+               SIGNALR_REST_POST, "/api/hubs/chat/:send", V,
+               "{\"target\":\"newMessage\",\"arguments\":[\"hi\",1]}");
+
+    EXPECT_ONE("{\"target\":\"ping\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/:send", V,
+               "{\"target\":\"ping\",\"arguments\":[]}");
+
+    EXPECT_ONE("  {\"arguments\":[],\"target\":\"t\"}\n",
+               SIGNALR_REST_POST, "/api/hubs/chat/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+}
+
+
+static void
+test_what(void)
+{
+    char                  err[256];
+    const char           *json;
+    signalr_rest_calls_t  calls;
+
+    json = "[{\"target\":\"t\"},{\"target\":\"t\",\"userId\":\"u\"},"
+           "{\"action\":\"add\",\"connectionId\":\"c\",\"groupName\":\"g\"},"
+           "{\"action\":\"close\",\"connectionId\":\"c\"}]";
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), 0);
+    CHECK_INT(calls.n, 4);
+
+    if (calls.n == 4) {
+        CHECK_STR(calls.calls[0].what, "broadcast");
+        CHECK_STR(calls.calls[1].what, "send to user");
+        CHECK_STR(calls.calls[2].what, "add connection to group");
+        CHECK_STR(calls.calls[3].what, "close connection");
+    }
+
+    signalr_rest_calls_free(&calls);
+    CHECK(calls.calls == NULL);
+    CHECK_INT(calls.n, 0);
+}
+
+
+static void
+test_send_routes(void)
+{
+    EXPECT_ONE("{\"target\":\"t\",\"arguments\":[1],\"userId\":\"alice\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/users/alice/:send", V,
+               "{\"target\":\"t\",\"arguments\":[1]}");
+
+    EXPECT_ONE("{\"target\":\"t\",\"arguments\":[1],\"groupName\":\"room\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/groups/room/:send", V,
+               "{\"target\":\"t\",\"arguments\":[1]}");
+
+    EXPECT_ONE("{\"target\":\"t\",\"arguments\":[1],\"connectionId\":\"c1\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/connections/c1/:send", V,
+               "{\"target\":\"t\",\"arguments\":[1]}");
+}
+
+
+static void
+test_excluded(void)
+{
+    EXPECT_ONE("{\"target\":\"t\",\"excluded\":[\"c1\",\"a b/c\"]}",
+               SIGNALR_REST_POST, "/api/hubs/chat/:send",
+               V "&excluded=c1&excluded=a%20b%2Fc",
+               "{\"target\":\"t\",\"arguments\":[]}");
+
+    EXPECT_ONE("{\"target\":\"t\",\"groupName\":\"g\","
+               "\"excluded\":[\"x&y\",\"z=1\"]}",
+               SIGNALR_REST_POST, "/api/hubs/chat/groups/g/:send",
+               V "&excluded=x%26y&excluded=z%3D1",
+               "{\"target\":\"t\",\"arguments\":[]}");
+
+    EXPECT_ONE("{\"target\":\"t\",\"excluded\":[]}",
+               SIGNALR_REST_POST, "/api/hubs/chat/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+}
+
+
+static void
+test_escaping(void)
+{
+    char                  err[256];
+    const char           *json;
+    signalr_rest_calls_t  calls;
+
+    EXPECT_ONE("{\"target\":\"t\",\"userId\":\"a/b %?#\xc3\xa9\"}",
+               SIGNALR_REST_POST,
+               "/api/hubs/chat/users/a%2Fb%20%25%3F%23%C3%A9/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+
+    EXPECT_ONE("{\"target\":\"t\",\"groupName\":\"A-Z.a_z~0+9\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/groups/A-Z.a_z~0%2B9/:send",
+               V, "{\"target\":\"t\",\"arguments\":[]}");
+
+    /* a hub may hold ` , [ ] */
+
+    json = "{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\"}";
+
+    CHECK_INT(signalr_actions_parse("a`b,c[d].e_f", json, strlen(json), 100,
+                                    &calls, err, sizeof(err)), 0);
+    CHECK_INT(calls.n, 1);
+
+    if (calls.n == 1) {
+        CHECK_CALL(&calls.calls[0], SIGNALR_REST_PUT,
+                   "/api/hubs/a%60b%2Cc%5Bd%5D.e_f/users/u/groups/g", V,
+                   NULL);
+    }
+
+    signalr_rest_calls_free(&calls);
+}
+
+
+static void
+test_group_actions(void)
+{
+    EXPECT_ONE("{\"action\":\"add\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\"}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/groups/g/connections/c", V,
+               NULL);
+
+    EXPECT_ONE("{\"action\":\"remove\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/groups/g/connections/c",
+               V, NULL);
+
+    EXPECT_ONE("{\"action\":\"removeAll\",\"connectionId\":\"c\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/connections/c/groups",
+               V, NULL);
+
+    EXPECT_ONE("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\"}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/users/u/groups/g", V,
+               NULL);
+
+    EXPECT_ONE("{\"action\":\"remove\",\"userId\":\"u\",\"groupName\":\"g\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/users/u/groups/g", V,
+               NULL);
+
+    EXPECT_ONE("{\"action\":\"removeAll\",\"userId\":\"u\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/users/u/groups", V,
+               NULL);
+
+    /* groupName is checked, then ignored */
+
+    EXPECT_ONE("{\"action\":\"removeAll\",\"userId\":\"u\","
+               "\"groupName\":\"g\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/users/u/groups", V,
+               NULL);
+
+    EXPECT_ONE("{\"action\":\"removeAll\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/connections/c/groups",
+               V, NULL);
+
+    EXPECT_ERR("{\"action\":\"removeAll\",\"userId\":\"u\",\"groupName\":1}",
+               "\"groupName\" must be a string");
+
+    /* the action is matched case-insensitively */
+
+    EXPECT_ONE("{\"action\":\"REMOVEALL\",\"userId\":\"u\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/users/u/groups", V,
+               NULL);
+
+    EXPECT_ONE("{\"action\":\"Add\",\"userId\":\"u\",\"groupName\":\"g\"}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/users/u/groups/g", V,
+               NULL);
+
+    /* connectionId wins over userId */
+
+    EXPECT_ONE("{\"action\":\"add\",\"userId\":\"u\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\"}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/groups/g/connections/c", V,
+               NULL);
+}
+
+
+static void
+test_ttl(void)
+{
+    EXPECT_ONE("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":0}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/users/u/groups/g",
+               V "&ttl=0", NULL);
+
+    EXPECT_ONE("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":2147483647}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/users/u/groups/g",
+               V "&ttl=2147483647", NULL);
+
+    EXPECT_ONE("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":null}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/users/u/groups/g", V,
+               NULL);
+}
+
+
+static void
+test_close(void)
+{
+    EXPECT_ONE("{\"action\":\"close\",\"connectionId\":\"c\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/connections/c", V, NULL);
+
+    EXPECT_ONE("{\"action\":\"CLOSE\",\"connectionId\":\"c\","
+               "\"reason\":\"bye now & 100% \xc3\xa9\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/connections/c",
+               V "&reason=bye%20now%20%26%20100%25%20%C3%A9", NULL);
+
+    /* connectionId wins over userId here too */
+
+    EXPECT_ONE("{\"action\":\"close\",\"connectionId\":\"c\","
+               "\"userId\":\"u\"}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/connections/c", V, NULL);
+}
+
+
+static void
+test_array(void)
+{
+    char                  err[256];
+    const char           *json;
+    signalr_rest_calls_t  calls;
+
+    json = "[{\"target\":\"a\",\"arguments\":[1]},"
+           "{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+           "\"ttl\":60},"
+           "{\"target\":\"b\",\"groupName\":\"g\",\"excluded\":[\"c\"]},"
+           "{\"action\":\"close\",\"connectionId\":\"c\","
+           "\"reason\":\"r\"}]";
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 4, &calls,
+                                    err, sizeof(err)), 0);
+    CHECK_INT(calls.n, 4);
+
+    if (calls.n == 4) {
+        CHECK_CALL(&calls.calls[0], SIGNALR_REST_POST,
+                   "/api/hubs/chat/:send", V,
+                   "{\"target\":\"a\",\"arguments\":[1]}");
+        CHECK_CALL(&calls.calls[1], SIGNALR_REST_PUT,
+                   "/api/hubs/chat/users/u/groups/g", V "&ttl=60", NULL);
+        CHECK_CALL(&calls.calls[2], SIGNALR_REST_POST,
+                   "/api/hubs/chat/groups/g/:send", V "&excluded=c",
+                   "{\"target\":\"b\",\"arguments\":[]}");
+        CHECK_CALL(&calls.calls[3], SIGNALR_REST_DELETE,
+                   "/api/hubs/chat/connections/c", V "&reason=r", NULL);
+    }
+
+    signalr_rest_calls_free(&calls);
+
+    /* one object counts as one action */
+
+    json = "{\"target\":\"a\"}";
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 1, &calls,
+                                    err, sizeof(err)), 0);
+    CHECK_INT(calls.n, 1);
+    signalr_rest_calls_free(&calls);
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 0, &calls,
+                                    err, sizeof(err)), -1);
+    CHECK_STR(err, "more than 0 actions");
+}
+
+
+static void
+test_max_actions(void)
+{
+    char                  err[256];
+    size_t                i, n;
+    signalr_rest_calls_t  calls;
+    char                 *json;
+
+    json = malloc(2 + 101 * 16);
+    if (json == NULL) {
+        UNIT_FAIL("%s", "out of memory");
+        return;
+    }
+
+    for (n = 100; n <= 101; n++) {
+        strcpy(json, "[");
+
+        for (i = 0; i < n; i++) {
+            strcat(json, i ? ",{\"target\":\"t\"}" : "{\"target\":\"t\"}");
+        }
+
+        strcat(json, "]");
+
+        if (n == 100) {
+            CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100,
+                                            &calls, err, sizeof(err)), 0);
+            CHECK_INT(calls.n, 100);
+            signalr_rest_calls_free(&calls);
+
+        } else {
+            EXPECT_ERR(json, "more than 100 actions");
+        }
+    }
+
+    free(json);
+}
+
+
+static void
+test_precedence(void)
+{
+    EXPECT_ONE("{\"target\":\"t\",\"userId\":\"u\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/connections/c/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+
+    EXPECT_ONE("{\"target\":\"t\",\"groupName\":\"g\",\"userId\":\"u\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/users/u/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+
+    /* ignored members are still checked */
+
+    EXPECT_ERR("{\"target\":\"t\",\"connectionId\":\"c\",\"userId\":1}",
+               "\"userId\" must be a string");
+
+    EXPECT_ERR("{\"target\":\"t\",\"userId\":\"u\",\"groupName\":\" \"}",
+               "\"groupName\" must not be only white space");
+}
+
+
+static void
+test_member_casing(void)
+{
+    EXPECT_ONE("{\"Target\":\"t\",\"USERID\":\"u\",\"Arguments\":[2]}",
+               SIGNALR_REST_POST, "/api/hubs/chat/users/u/:send", V,
+               "{\"target\":\"t\",\"arguments\":[2]}");
+
+    EXPECT_ONE("{\"ACTION\":\"add\",\"connectionid\":\"c\","
+               "\"GroupName\":\"g\"}",
+               SIGNALR_REST_PUT, "/api/hubs/chat/groups/g/connections/c", V,
+               NULL);
+
+    /* values keep their case */
+
+    EXPECT_ONE("{\"target\":\"NewMessage\",\"userId\":\"Bob\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/users/Bob/:send", V,
+               "{\"target\":\"NewMessage\",\"arguments\":[]}");
+}
+
+
+static void
+test_null_members(void)
+{
+    EXPECT_ONE("{\"target\":\"t\",\"arguments\":null,\"connectionId\":null,"
+               "\"userId\":null,\"groupName\":\"g\",\"excluded\":null,"
+               "\"action\":null,\"ttl\":null,\"reason\":null,"
+               "\"endpoints\":null}",
+               SIGNALR_REST_POST, "/api/hubs/chat/groups/g/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+
+    EXPECT_ONE("{\"target\":null,\"action\":\"removeAll\",\"userId\":\"u\","
+               "\"groupName\":null,\"arguments\":null}",
+               SIGNALR_REST_DELETE, "/api/hubs/chat/users/u/groups", V,
+               NULL);
+
+    EXPECT_ERR("{\"target\":null}",
+               "an action needs \"target\" (a message) or \"action\"");
+
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":null}",
+               "\"groupName\" is missing");
+}
+
+
+static void
+test_arguments(void)
+{
+    EXPECT_ONE("{\"target\":\"t\",\"arguments\":[{\"a\":{\"b\":[1,2.5,null,"
+               "true,false,{}]},\"z\":[]},\"\xc3\xa9\\u00e8\\ud83d\\ude00/\","
+               "0.1,-9223372036854775808,-123456789012345678,1e300,1.0,"
+               "\"q\\\"b\\\\s\\n\\u0001\\u0000\"]}",
+               SIGNALR_REST_POST, "/api/hubs/chat/:send", V,
+               "{\"target\":\"t\",\"arguments\":[{\"a\":{\"b\":[1,2.5,null,"
+               "true,false,{}]},\"z\":[]},"
+               "\"\xc3\xa9\xc3\xa8\xf0\x9f\x98\x80/\","
+               "0.1,-9223372036854775808,-123456789012345678,1e+300,1.0,"
+               "\"q\\\"b\\\\s\\n\\u0001\\u0000\"]}");
+
+    /* the target is written as a JSON string */
+
+    EXPECT_ONE("{\"target\":\"a\\\"b\\u00e9\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/:send", V,
+               "{\"target\":\"a\\\"b\xc3\xa9\",\"arguments\":[]}");
+}
+
+
+static void
+test_errors_body(void)
+{
+    EXPECT_ERR("{\"target\":",
+               "invalid JSON at line 1, column 10: "
+               "unexpected token near end of file");
+    EXPECT_ERR("{\"target\":\"t\"} x",
+               "invalid JSON at line 1, column 16: end of file expected "
+               "near 'x'");
+    EXPECT_ERR("", "invalid JSON at line 1, column 0: "
+               "unexpected token near end of file");
+    EXPECT_ERR("\"hello\"",
+               "the body must be a JSON object or an array of objects");
+    EXPECT_ERR("5", "the body must be a JSON object or an array of objects");
+    EXPECT_ERR("null",
+               "the body must be a JSON object or an array of objects");
+    EXPECT_ERR("[]", "no actions");
+    EXPECT_ERR(" [ ] ", "no actions");
+    EXPECT_ERR("[1]", "action 0: an action must be a JSON object");
+    EXPECT_ERR("[{\"target\":\"t\"},[]]",
+               "action 1: an action must be a JSON object");
+    EXPECT_ERR("[{\"target\":\"t\"},null]",
+               "action 1: an action must be a JSON object");
+    EXPECT_ERR("[{\"target\":\"t\"},{\"target\":\"t\"},"
+               "{\"action\":\"add\",\"userId\":\"u\"}]",
+               "action 2: \"groupName\" is missing");
+    EXPECT_ERR("{\"target\":\"t\",\"target\":\"u\"}",
+               "invalid JSON at line 1, column 22: duplicate object key "
+               "near '\"target\"'");
+}
+
+
+static void
+test_errors_members(void)
+{
+    EXPECT_ERR("{\"target\":\"t\",\"foo\":1}", "unknown member \"foo\"");
+    EXPECT_ERR("{\"target\":\"t\",\"foo\":null}", "unknown member \"foo\"");
+    EXPECT_ERR("{\"target\":\"t\",\"user_id\":\"u\"}",
+               "unknown member \"user_id\"");
+    EXPECT_ERR("{\"target\":\"t\",\"a\\\"\\\\\\n\xc3\xa9\":1}",
+               "unknown member \"a?????\"");
+    EXPECT_ERR("{\"target\":\"t\",\"0123456789012345678901234567890123456789"
+               "0123456789012345678901234567890123456789\":1}",
+               "unknown member \"012345678901234567890123456789012345678901"
+               "234567890123456789...\"");
+    EXPECT_ERR("{\"target\":\"t\",\"Target\":\"u\"}",
+               "\"target\" and \"Target\" name the same member");
+    EXPECT_ERR("{\"userId\":\"u\",\"target\":\"t\",\"USERID\":null}",
+               "\"userId\" and \"USERID\" name the same member");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\"}]}",
+               "\"endpoints\" is not supported: every configured endpoint "
+               "receives each action");
+    EXPECT_ERR("{}", "an action needs \"target\" (a message) or \"action\"");
+    EXPECT_ERR("{\"userId\":\"u\"}",
+               "an action needs \"target\" (a message) or \"action\"");
+    EXPECT_ERR("{\"target\":\"t\",\"action\":\"add\"}",
+               "an action cannot have both \"target\" and \"action\"");
+}
+
+
+static void
+test_errors_message(void)
+{
+    EXPECT_ERR("{\"target\":\"\"}", "\"target\" must be a non-empty string");
+    EXPECT_ERR("{\"target\":1}", "\"target\" must be a non-empty string");
+    EXPECT_ERR("{\"target\":[\"t\"]}",
+               "\"target\" must be a non-empty string");
+    EXPECT_ERR("{\"target\":\"t\",\"arguments\":{}}",
+               "\"arguments\" must be an array");
+    EXPECT_ERR("{\"target\":\"t\",\"arguments\":\"x\"}",
+               "\"arguments\" must be an array");
+    EXPECT_ERR("{\"target\":\"t\",\"userId\":\"u\",\"excluded\":[\"c\"]}",
+               "\"excluded\" applies only to broadcasts and group sends");
+    EXPECT_ERR("{\"target\":\"t\",\"connectionId\":\"c\",\"excluded\":[]}",
+               "\"excluded\" applies only to broadcasts and group sends");
+    EXPECT_ERR("{\"target\":\"t\",\"excluded\":\"c\"}",
+               "\"excluded\" must be an array of strings");
+    EXPECT_ERR("{\"target\":\"t\",\"excluded\":[\"c\",2]}",
+               "\"excluded\" item 1 must be a string");
+    EXPECT_ERR("{\"target\":\"t\",\"excluded\":[\"c\",\"\"]}",
+               "empty \"excluded\" item 1");
+    EXPECT_ERR("{\"target\":\"t\",\"excluded\":[\"c\\u0000\"]}",
+               "\"excluded\" item 0 contains a NUL byte");
+    EXPECT_ERR("{\"target\":\"t\",\"ttl\":1}",
+               "\"ttl\" applies only when adding a user to a group");
+    EXPECT_ERR("{\"target\":\"t\",\"reason\":\"r\"}",
+               "\"reason\" applies only when closing a connection");
+}
+
+
+static void
+test_errors_ids(void)
+{
+    char  json[2048], path[2048];
+
+    EXPECT_ERR("{\"target\":\"t\",\"userId\":5}",
+               "\"userId\" must be a string");
+    EXPECT_ERR("{\"target\":\"t\",\"connectionId\":true}",
+               "\"connectionId\" must be a string");
+    EXPECT_ERR("{\"target\":\"t\",\"groupName\":[\"g\"]}",
+               "\"groupName\" must be a string");
+    EXPECT_ERR("{\"target\":\"t\",\"userId\":\"\"}", "empty \"userId\"");
+    EXPECT_ERR("{\"action\":\"add\",\"connectionId\":\"\",\"groupName\":\"g\"}",
+               "empty \"connectionId\"");
+    EXPECT_ERR("{\"target\":\"t\",\"groupName\":\"\"}",
+               "empty \"groupName\"");
+    EXPECT_ERR("{\"target\":\"t\",\"userId\":\"a\\u0000b\"}",
+               "\"userId\" contains a NUL byte");
+    EXPECT_ERR("{\"target\":\"t\",\"groupName\":\" \\t\\r\\n\"}",
+               "\"groupName\" must not be only white space");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"  \"}",
+               "\"groupName\" must not be only white space");
+
+    /* 1024 bytes are fine, 1025 are not */
+
+    strcpy(json, "{\"target\":\"t\",\"groupName\":\"");
+    memset(json + strlen(json), 'g', 1024);
+    strcpy(json + 27 + 1024, "\"}");
+
+    strcpy(path, "/api/hubs/chat/groups/");
+    memset(path + 22, 'g', 1024);
+    strcpy(path + 22 + 1024, "/:send");
+
+    EXPECT_ONE(json, SIGNALR_REST_POST, path, V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+
+    strcpy(json, "{\"target\":\"t\",\"groupName\":\"");
+    memset(json + strlen(json), 'g', 1025);
+    strcpy(json + 27 + 1025, "\"}");
+
+    EXPECT_ERR(json, "\"groupName\" is longer than 1024 bytes");
+
+    strcpy(json, "{\"target\":\"t\",\"userId\":\"");
+    memset(json + strlen(json), 'u', 1025);
+    strcpy(json + 24 + 1025, "\"}");
+
+    EXPECT_ERR(json, "\"userId\" is longer than 1024 bytes");
+}
+
+
+static void
+test_errors_group_actions(void)
+{
+    EXPECT_ERR("{\"action\":5,\"userId\":\"u\"}",
+               "\"action\" must be a string");
+    EXPECT_ERR("{\"action\":\"delete\",\"userId\":\"u\",\"groupName\":\"g\"}",
+               "unknown action \"delete\" (expected \"add\", \"remove\", "
+               "\"removeAll\" or \"close\")");
+    EXPECT_ERR("{\"action\":\"\",\"userId\":\"u\"}",
+               "unknown action \"\" (expected \"add\", \"remove\", "
+               "\"removeAll\" or \"close\")");
+    EXPECT_ERR("{\"action\":\"add\\u0000\",\"userId\":\"u\"}",
+               "unknown action \"add?\" (expected \"add\", \"remove\", "
+               "\"removeAll\" or \"close\")");
+    EXPECT_ERR("{\"action\":\"add\",\"groupName\":\"g\"}",
+               "\"connectionId\" and \"userId\" cannot both be empty");
+    EXPECT_ERR("{\"action\":\"removeAll\"}",
+               "\"connectionId\" and \"userId\" cannot both be empty");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\"}",
+               "\"groupName\" is missing");
+    EXPECT_ERR("{\"action\":\"remove\",\"connectionId\":\"c\"}",
+               "\"groupName\" is missing");
+    EXPECT_ERR("{\"action\":\"close\",\"userId\":\"u\"}",
+               "\"close\" needs \"connectionId\"");
+    EXPECT_ERR("{\"action\":\"close\"}", "\"close\" needs \"connectionId\"");
+    EXPECT_ERR("{\"action\":\"close\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\"}",
+               "\"groupName\" does not apply to \"close\"");
+    EXPECT_ERR("{\"action\":\"close\",\"connectionId\":\"c\",\"reason\":1}",
+               "\"reason\" must be a string");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"reason\":\"r\"}",
+               "\"reason\" applies only when closing a connection");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"arguments\":[]}",
+               "\"arguments\" applies only to messages");
+    EXPECT_ERR("{\"action\":\"add\",\"groupName\":\"g\",\"userId\":\"u\","
+               "\"excluded\":[\"c\"]}",
+               "\"excluded\" applies only to broadcasts and group sends");
+}
+
+
+static void
+test_errors_ttl(void)
+{
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":-1}",
+               "\"ttl\" must be an integer from 0 to 2147483647");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":1.5}",
+               "\"ttl\" must be an integer from 0 to 2147483647");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":1.0}",
+               "\"ttl\" must be an integer from 0 to 2147483647");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":\"5\"}",
+               "\"ttl\" must be an integer from 0 to 2147483647");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":2147483648}",
+               "\"ttl\" must be an integer from 0 to 2147483647");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":-9223372036854775808}",
+               "\"ttl\" must be an integer from 0 to 2147483647");
+    EXPECT_ERR("{\"action\":\"add\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\",\"ttl\":5}",
+               "\"ttl\" applies only when adding a user to a group");
+    EXPECT_ERR("{\"action\":\"add\",\"connectionId\":\"c\",\"userId\":\"u\","
+               "\"groupName\":\"g\",\"ttl\":5}",
+               "\"ttl\" applies only when adding a user to a group");
+    EXPECT_ERR("{\"action\":\"remove\",\"userId\":\"u\",\"groupName\":\"g\","
+               "\"ttl\":5}",
+               "\"ttl\" applies only when adding a user to a group");
+}
+
+
+static void
+test_error_buffer(void)
+{
+    char                  err[12];
+    const char           *json;
+    signalr_rest_calls_t  calls;
+
+    json = "[{\"target\":\"t\"},{\"target\":\"t\",\"foo\":1}]";
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), -1);
+    CHECK_STR(err, "action 1: u");
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, 5), -1);
+    CHECK_STR(err, "acti");
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    NULL, 0), -1);
+    CHECK(calls.calls == NULL);
+}
+
+
+static void
+test_from_json(void)
+{
+    char                 err[256];
+    json_t              *item;
+    signalr_rest_call_t  call;
+
+    /* an item built in code: a NUL inside the id */
+
+    item = json_pack("{s:s, s:s%}", "target", "t", "userId", "a\0b",
+                     (size_t) 3);
+    CHECK(item != NULL);
+
+    CHECK_INT(signalr_action_from_json("chat", item, &call, err,
+                                       sizeof(err)), -1);
+    CHECK_STR(err, "\"userId\" contains a NUL byte");
+    CHECK(call.path == NULL && call.query == NULL && call.body == NULL);
+    json_decref(item);
+
+    item = json_pack("{s:s, s:s, s:s}", "action", "add", "userId", "u/1",
+                     "groupName", "g");
+    CHECK(item != NULL);
+
+    CHECK_INT(signalr_action_from_json("chat", item, &call, err,
+                                       sizeof(err)), 0);
+    CHECK_CALL(&call, SIGNALR_REST_PUT, "/api/hubs/chat/users/u%2F1/groups/g",
+               V, NULL);
+    CHECK_STR(call.what, "add user to group");
+    signalr_rest_call_free(&call);
+    CHECK(call.path == NULL && call.query == NULL && call.body == NULL);
+    json_decref(item);
+
+    item = json_string("x");
+    CHECK_INT(signalr_action_from_json("chat", item, &call, err,
+                                       sizeof(err)), -1);
+    CHECK_STR(err, "an action must be a JSON object");
+    json_decref(item);
+}
+
+
+int
+main(void)
+{
+    UNIT_RUN(test_broadcast);
+    UNIT_RUN(test_what);
+    UNIT_RUN(test_send_routes);
+    UNIT_RUN(test_excluded);
+    UNIT_RUN(test_escaping);
+    UNIT_RUN(test_group_actions);
+    UNIT_RUN(test_ttl);
+    UNIT_RUN(test_close);
+    UNIT_RUN(test_array);
+    UNIT_RUN(test_max_actions);
+    UNIT_RUN(test_precedence);
+    UNIT_RUN(test_member_casing);
+    UNIT_RUN(test_null_members);
+    UNIT_RUN(test_arguments);
+    UNIT_RUN(test_errors_body);
+    UNIT_RUN(test_errors_members);
+    UNIT_RUN(test_errors_message);
+    UNIT_RUN(test_errors_ids);
+    UNIT_RUN(test_errors_group_actions);
+    UNIT_RUN(test_errors_ttl);
+    UNIT_RUN(test_error_buffer);
+    UNIT_RUN(test_from_json);
+
+    return unit_report();
+}
