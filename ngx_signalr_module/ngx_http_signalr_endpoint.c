@@ -45,7 +45,8 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (name.len == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "empty endpoint name in \"%V\"", &value[i]);
+                                   "empty endpoint name in "
+                                   "\"signalr_endpoint\"");
                 return NGX_CONF_ERROR;
             }
 
@@ -68,9 +69,9 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (ep->rest.len == 0 || ep->rest.data[0] != '/') {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"rest=\" must be a location prefix "
-                                   "starting with \"/\" in \"%V\"",
-                                   &value[i]);
+                                   "\"rest=\" of \"signalr_endpoint\" must "
+                                   "be a location prefix starting with "
+                                   "\"/\"");
                 return NGX_CONF_ERROR;
             }
 
@@ -84,7 +85,8 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+                           "invalid parameter \"%V\" in \"signalr_endpoint\"",
+                           &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -98,7 +100,8 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     {
         ngx_explicit_memzero(cs.data, cs.len);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid connection string: %s", err);
+                           "invalid connection string in \"signalr_endpoint\": "
+                           "%s", err);
         return NGX_CONF_ERROR;
     }
 
@@ -141,8 +144,9 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             && ngx_strncmp(eps[i].name.data, ep->name.data, ep->name.len) == 0)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate endpoint name \"%V\", give each "
-                               "endpoint its own \"name=\"", &ep->name);
+                               "duplicate endpoint name \"%V\" in "
+                               "\"signalr_endpoint\", give each endpoint "
+                               "its own \"name=\"", &ep->name);
             return NGX_CONF_ERROR;
         }
     }
@@ -174,8 +178,8 @@ ngx_http_signalr_read_source(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *cs)
 
         if (env == NULL || *env == '\0') {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "environment variable \"%V\" is not set or "
-                               "empty", &name);
+                               "\"signalr_endpoint\": environment variable "
+                               "\"%V\" is not set or empty", &name);
             return NGX_ERROR;
         }
 
@@ -200,14 +204,15 @@ ngx_http_signalr_read_source(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *cs)
 
     if (name.len == 0 || ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid file name in \"%V\"", value);
+                           "invalid file name in \"signalr_endpoint\"");
         return NGX_ERROR;
     }
 
     fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &name);
+                           "\"signalr_endpoint\": " ngx_open_file_n
+                           " \"%V\" failed", &name);
         return NGX_ERROR;
     }
 
@@ -233,8 +238,8 @@ ngx_http_signalr_read_source(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *cs)
     if (p == NULL && n == sizeof(buf)) {
         ngx_explicit_memzero(buf, sizeof(buf));
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the first line of \"%V\" is longer than %uz bytes",
-                           &name, sizeof(buf) - 1);
+                           "\"signalr_endpoint\": the first line of \"%V\" "
+                           "is longer than %uz bytes", &name, sizeof(buf) - 1);
         return NGX_ERROR;
     }
 
@@ -248,7 +253,8 @@ ngx_http_signalr_read_source(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *cs)
 
     if (last == buf) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the first line of \"%V\" is empty", &name);
+                           "\"signalr_endpoint\": the first line of \"%V\" "
+                           "is empty", &name);
         return NGX_ERROR;
     }
 
@@ -277,9 +283,14 @@ static ngx_int_t
 ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst, const char *src)
 {
     dst->len = ngx_strlen(src);
-    dst->data = ngx_pstrdup(cf->pool, &(ngx_str_t) { dst->len, (u_char *) src });
+    dst->data = ngx_pnalloc(cf->pool, dst->len);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
 
-    return dst->data ? NGX_OK : NGX_ERROR;
+    ngx_memcpy(dst->data, src, dst->len);
+
+    return NGX_OK;
 }
 
 

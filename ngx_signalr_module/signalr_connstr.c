@@ -92,7 +92,9 @@ signalr_connstr_parse_url(const char *name, const char *s, size_t len,
         u->https = 0;
         p += 7;
 
-    } else if ((size_t) (end - p) > 8 && signalr_connstr_ncaseeq(p, "https://", 8)) {
+    } else if ((size_t) (end - p) > 8
+               && signalr_connstr_ncaseeq(p, "https://", 8))
+    {
         u->https = 1;
         p += 8;
 
