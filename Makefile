@@ -21,9 +21,11 @@ CFLAGS_UNIT := -std=c99 -g -O1 -Wall -Wextra -Werror \
                -fsanitize=address,undefined -fno-omit-frame-pointer \
                -Ingx_signalr_module
 
-.PHONY: all deps test unit fuzz prove prove-asan clean
+.PHONY: all module-asan deps test unit fuzz prove prove-asan clean
 
 all: $(MODULE)
+
+module-asan: $(MODULE_ASAN)
 
 deps:
 	bash util/install-deps.sh

@@ -13,6 +13,8 @@ static ngx_int_t ngx_http_signalr_read_source(ngx_conf_t *cf,
 static void ngx_http_signalr_hmac_cleanup(void *data);
 static ngx_int_t ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst,
     const char *src);
+static ngx_uint_t ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep,
+    ngx_uint_t pass, ngx_msec_t now);
 
 
 char *
@@ -297,8 +299,9 @@ ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst, const char *src)
 ngx_http_signalr_endpoint_t *
 ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 {
-    ngx_uint_t                     i, n, want, type;
-    ngx_http_signalr_endpoint_t   *eps;
+    ngx_uint_t                     i, n, pass, want;
+    ngx_msec_t                     now;
+    ngx_http_signalr_endpoint_t   *eps, *ep;
     ngx_http_signalr_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
@@ -308,26 +311,57 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
         return &eps[0];
     }
 
-    /* a random primary; secondaries only when there is no primary */
+    /*
+     * a random online primary; else a random online secondary; when every
+     * endpoint is marked offline, a random primary (or any endpoint)
+     */
 
-    if (smcf->nprimary) {
-        type = NGX_HTTP_SIGNALR_PRIMARY;
-        n = smcf->nprimary;
+    now = ngx_current_msec;
 
-    } else {
-        type = NGX_HTTP_SIGNALR_SECONDARY;
-        n = smcf->endpoints.nelts;
-    }
+    for (pass = 0; pass < 4; pass++) {
+        n = 0;
 
-    want = (ngx_uint_t) ngx_random() % n;
+        for (i = 0; i < smcf->endpoints.nelts; i++) {
+            n += ngx_http_signalr_candidate(&eps[i], pass, now);
+        }
 
-    for (i = 0; i < smcf->endpoints.nelts; i++) {
-        if (eps[i].type == type && want-- == 0) {
-            return &eps[i];
+        if (n == 0) {
+            continue;
+        }
+
+        want = (ngx_uint_t) ngx_random() % n;
+
+        for (i = 0; i < smcf->endpoints.nelts; i++) {
+            ep = &eps[i];
+
+            if (ngx_http_signalr_candidate(ep, pass, now) && want-- == 0) {
+                return ep;
+            }
         }
     }
 
     return &eps[0];
+}
+
+
+static ngx_uint_t
+ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep, ngx_uint_t pass,
+    ngx_msec_t now)
+{
+    ngx_uint_t  online;
+
+    online = ((ngx_msec_int_t) (ep->offline_until - now) <= 0);
+
+    switch (pass) {
+    case 0:
+        return online && ep->type == NGX_HTTP_SIGNALR_PRIMARY;
+    case 1:
+        return online && ep->type == NGX_HTTP_SIGNALR_SECONDARY;
+    case 2:
+        return ep->type == NGX_HTTP_SIGNALR_PRIMARY;
+    default:
+        return 1;
+    }
 }
 
 

@@ -9,6 +9,7 @@
 
 
 static ngx_int_t ngx_http_signalr_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_signalr_init(ngx_conf_t *cf);
 static void *ngx_http_signalr_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_signalr_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -19,6 +20,14 @@ static char *ngx_http_signalr_lifetime_check(ngx_conf_t *cf, void *post,
 
 static ngx_conf_post_t  ngx_http_signalr_lifetime_post =
     { ngx_http_signalr_lifetime_check };
+
+
+static ngx_conf_enum_t  ngx_http_signalr_group_actions[] = {
+    { ngx_string("add"), NGX_HTTP_SIGNALR_GROUP_ADD },
+    { ngx_string("remove"), NGX_HTTP_SIGNALR_GROUP_REMOVE },
+    { ngx_string("remove_all"), NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_signalr_commands[] = {
@@ -58,13 +67,97 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       offsetof(ngx_http_signalr_loc_conf_t, token_lifetime),
       &ngx_http_signalr_lifetime_post },
 
+    { ngx_string("signalr_output"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_signalr_output,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("signalr_target"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, target),
+      NULL },
+
+    { ngx_string("signalr_group"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, group),
+      NULL },
+
+    { ngx_string("signalr_connection_id"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, connection_id),
+      NULL },
+
+    { ngx_string("signalr_arguments"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, arguments),
+      NULL },
+
+    { ngx_string("signalr_group_action"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, group_action),
+      &ngx_http_signalr_group_actions },
+
+    { ngx_string("signalr_rest_retries"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, rest_retries),
+      NULL },
+
+    { ngx_string("signalr_output_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, output_max_body),
+      NULL },
+
+    { ngx_string("signalr_output_max_actions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, output_max_actions),
+      NULL },
+
+    { ngx_string("signalr_endpoint_offline_time"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, offline_time),
+      NULL },
+
+    { ngx_string("signalr_trigger"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_signalr_trigger,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("signalr_trigger_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, trigger_verify),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_signalr_module_ctx = {
     ngx_http_signalr_add_variables,        /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_signalr_init,                 /* postconfiguration */
 
     ngx_http_signalr_create_main_conf,     /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -105,6 +198,42 @@ static ngx_http_variable_t  ngx_http_signalr_vars[] = {
       offsetof(ngx_http_signalr_ctx_t, client_url),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("signalr_hub"), NULL, ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_HUB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_category"), NULL,
+      ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_CATEGORY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_event"), NULL, ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_EVENT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_connection_id"), NULL,
+      ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_CONNECTION_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_user_id"), NULL, ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_USER_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_invocation_id"), NULL,
+      ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_INVOCATION_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_arguments"), NULL,
+      ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_ARGUMENTS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_error"), NULL, ngx_http_signalr_trigger_variable,
+      NGX_HTTP_SIGNALR_VAR_ERROR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_rest_status"), NULL,
+      ngx_http_signalr_output_variable,
+      NGX_HTTP_SIGNALR_VAR_REST_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("signalr_actions_sent"), NULL,
+      ngx_http_signalr_output_variable,
+      NGX_HTTP_SIGNALR_VAR_ACTIONS_SENT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -125,6 +254,13 @@ ngx_http_signalr_add_variables(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_init(ngx_conf_t *cf)
+{
+    return ngx_http_signalr_filter_init(cf);
 }
 
 
@@ -169,11 +305,25 @@ ngx_http_signalr_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     slcf->negotiate_hub = NULL;
+     *     slcf->output_hub = NULL;
+     *     slcf->trigger_uri = NULL;
      */
 
     slcf->user_id = NGX_CONF_UNSET_PTR;
     slcf->claims = NGX_CONF_UNSET_PTR;
     slcf->token_lifetime = NGX_CONF_UNSET;
+
+    slcf->target = NGX_CONF_UNSET_PTR;
+    slcf->group = NGX_CONF_UNSET_PTR;
+    slcf->connection_id = NGX_CONF_UNSET_PTR;
+    slcf->arguments = NGX_CONF_UNSET_PTR;
+    slcf->group_action = NGX_CONF_UNSET_UINT;
+    slcf->rest_retries = NGX_CONF_UNSET_UINT;
+    slcf->output_max_body = NGX_CONF_UNSET_SIZE;
+    slcf->output_max_actions = NGX_CONF_UNSET_UINT;
+    slcf->offline_time = NGX_CONF_UNSET_MSEC;
+
+    slcf->trigger_verify = NGX_CONF_UNSET;
 
     return slcf;
 }
@@ -190,6 +340,32 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
     ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
     ngx_conf_merge_sec_value(conf->token_lifetime, prev->token_lifetime, 3600);
+
+    ngx_conf_merge_ptr_value(conf->target, prev->target, NULL);
+    ngx_conf_merge_ptr_value(conf->group, prev->group, NULL);
+    ngx_conf_merge_ptr_value(conf->connection_id, prev->connection_id, NULL);
+    ngx_conf_merge_ptr_value(conf->arguments, prev->arguments, NULL);
+    ngx_conf_merge_uint_value(conf->group_action, prev->group_action, 0);
+    ngx_conf_merge_uint_value(conf->rest_retries, prev->rest_retries, 2);
+    ngx_conf_merge_size_value(conf->output_max_body, prev->output_max_body,
+                              1024 * 1024);
+    ngx_conf_merge_uint_value(conf->output_max_actions,
+                              prev->output_max_actions, 100);
+    ngx_conf_merge_msec_value(conf->offline_time, prev->offline_time, 30000);
+
+    ngx_conf_merge_value(conf->trigger_verify, prev->trigger_verify, 1);
+
+    if (conf->output_hub
+        && ngx_http_signalr_output_check(cf, conf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->trigger_uri
+        && ngx_http_signalr_trigger_check(cf, conf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->negotiate_hub) {
         smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
@@ -243,15 +419,26 @@ ngx_int_t
 ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body)
 {
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    return ngx_http_signalr_send(r, status, body);
+}
+
+
+/* sends body as the whole response, with the content type already set */
+
+ngx_int_t
+ngx_http_signalr_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body)
+{
     ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = body->len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
 
     if (body->len == 0 || r->method == NGX_HTTP_HEAD) {
         r->header_only = 1;

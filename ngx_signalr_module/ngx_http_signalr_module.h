@@ -29,6 +29,9 @@ typedef struct {
 
     /* keyed with the AccessKey once; the key itself is not kept */
     signalr_hmac_t             *hmac;
+
+    /* set by this worker when REST calls fail (negotiate avoids it) */
+    ngx_msec_t                  offline_until;
 } ngx_http_signalr_endpoint_t;
 
 
@@ -44,15 +47,90 @@ typedef struct {
 } ngx_http_signalr_claim_t;
 
 
+enum {
+    NGX_HTTP_SIGNALR_VAR_HUB = 0,
+    NGX_HTTP_SIGNALR_VAR_CATEGORY,
+    NGX_HTTP_SIGNALR_VAR_EVENT,
+    NGX_HTTP_SIGNALR_VAR_CONNECTION_ID,
+    NGX_HTTP_SIGNALR_VAR_USER_ID,
+    NGX_HTTP_SIGNALR_VAR_INVOCATION_ID,
+    NGX_HTTP_SIGNALR_VAR_ARGUMENTS,
+    NGX_HTTP_SIGNALR_VAR_ERROR,
+    NGX_HTTP_SIGNALR_VAR_REST_STATUS,
+    NGX_HTTP_SIGNALR_VAR_ACTIONS_SENT
+};
+
+
+#define NGX_HTTP_SIGNALR_GROUP_ADD         1
+#define NGX_HTTP_SIGNALR_GROUP_REMOVE      2
+#define NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL  3
+
+
 typedef struct {
+    /* negotiate */
     ngx_http_complex_value_t   *negotiate_hub;
-    ngx_http_complex_value_t   *user_id;
+    ngx_http_complex_value_t   *user_id;         /* output: the recipient */
     ngx_array_t                *claims;          /* of claim_t */
     time_t                      token_lifetime;
+
+    /* output */
+    ngx_http_complex_value_t   *output_hub;
+    ngx_http_complex_value_t   *target;
+    ngx_http_complex_value_t   *group;
+    ngx_http_complex_value_t   *connection_id;
+    ngx_http_complex_value_t   *arguments;
+    ngx_uint_t                  group_action;
+    ngx_uint_t                  rest_retries;
+    size_t                      output_max_body;
+    ngx_uint_t                  output_max_actions;
+    ngx_msec_t                  offline_time;
+
+    /* trigger */
+    ngx_http_complex_value_t   *trigger_uri;
+    ngx_flag_t                  trigger_verify;
 } ngx_http_signalr_loc_conf_t;
 
 
+/* the response of a subrequest, kept by the module's filters */
 typedef struct {
+    ngx_http_request_t         *sr;
+    ngx_uint_t                  status;
+    u_char                     *data;
+    size_t                      len;
+    size_t                      max;
+    unsigned                    done:1;
+    unsigned                    failed:1;        /* no response at all */
+    unsigned                    truncated:1;
+} ngx_http_signalr_capture_t;
+
+
+typedef struct {
+    ngx_str_t                   uri;
+    ngx_str_t                   args;
+    ngx_uint_t                  method;
+    ngx_str_t                   method_name;
+    ngx_keyval_t               *headers;         /* sent instead of the */
+    ngx_uint_t                  nheaders;        /* client's headers */
+    ngx_str_t                   body;
+    size_t                      max_response;
+
+    /* if set, what proxy_pass with no URI part sends, escaped as it is */
+    ngx_str_t                   unparsed_uri;
+} ngx_http_signalr_subrequest_t;
+
+
+typedef struct ngx_http_signalr_trigger_ctx_s  ngx_http_signalr_trigger_ctx_t;
+typedef struct ngx_http_signalr_output_ctx_s   ngx_http_signalr_output_ctx_t;
+
+
+typedef struct {
+    /* the main request's list of subrequests whose responses are kept */
+    ngx_array_t                  *captures;
+
+    ngx_http_signalr_trigger_ctx_t  *trigger;
+    ngx_http_signalr_output_ctx_t   *output;
+
+    /* negotiate */
     ngx_http_signalr_endpoint_t  *endpoint;
     ngx_str_t                     hub;           /* lower-cased */
     ngx_str_t                     client_url;
@@ -81,8 +159,33 @@ char *ngx_http_signalr_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
+/* trigger: ngx_http_signalr_trigger.c */
+char *ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_signalr_trigger_check(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf);
+ngx_int_t ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+/* output: ngx_http_signalr_output.c */
+char *ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_signalr_output_check(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf);
+ngx_int_t ngx_http_signalr_output_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+/* subrequests: ngx_http_signalr_subrequest.c */
+ngx_http_signalr_capture_t *ngx_http_signalr_subrequest(
+    ngx_http_request_t *r, ngx_http_signalr_subrequest_t *s);
+ngx_str_t *ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
+    const char *name);
+ngx_int_t ngx_http_signalr_filter_init(ngx_conf_t *cf);
+
 /* shared helpers: ngx_http_signalr_module.c */
 ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_signalr_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
 ngx_int_t ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 ngx_int_t ngx_http_signalr_send_error(ngx_http_request_t *r,

@@ -1,0 +1,359 @@
+/*
+ * Subrequests for the trigger routes and the REST calls, and the filters
+ * that capture their responses.
+ *
+ * nginx refuses subrequests inside an in-memory subrequest, and a trigger
+ * route may be a signalr_output location that issues REST subrequests of
+ * its own. So no subrequest of this module is in-memory: a header and a
+ * body filter keep the response of every subrequest the module started
+ * (up to a size) instead of passing it on. The subrequests are listed in
+ * the main request's context rather than in their own, which an internal
+ * redirect (error_page, try_files) would clear.
+ */
+
+#include "ngx_http_signalr_module.h"
+
+
+static ngx_int_t ngx_http_signalr_subrequest_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc);
+static ngx_http_signalr_capture_t *ngx_http_signalr_find_capture(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+ngx_http_signalr_capture_t *
+ngx_http_signalr_subrequest(ngx_http_request_t *r,
+    ngx_http_signalr_subrequest_t *s)
+{
+    ngx_uint_t                   i;
+    ngx_table_elt_t             *h;
+    ngx_http_request_t          *sr;
+    ngx_http_signalr_ctx_t      *mctx;
+    ngx_http_request_body_t     *rb;
+    ngx_http_post_subrequest_t  *ps;
+    ngx_http_signalr_capture_t  *cap, **slot;
+    ngx_buf_t                   *b;
+
+    mctx = ngx_http_signalr_get_ctx(r->main);
+    if (mctx == NULL) {
+        return NULL;
+    }
+
+    if (mctx->captures == NULL) {
+        mctx->captures = ngx_array_create(r->main->pool, 4,
+                                        sizeof(ngx_http_signalr_capture_t *));
+        if (mctx->captures == NULL) {
+            return NULL;
+        }
+    }
+
+    cap = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_capture_t));
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (cap == NULL || ps == NULL) {
+        return NULL;
+    }
+
+    cap->max = s->max_response;
+
+    ps->handler = ngx_http_signalr_subrequest_done;
+    ps->data = cap;
+
+    if (ngx_http_subrequest(r, &s->uri, &s->args, &sr, ps, 0) != NGX_OK) {
+        return NULL;
+    }
+
+    cap->sr = sr;
+
+    slot = ngx_array_push(mctx->captures);
+    if (slot == NULL) {
+        return NULL;
+    }
+
+    *slot = cap;
+
+    sr->method = s->method;
+    sr->method_name = s->method_name;
+
+    if (s->unparsed_uri.len) {
+        sr->unparsed_uri = s->unparsed_uri;
+        sr->valid_unparsed_uri = 1;
+    }
+
+    /* only the headers given here: never the client's */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    sr->headers_in.content_length_n = s->body.len;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, s->nheaders + 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    for (i = 0; i < s->nheaders; i++) {
+        h = ngx_list_push(&sr->headers_in.headers);
+        if (h == NULL) {
+            return NULL;
+        }
+
+        h->key = s->headers[i].key;
+        h->value = s->headers[i].value;
+        h->lowcase_key = ngx_pnalloc(r->pool, h->key.len);
+        if (h->lowcase_key == NULL) {
+            return NULL;
+        }
+
+        /* the proxy module finds the headers it replaces by this hash */
+        h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+
+        if (h->key.len == sizeof("content-type") - 1
+            && ngx_strncmp(h->lowcase_key, "content-type", h->key.len) == 0)
+        {
+            sr->headers_in.content_type = h;
+        }
+    }
+
+    if (s->body.len) {
+        h = ngx_list_push(&sr->headers_in.headers);
+        if (h == NULL) {
+            return NULL;
+        }
+
+        ngx_str_set(&h->key, "Content-Length");
+        h->lowcase_key = (u_char *) "content-length";
+        h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+        h->value.data = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+        if (h->value.data == NULL) {
+            return NULL;
+        }
+
+        h->value.len = ngx_sprintf(h->value.data, "%uz", s->body.len)
+                       - h->value.data;
+        sr->headers_in.content_length = h;
+    }
+
+    rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NULL;
+    }
+
+    if (s->body.len) {
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NULL;
+        }
+
+        b->pos = s->body.data;
+        b->last = s->body.data + s->body.len;
+        b->memory = 1;
+        b->last_buf = 1;
+
+        rb->bufs = ngx_alloc_chain_link(r->pool);
+        if (rb->bufs == NULL) {
+            return NULL;
+        }
+
+        rb->bufs->buf = b;
+        rb->bufs->next = NULL;
+        rb->buf = b;
+    }
+
+    sr->request_body = rb;
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr subrequest: %V %V?%V, %uz body bytes",
+                   &s->method_name, &s->uri, &s->args, s->body.len);
+
+    return cap;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_signalr_capture_t *cap = data;
+
+    if (cap->done) {
+        return rc;
+    }
+
+    cap->done = 1;
+
+    if (cap->status == 0) {
+        cap->status = r->headers_out.status;
+    }
+
+    if (cap->status == 0 || rc == NGX_ERROR
+        || (rc >= NGX_HTTP_SPECIAL_RESPONSE && cap->status < 300))
+    {
+        cap->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE)
+                      ? (ngx_uint_t) rc : NGX_HTTP_BAD_GATEWAY;
+        cap->failed = 1;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr subrequest done: rc %i, status %ui, %uz bytes",
+                   rc, cap->status, cap->len);
+
+    return rc;
+}
+
+
+ngx_str_t *
+ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
+    const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &cap->sr->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i].value;
+        }
+    }
+}
+
+
+static ngx_http_signalr_capture_t *
+ngx_http_signalr_find_capture(ngx_http_request_t *r)
+{
+    ngx_uint_t                   i;
+    ngx_http_signalr_ctx_t      *mctx;
+    ngx_http_signalr_capture_t **caps;
+
+    if (r == r->main) {
+        return NULL;
+    }
+
+    mctx = ngx_http_get_module_ctx(r->main, ngx_http_signalr_module);
+
+    if (mctx == NULL || mctx->captures == NULL) {
+        return NULL;
+    }
+
+    caps = mctx->captures->elts;
+
+    for (i = 0; i < mctx->captures->nelts; i++) {
+        if (caps[i]->sr == r) {
+            return caps[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_signalr_capture_t  *cap;
+
+    cap = ngx_http_signalr_find_capture(r);
+
+    if (cap == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    cap->status = r->headers_out.status;
+    r->header_sent = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    off_t                        size;
+    ssize_t                      n;
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
+    ngx_http_signalr_capture_t  *cap;
+
+    cap = ngx_http_signalr_find_capture(r);
+
+    if (cap == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        size = ngx_buf_size(b);
+
+        if (size && cap->data == NULL) {
+            cap->data = ngx_pnalloc(r->pool, cap->max);
+            if (cap->data == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        if ((off_t) (cap->max - cap->len) < size) {
+            cap->truncated = 1;
+            size = cap->max - cap->len;
+        }
+
+        if (size && ngx_buf_in_memory(b)) {
+            ngx_memcpy(cap->data + cap->len, b->pos, (size_t) size);
+            cap->len += size;
+
+        } else if (size && b->in_file) {
+            n = ngx_read_file(b->file, cap->data + cap->len, (size_t) size,
+                              b->file_pos);
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            cap->len += n;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            b->pos = b->last;
+        }
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_signalr_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_signalr_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_signalr_body_filter;
+
+    return NGX_OK;
+}

@@ -1,0 +1,1520 @@
+/*
+ * Trigger: the SignalRTrigger binding as an nginx location. Receives the
+ * service's upstream calls (X-ASRS-* headers, HMAC signature, JSON or
+ * MessagePack bodies), validates them, hands them to a route as the
+ * InvocationContext JSON that non-.NET Functions receive, and answers the
+ * service the way it expects: a Completion message for invocations.
+ */
+
+#include "ngx_http_signalr_module.h"
+#include "signalr_json.h"
+#include "signalr_msgpack.h"
+#include "signalr_names.h"
+
+
+#define NGX_HTTP_SIGNALR_MAX_SIGNATURES  32
+#define NGX_HTTP_SIGNALR_MAX_PAIRS       256
+#define NGX_HTTP_SIGNALR_MAX_RESULT      (1024 * 1024)
+
+
+struct ngx_http_signalr_trigger_ctx_s {
+    ngx_str_t                    hub;
+    ngx_str_t                    category;
+    ngx_str_t                    event;
+    ngx_str_t                    connection_id;
+    ngx_str_t                    user_id;
+    ngx_str_t                    invocation_id;
+    ngx_str_t                    arguments;      /* JSON array text */
+    ngx_str_t                    error;          /* disconnected error */
+    ngx_str_t                    route;
+    ngx_http_signalr_capture_t  *capture;
+
+    unsigned                     messages:1;
+    unsigned                     connected:1;
+    unsigned                     msgpack:1;
+    unsigned                     has_invocation_id:1;
+    unsigned                     has_error:1;
+};
+
+
+typedef struct {
+    ngx_uint_t                   status;
+    const char                  *message;
+} ngx_http_signalr_trigger_err_t;
+
+
+static ngx_int_t ngx_http_signalr_trigger_handler(ngx_http_request_t *r);
+static void ngx_http_signalr_trigger_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_trigger_start(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err);
+static ngx_int_t ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
+    ngx_str_t *connection_id);
+static ngx_int_t ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
+    ngx_str_t *context, ngx_http_signalr_trigger_err_t *err);
+static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, json_t *arguments, ngx_str_t *out);
+static void ngx_http_signalr_trigger_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t);
+static ngx_int_t ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, json_t *result, const char *error);
+static ngx_table_elt_t *ngx_http_signalr_header(ngx_http_request_t *r,
+    const char *name);
+static ngx_int_t ngx_http_signalr_read_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_signalr_safe_token(ngx_str_t *s);
+static ngx_int_t ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b,
+    size_t len);
+static json_t *ngx_http_signalr_caseless_member(json_t *obj,
+    const char *name);
+static ngx_int_t ngx_http_signalr_add_joined(json_t *obj, u_char *key,
+    size_t klen, u_char *value, size_t vlen, ngx_uint_t join);
+static ngx_int_t ngx_http_signalr_trigger_query(ngx_http_request_t *r,
+    json_t *query, ngx_str_t *value);
+static ngx_int_t ngx_http_signalr_trigger_claims(json_t *claims,
+    ngx_str_t *value);
+
+
+char *
+ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_signalr_loc_conf_t *slcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (slcf->trigger_uri) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_trigger\" needs a URI starting with "
+                           "\"/\", not \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->trigger_uri = ngx_palloc(cf->pool,
+                                   sizeof(ngx_http_complex_value_t));
+    if (slcf->trigger_uri == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = slcf->trigger_uri;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_signalr_trigger_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_signalr_trigger_check(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf)
+{
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    if (!slcf->trigger_verify) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"signalr_trigger_verify\" is off: upstream "
+                           "calls are not authenticated, use this for "
+                           "local development only");
+        return NGX_CONF_OK;
+    }
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+
+    if (smcf->endpoints.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_trigger\" verifies signatures with the "
+                           "keys of \"signalr_endpoint\", and none is "
+                           "configured");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_handler(ngx_http_request_t *r)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    if (r->method != NGX_HTTP_POST) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "POST");
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                           "upstream calls are POST");
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_signalr_trigger_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_signalr_trigger_body(ngx_http_request_t *r)
+{
+    ngx_int_t                        rc;
+    ngx_http_signalr_ctx_t          *ctx;
+    ngx_http_signalr_trigger_ctx_t  *t;
+    ngx_http_signalr_trigger_err_t   err;
+
+    ctx = ngx_http_signalr_get_ctx(r);
+    if (ctx == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    t = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_trigger_ctx_t));
+    if (t == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->trigger = t;
+
+    err.status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    err.message = "internal error";
+
+    rc = ngx_http_signalr_trigger_start(r, t, &err);
+
+    if (rc == NGX_OK) {
+        /* the route subrequest runs; the answer comes in the resume */
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_signalr_send_error(r, err.status,
+                                                             err.message));
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_start(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
+{
+    u_char                        *p, *last;
+    ngx_str_t                      body, uri, args, media;
+    ngx_uint_t                     i, n, flags;
+    ngx_keyval_t                  *hdrs;
+    ngx_list_part_t               *part;
+    ngx_table_elt_t               *h, *ct;
+    ngx_http_signalr_loc_conf_t   *slcf;
+    ngx_http_signalr_subrequest_t  s;
+
+    ngx_str_t         *fields[4];
+    static const char  *required[] = {
+        "X-ASRS-Hub", "X-ASRS-Category", "X-ASRS-Event",
+        "X-ASRS-Connection-Id"
+    };
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    h = ngx_http_signalr_header(r, "X-ASRS-Connection-Id");
+    if (h) {
+        t->connection_id = h->value;
+    }
+
+    /* 1. the signature, before anything else is looked at */
+
+    if (slcf->trigger_verify
+        && ngx_http_signalr_trigger_verify(r, &t->connection_id) != NGX_OK)
+    {
+        err->status = NGX_HTTP_UNAUTHORIZED;
+        err->message = "invalid or missing X-ASRS-Signature";
+        return NGX_ERROR;
+    }
+
+    /* 2. the content type */
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL) {
+        err->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+        err->message = "Content-Type must be application/json or "
+                       "application/x-msgpack";
+        return NGX_ERROR;
+    }
+
+    media.data = ct->value.data;
+    last = ct->value.data + ct->value.len;
+    p = ngx_strlchr(media.data, last, ';');
+    media.len = (p ? p : last) - media.data;
+
+    while (media.len && media.data[media.len - 1] == ' ') {
+        media.len--;
+    }
+
+    if (ngx_http_signalr_caseless_eq(&media, "application/x-msgpack",
+                                     sizeof("application/x-msgpack") - 1))
+    {
+        t->msgpack = 1;
+
+    } else if (!ngx_http_signalr_caseless_eq(&media, "application/json",
+                                             sizeof("application/json") - 1))
+    {
+        err->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+        err->message = "Content-Type must be application/json or "
+                       "application/x-msgpack";
+        return NGX_ERROR;
+    }
+
+    /* 3. the headers */
+
+    fields[0] = &t->hub;
+    fields[1] = &t->category;
+    fields[2] = &t->event;
+    fields[3] = &t->connection_id;
+
+    for (i = 0; i < 4; i++) {
+        h = ngx_http_signalr_header(r, required[i]);
+
+        if (h == NULL || h->value.len == 0) {
+            err->status = NGX_HTTP_BAD_REQUEST;
+            err->message = "an X-ASRS-Hub, X-ASRS-Category, X-ASRS-Event or "
+                           "X-ASRS-Connection-Id header is missing or empty";
+            return NGX_ERROR;
+        }
+
+        *fields[i] = h->value;
+    }
+
+    h = ngx_http_signalr_header(r, "X-ASRS-User-Id");
+    if (h) {
+        t->user_id = h->value;
+    }
+
+    if (!signalr_hub_valid(t->hub.data, t->hub.len)) {
+        err->status = NGX_HTTP_BAD_REQUEST;
+        err->message = "invalid X-ASRS-Hub";
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, t->hub.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(p, t->hub.data, t->hub.len);
+    t->hub.data = p;
+
+    if (ngx_http_signalr_safe_token(&t->connection_id) != NGX_OK
+        || !signalr_utf8_valid(t->user_id.data, t->user_id.len))
+    {
+        err->status = NGX_HTTP_BAD_REQUEST;
+        err->message = "invalid X-ASRS-Connection-Id or X-ASRS-User-Id";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_signalr_caseless_eq(&t->category, "connections",
+                                     sizeof("connections") - 1))
+    {
+        ngx_str_set(&t->category, "connections");
+
+        if (ngx_http_signalr_caseless_eq(&t->event, "connected",
+                                         sizeof("connected") - 1))
+        {
+            ngx_str_set(&t->event, "connected");
+            t->connected = 1;
+
+        } else if (ngx_http_signalr_caseless_eq(&t->event, "disconnected",
+                                                sizeof("disconnected") - 1))
+        {
+            ngx_str_set(&t->event, "disconnected");
+
+        } else {
+            err->status = NGX_HTTP_BAD_REQUEST;
+            err->message = "X-ASRS-Event of the connections category must "
+                           "be connected or disconnected";
+            return NGX_ERROR;
+        }
+
+    } else if (ngx_http_signalr_caseless_eq(&t->category, "messages",
+                                            sizeof("messages") - 1))
+    {
+        ngx_str_set(&t->category, "messages");
+        t->messages = 1;
+
+        if (ngx_http_signalr_safe_token(&t->event) != NGX_OK) {
+            err->status = NGX_HTTP_BAD_REQUEST;
+            err->message = "invalid X-ASRS-Event";
+            return NGX_ERROR;
+        }
+
+    } else {
+        err->status = NGX_HTTP_BAD_REQUEST;
+        err->message = "X-ASRS-Category must be connections or messages";
+        return NGX_ERROR;
+    }
+
+    /* 4. the body */
+
+    if (ngx_http_signalr_read_body(r, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
+
+    if (ngx_http_signalr_trigger_parse(r, t, body.data, body.len, &s.body,
+                                       err)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* 5. the route: the InvocationContext and the X-ASRS-* headers */
+
+    if (ngx_http_complex_value(r, slcf->trigger_uri, &uri) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    t->route = uri;
+    ngx_str_null(&args);
+    flags = NGX_HTTP_LOG_UNSAFE;
+
+    if (ngx_http_parse_unsafe_uri(r, &uri, &args, &flags) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: unsafe route \"%V\" for hub \"%V\"",
+                      &t->route, &t->hub);
+        err->status = NGX_HTTP_BAD_REQUEST;
+        err->message = "the event cannot be routed";
+        return NGX_ERROR;
+    }
+
+    n = 1;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        n += (h[i].key.len > 7
+              && ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7)
+                 == 0);
+    }
+
+    hdrs = ngx_palloc(r->pool, n * sizeof(ngx_keyval_t));
+    if (hdrs == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&hdrs[0].key, "Content-Type");
+    ngx_str_set(&hdrs[0].value, "application/json");
+    n = 1;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len > 7
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7) == 0)
+        {
+            hdrs[n].key = h[i].key;
+            hdrs[n].value = h[i].value;
+            n++;
+        }
+    }
+
+    s.uri = uri;
+    s.args = args;
+    s.method = NGX_HTTP_POST;
+    ngx_str_set(&s.method_name, "POST");
+    s.headers = hdrs;
+    s.nheaders = n;
+    s.max_response = NGX_HTTP_SIGNALR_MAX_RESULT;
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr trigger: %V/%V/%V to \"%V\"",
+                   &t->hub, &t->category, &t->event, &uri);
+
+    r->write_event_handler = ngx_http_signalr_trigger_resume;
+
+    t->capture = ngx_http_signalr_subrequest(r, &s);
+    if (t->capture == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
+    ngx_str_t *connection_id)
+{
+    u_char                        *p, *last, *item, *end, *macs;
+    size_t                         len;
+    ngx_uint_t                     i, items;
+    ngx_table_elt_t               *h;
+    ngx_http_signalr_endpoint_t   *eps;
+    ngx_http_signalr_main_conf_t  *smcf;
+    u_char                         got[SIGNALR_SHA256_LEN];
+
+    h = ngx_http_signalr_header(r, "X-ASRS-Signature");
+
+    if (h == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: upstream call without X-ASRS-Signature "
+                      "refused");
+        return NGX_DECLINED;
+    }
+
+    /* HMAC-SHA256(key, connection id) for the key of every endpoint */
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+    eps = smcf->endpoints.elts;
+
+    macs = ngx_pnalloc(r->pool, smcf->endpoints.nelts * SIGNALR_SHA256_LEN);
+    if (macs == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (signalr_hmac_sha256(eps[i].hmac, connection_id->data,
+                                connection_id->len,
+                                macs + i * SIGNALR_SHA256_LEN)
+            != 0)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* "sha256=<hex>" items, comma-separated, spaces around them allowed */
+
+    p = h->value.data;
+    last = p + h->value.len;
+    items = 0;
+
+    while (p < last && items < NGX_HTTP_SIGNALR_MAX_SIGNATURES) {
+        item = p;
+        end = ngx_strlchr(p, last, ',');
+        if (end == NULL) {
+            end = last;
+        }
+
+        p = end + 1;
+
+        while (item < end && (*item == ' ' || *item == '\t')) {
+            item++;
+        }
+
+        while (end > item && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+
+        len = end - item;
+
+        if (len == 0) {
+            continue;
+        }
+
+        items++;
+
+        if (len != sizeof("sha256=") - 1 + 2 * SIGNALR_SHA256_LEN
+            || ngx_strncasecmp(item, (u_char *) "sha256=", 7) != 0
+            || signalr_hex_decode(got, item + 7, SIGNALR_SHA256_LEN) != 0)
+        {
+            continue;
+        }
+
+        for (i = 0; i < smcf->endpoints.nelts; i++) {
+            if (signalr_ct_equal(got, macs + i * SIGNALR_SHA256_LEN,
+                                 SIGNALR_SHA256_LEN))
+            {
+                return NGX_OK;
+            }
+        }
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "signalr: upstream call with an X-ASRS-Signature that "
+                  "matches no signalr_endpoint key refused: check that "
+                  "the service's access keys are the configured ones");
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
+    ngx_str_t *context, ngx_http_signalr_trigger_err_t *err)
+{
+    char                          msg[128];
+    json_t                       *root, *v, *args;
+    ngx_int_t                     rc;
+    json_error_t                  jerr;
+    signalr_str_t                 text;
+    signalr_msgpack_invocation_t  inv;
+
+    ngx_memzero(&inv, sizeof(signalr_msgpack_invocation_t));
+    ngx_memzero(&text, sizeof(signalr_str_t));
+
+    root = NULL;
+    args = NULL;
+    rc = NGX_ERROR;
+
+    err->status = NGX_HTTP_BAD_REQUEST;
+
+    if (!t->messages) {
+
+        /* {"type":10} or {"type":11,"error":...}, names in any case */
+
+        if (t->msgpack) {
+            err->message = "connection events carry JSON bodies";
+            return NGX_ERROR;
+        }
+
+        root = json_loadb((char *) body, len, 0, &jerr);
+        v = root ? ngx_http_signalr_caseless_member(root, "type") : NULL;
+
+        if (v == NULL || !json_is_integer(v)
+            || json_integer_value(v) != (t->connected ? 10 : 11))
+        {
+            err->message = t->connected
+                           ? "a connected event needs the body {\"type\":10}"
+                           : "a disconnected event needs the body "
+                             "{\"type\":11}";
+            goto done;
+        }
+
+        v = ngx_http_signalr_caseless_member(root, "error");
+
+        if (v && json_is_string(v)) {
+            t->error.len = json_string_length(v);
+            t->error.data = ngx_pnalloc(r->pool, t->error.len);
+            if (t->error.data == NULL) {
+                goto done;
+            }
+
+            ngx_memcpy(t->error.data, json_string_value(v), t->error.len);
+            t->has_error = 1;
+
+        } else if (v && !json_is_null(v)) {
+            err->message = "the error of a disconnected event must be a "
+                           "string";
+            goto done;
+        }
+
+        goto context;
+    }
+
+    /* an Invocation: one hub message, JSON without 0x1e or MessagePack */
+
+    if (t->msgpack) {
+        if (signalr_msgpack_parse_invocation(body, len, &inv, msg,
+                                             sizeof(msg))
+            != 0)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "signalr: invalid MessagePack invocation: %s", msg);
+            err->message = "invalid MessagePack invocation";
+            goto done;
+        }
+
+        args = inv.arguments;
+        v = inv.invocation_id;
+
+        if (ngx_strlen(inv.target) != t->event.len
+            || ngx_strncasecmp((u_char *) inv.target, t->event.data,
+                               t->event.len) != 0)
+        {
+            err->message = "the invocation target differs from X-ASRS-Event";
+            goto done;
+        }
+
+    } else {
+        root = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &jerr);
+
+        if (root == NULL || !json_is_object(root)) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "signalr: invalid JSON invocation: %s",
+                          root ? "not an object" : jerr.text);
+            err->message = "invalid JSON invocation";
+            goto done;
+        }
+
+        v = json_object_get(root, "type");
+        if (!json_is_integer(v) || json_integer_value(v) != 1) {
+            err->message = "the message is not an invocation (type 1)";
+            goto done;
+        }
+
+        v = json_object_get(root, "target");
+        if (!json_is_string(v)
+            || json_string_length(v) != t->event.len
+            || ngx_strncasecmp((u_char *) json_string_value(v), t->event.data,
+                               t->event.len) != 0)
+        {
+            err->message = "the invocation target differs from X-ASRS-Event";
+            goto done;
+        }
+
+        args = json_object_get(root, "arguments");
+        if (!json_is_array(args)) {
+            err->message = "the invocation arguments must be an array";
+            goto done;
+        }
+
+        v = json_object_get(root, "invocationId");
+        if (v && !json_is_string(v) && !json_is_null(v)) {
+            err->message = "the invocationId must be a string";
+            goto done;
+        }
+    }
+
+    if (v && json_is_string(v)) {
+        t->invocation_id.len = json_string_length(v);
+        t->invocation_id.data = ngx_pnalloc(r->pool, t->invocation_id.len);
+        if (t->invocation_id.data == NULL) {
+            goto done;
+        }
+
+        ngx_memcpy(t->invocation_id.data, json_string_value(v),
+                   t->invocation_id.len);
+        t->has_invocation_id = 1;
+    }
+
+    if (signalr_json_dump(&text, args) != 0) {
+        goto done;
+    }
+
+    t->arguments.len = text.len;
+    t->arguments.data = ngx_pnalloc(r->pool, text.len);
+    if (t->arguments.data == NULL) {
+        goto done;
+    }
+
+    ngx_memcpy(t->arguments.data, text.data, text.len);
+
+context:
+
+    rc = ngx_http_signalr_trigger_context(r, t, args, context);
+
+    if (rc == NGX_DECLINED) {
+        err->message = "X-ASRS-* values that are not UTF-8, or too many "
+                       "headers, query parameters or claims";
+        rc = NGX_ERROR;
+
+    } else if (rc == NGX_ERROR) {
+        err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        err->message = "internal error";
+    }
+
+done:
+
+    signalr_str_free(&text);
+    signalr_msgpack_invocation_free(&inv);
+
+    if (root) {
+        json_decref(root);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The InvocationContext of non-.NET Functions (protocol.md 4.6): PascalCase
+ * members in the order JObject.FromObject writes them.
+ */
+
+static ngx_int_t
+ngx_http_signalr_trigger_context(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, json_t *arguments, ngx_str_t *out)
+{
+    json_t           *ctx, *headers, *query, *claims;
+    ngx_int_t         rc;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+    signalr_str_t     text;
+
+    ngx_memzero(&text, sizeof(signalr_str_t));
+    rc = NGX_ERROR;
+
+    ctx = json_object();
+    headers = json_object();
+    query = json_object();
+    claims = json_object();
+
+    if (ctx == NULL || headers == NULL || query == NULL || claims == NULL) {
+        goto done;
+    }
+
+    if (json_object_set(ctx, "Arguments",
+                        arguments ? arguments : json_null()) != 0
+        || json_object_set_new(ctx, "Error", t->has_error
+                               ? json_stringn((char *) t->error.data,
+                                              t->error.len)
+                               : json_null()) != 0
+        || json_object_set_new(ctx, "Category",
+                               json_stringn((char *) t->category.data,
+                                            t->category.len)) != 0
+        || json_object_set_new(ctx, "Event",
+                               json_stringn((char *) t->event.data,
+                                            t->event.len)) != 0
+        || json_object_set_new(ctx, "Hub",
+                               json_stringn((char *) t->hub.data,
+                                            t->hub.len)) != 0
+        || json_object_set_new(ctx, "ConnectionId",
+                               json_stringn((char *) t->connection_id.data,
+                                            t->connection_id.len)) != 0
+        || json_object_set_new(ctx, "UserId", t->user_id.len
+                               ? json_stringn((char *) t->user_id.data,
+                                              t->user_id.len)
+                               : json_null()) != 0)
+    {
+        goto done;
+    }
+
+    /* every request header but the content ones, repeated names joined */
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if ((h[i].key.len == sizeof("Content-Type") - 1
+             && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
+                                h[i].key.len) == 0)
+            || (h[i].key.len == sizeof("Content-Length") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Length",
+                                   h[i].key.len) == 0))
+        {
+            continue;
+        }
+
+        if (ngx_http_signalr_add_joined(headers, h[i].key.data, h[i].key.len,
+                                        h[i].value.data, h[i].value.len, 1)
+            != NGX_OK)
+        {
+            goto invalid;
+        }
+    }
+
+    h = ngx_http_signalr_header(r, "X-ASRS-Client-Query");
+    if (h && ngx_http_signalr_trigger_query(r, query, &h->value) != NGX_OK) {
+        goto invalid;
+    }
+
+    h = ngx_http_signalr_header(r, "X-ASRS-User-Claims");
+    if (h && ngx_http_signalr_trigger_claims(claims, &h->value) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (json_object_set(ctx, "Headers", headers) != 0
+        || json_object_set(ctx, "Query", query) != 0
+        || json_object_set(ctx, "Claims", claims) != 0
+        || signalr_json_dump(&text, ctx) != 0)
+    {
+        goto done;
+    }
+
+    out->len = text.len;
+    out->data = ngx_pnalloc(r->pool, text.len);
+    if (out->data == NULL) {
+        goto done;
+    }
+
+    ngx_memcpy(out->data, text.data, text.len);
+
+    rc = NGX_OK;
+    goto done;
+
+invalid:
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "signalr: upstream headers that are not UTF-8, or too many "
+                  "headers, query parameters or claims");
+    rc = NGX_DECLINED;
+
+done:
+
+    signalr_str_free(&text);
+    json_decref(ctx);
+    json_decref(headers);
+    json_decref(query);
+    json_decref(claims);
+
+    return rc;
+}
+
+
+static void
+ngx_http_signalr_trigger_resume(ngx_http_request_t *r)
+{
+    ngx_http_signalr_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+
+    if (ctx == NULL || ctx->trigger == NULL || ctx->trigger->capture == NULL
+        || !ctx->trigger->capture->done)
+    {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_finalize_request(r,
+                              ngx_http_signalr_trigger_answer(r, ctx->trigger));
+}
+
+
+/* what the service expects (protocol.md 4.5) */
+
+static ngx_int_t
+ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t)
+{
+    u_char                      *p, *last;
+    json_t                      *result;
+    ngx_int_t                    rc;
+    ngx_str_t                    empty, media;
+    json_error_t                 jerr;
+    ngx_http_request_t          *sr;
+    ngx_http_signalr_capture_t  *cap;
+
+    cap = t->capture;
+    sr = cap->sr;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr trigger: route answered %ui, %uz bytes",
+                   cap->status, cap->len);
+
+    ngx_str_null(&empty);
+
+    if (cap->status == NGX_HTTP_NOT_FOUND) {
+        return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_FOUND,
+                                           "no route for this event");
+    }
+
+    if (!t->messages) {
+
+        if (t->connected && (cap->status < 200 || cap->status > 299)) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "signalr: route \"%V\" refused connection \"%V\" "
+                          "with %ui", &t->route, &t->connection_id,
+                          cap->status);
+            return ngx_http_signalr_send_error(r, NGX_HTTP_FORBIDDEN,
+                                               "connection refused");
+        }
+
+        if (cap->status < 200 || cap->status > 299) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: route \"%V\" answered %ui to a "
+                          "disconnected event", &t->route, cap->status);
+        }
+
+        return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &empty);
+    }
+
+    if (!t->has_invocation_id) {
+        if (cap->status < 200 || cap->status > 299) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: route \"%V\" answered %ui to \"%V\"",
+                          &t->route, cap->status, &t->event);
+        }
+
+        return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &empty);
+    }
+
+    if (cap->status < 200 || cap->status > 299) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: route \"%V\" answered %ui to invocation "
+                      "\"%V\" of \"%V\"%s", &t->route, cap->status,
+                      &t->invocation_id, &t->event,
+                      cap->failed ? " (no response)" : "");
+        return ngx_http_signalr_trigger_completion(r, t, NULL,
+                                                   "Invocation failed.");
+    }
+
+    if (cap->truncated) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: the result of route \"%V\" is larger than "
+                      "%uz bytes", &t->route, cap->max);
+        return ngx_http_signalr_trigger_completion(r, t, NULL,
+                                                   "Invocation failed.");
+    }
+
+    if (cap->status == NGX_HTTP_NO_CONTENT || cap->len == 0) {
+        return ngx_http_signalr_trigger_completion(r, t, json_null(), NULL);
+    }
+
+    /* a JSON body is the result value; any other body a string result */
+
+    media = sr->headers_out.content_type;
+    last = media.data + media.len;
+    p = media.data ? ngx_strlchr(media.data, last, ';') : NULL;
+    media.len = (p ? p : last) - media.data;
+
+    if (ngx_http_signalr_caseless_eq(&media, "application/json",
+                                     sizeof("application/json") - 1))
+    {
+        result = json_loadb((char *) cap->data, cap->len,
+                            JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+
+        if (result == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: route \"%V\" answered invalid JSON: %s",
+                          &t->route, jerr.text);
+            return ngx_http_signalr_trigger_completion(r, t, NULL,
+                                                       "Invocation failed.");
+        }
+
+    } else {
+        if (!signalr_utf8_valid(cap->data, cap->len)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: route \"%V\" answered a body that is "
+                          "neither JSON nor UTF-8 text", &t->route);
+            return ngx_http_signalr_trigger_completion(r, t, NULL,
+                                                       "Invocation failed.");
+        }
+
+        result = json_stringn((char *) cap->data, cap->len);
+    }
+
+    rc = ngx_http_signalr_trigger_completion(r, t, result, NULL);
+
+    json_decref(result);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, json_t *result, const char *error)
+{
+    json_t           *msg, *value;
+    ngx_int_t         rc;
+    ngx_str_t         body;
+    signalr_str_t     text;
+    signalr_mpbuf_t   mp;
+
+    ngx_memzero(&text, sizeof(signalr_str_t));
+    ngx_memzero(&mp, sizeof(signalr_mpbuf_t));
+    msg = NULL;
+    value = NULL;
+    rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    if (t->msgpack) {
+        if (error) {
+            value = json_string(error);
+        }
+
+        if ((error && value == NULL)
+            || signalr_msgpack_completion(&mp,
+                                          (char *) t->invocation_id.data,
+                                          t->invocation_id.len,
+                                          error
+                                          ? SIGNALR_MSGPACK_COMPLETION_ERROR
+                                          : SIGNALR_MSGPACK_COMPLETION_RESULT,
+                                          error ? value : result)
+               != 0)
+        {
+            goto done;
+        }
+
+        body.len = mp.len;
+        body.data = ngx_pnalloc(r->pool, mp.len);
+        if (body.data == NULL) {
+            goto done;
+        }
+
+        ngx_memcpy(body.data, mp.data, mp.len);
+        ngx_str_set(&r->headers_out.content_type, "application/x-msgpack");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    } else {
+        msg = json_object();
+
+        if (msg == NULL
+            || json_object_set_new(msg, "type", json_integer(3)) != 0
+            || json_object_set_new(msg, "invocationId",
+                                   json_stringn((char *) t->invocation_id.data,
+                                                t->invocation_id.len)) != 0
+            || (error
+                ? json_object_set_new(msg, "error", json_string(error))
+                : json_object_set(msg, "result", result)) != 0
+            || signalr_json_dump(&text, msg) != 0
+            || signalr_str_append(&text, "\x1e", 1) != 0)
+        {
+            goto done;
+        }
+
+        body.len = text.len;
+        body.data = ngx_pnalloc(r->pool, text.len);
+        if (body.data == NULL) {
+            goto done;
+        }
+
+        ngx_memcpy(body.data, text.data, text.len);
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+    }
+
+    rc = ngx_http_signalr_send(r, NGX_HTTP_OK, &body);
+
+done:
+
+    signalr_str_free(&text);
+    signalr_mpbuf_free(&mp);
+
+    if (msg) {
+        json_decref(msg);
+    }
+
+    if (value) {
+        json_decref(value);
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                       *s;
+    ngx_http_signalr_ctx_t          *ctx;
+    ngx_http_signalr_trigger_ctx_t  *t;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_signalr_module);
+
+    if (ctx == NULL || ctx->trigger == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    t = ctx->trigger;
+
+    switch (data) {
+    case NGX_HTTP_SIGNALR_VAR_HUB: s = &t->hub; break;
+    case NGX_HTTP_SIGNALR_VAR_CATEGORY: s = &t->category; break;
+    case NGX_HTTP_SIGNALR_VAR_EVENT: s = &t->event; break;
+    case NGX_HTTP_SIGNALR_VAR_CONNECTION_ID: s = &t->connection_id; break;
+    case NGX_HTTP_SIGNALR_VAR_USER_ID: s = &t->user_id; break;
+    case NGX_HTTP_SIGNALR_VAR_INVOCATION_ID: s = &t->invocation_id; break;
+    case NGX_HTTP_SIGNALR_VAR_ARGUMENTS: s = &t->arguments; break;
+    default: s = &t->error; break;
+    }
+
+    if (s->data == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s->len;
+    v->data = s->data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_signalr_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_signalr_read_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    body->data = ngx_pnalloc(r->pool, (size_t) len);
+    if (body->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = body->data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+        if (n != b->file_last - b->file_pos) {
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Values that end up in routes ($signalr_event, $signalr_connection_id):
+ * printable ASCII without path, query or escape characters.
+ */
+
+static ngx_int_t
+ngx_http_signalr_safe_token(ngx_str_t *s)
+{
+    size_t  i;
+
+    if (s->len == 0 || (s->len <= 2 && s->data[0] == '.'
+                        && s->data[s->len - 1] == '.'))
+    {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] <= 0x20 || s->data[i] >= 0x7f || s->data[i] == '/'
+            || s->data[i] == '\\' || s->data[i] == '?' || s->data[i] == '#'
+            || s->data[i] == '%' || s->data[i] == '"')
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b, size_t len)
+{
+    return a->len == len
+           && ngx_strncasecmp(a->data, (u_char *) b, len) == 0;
+}
+
+
+static json_t *
+ngx_http_signalr_caseless_member(json_t *obj, const char *name)
+{
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(obj)) {
+        return NULL;
+    }
+
+    json_object_foreach(obj, key, v) {
+        if (ngx_strcasecmp((u_char *) key, (u_char *) name) == 0) {
+            return v;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* adds key: value, or appends ",value" to an existing key (any case) */
+
+static ngx_int_t
+ngx_http_signalr_add_joined(json_t *obj, u_char *key, size_t klen,
+    u_char *value, size_t vlen, ngx_uint_t join)
+{
+    json_t         *old;
+    const char     *name;
+    signalr_str_t   joined;
+
+    if (json_object_size(obj) >= NGX_HTTP_SIGNALR_MAX_PAIRS
+        || ngx_strlchr(key, key + klen, '\0') != NULL
+        || !signalr_utf8_valid(key, klen) || !signalr_utf8_valid(value, vlen))
+    {
+        return NGX_DECLINED;
+    }
+
+    json_object_foreach(obj, name, old) {
+        if (ngx_strlen(name) != klen
+            || ngx_strncasecmp((u_char *) name, key, klen) != 0)
+        {
+            continue;
+        }
+
+        if (!join) {
+            return NGX_OK;
+        }
+
+        ngx_memzero(&joined, sizeof(signalr_str_t));
+
+        if (signalr_str_append(&joined, json_string_value(old),
+                               json_string_length(old)) != 0
+            || signalr_str_append(&joined, ",", 1) != 0
+            || signalr_str_append(&joined, value, vlen) != 0
+            || json_string_setn(old, joined.data, joined.len) != 0)
+        {
+            signalr_str_free(&joined);
+            return NGX_ERROR;
+        }
+
+        signalr_str_free(&joined);
+
+        return NGX_OK;
+    }
+
+    if (json_object_setn_new(obj, (char *) key, klen,
+                             json_stringn((char *) value, vlen))
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "?k1=v1&k1=v2" -> {"k1":"v1,v2"}, '+' and %XX decoded */
+
+static ngx_int_t
+ngx_http_signalr_trigger_query(ngx_http_request_t *r, json_t *query,
+    ngx_str_t *value)
+{
+    u_char     *p, *last, *pair, *end, *eq, *buf, *dst, *src, *d;
+    ngx_str_t   k, v, *s;
+    ngx_uint_t  i;
+
+    p = value->data;
+    last = p + value->len;
+
+    if (p < last && *p == '?') {
+        p++;
+    }
+
+    buf = ngx_pnalloc(r->pool, last - p + 1);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    while (p < last) {
+        pair = p;
+        end = ngx_strlchr(p, last, '&');
+        if (end == NULL) {
+            end = last;
+        }
+
+        p = end + 1;
+
+        if (end == pair) {
+            continue;
+        }
+
+        eq = ngx_strlchr(pair, end, '=');
+
+        k.data = pair;
+        k.len = (eq ? eq : end) - pair;
+        v.data = eq ? eq + 1 : end;
+        v.len = end - v.data;
+
+        /* decode both in place into buf: '+' is a space, then %XX */
+
+        for (i = 0; i < 2; i++) {
+            s = i ? &v : &k;
+
+            for (src = s->data, dst = buf; src < s->data + s->len; src++) {
+                *dst++ = (*src == '+') ? ' ' : *src;
+            }
+
+            src = buf;
+            d = buf;
+            ngx_unescape_uri(&d, &src, dst - buf, 0);
+
+            s->data = ngx_pnalloc(r->pool, d - buf);
+            if (s->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            s->len = d - buf;
+            ngx_memcpy(s->data, buf, s->len);
+        }
+
+        if (k.len == 0) {
+            continue;
+        }
+
+        if (ngx_http_signalr_add_joined(query, k.data, k.len, v.data, v.len,
+                                        1)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* "k1: v1, k2: v2": pieces split on ", " then ": ", first key wins */
+
+static ngx_int_t
+ngx_http_signalr_trigger_claims(json_t *claims, ngx_str_t *value)
+{
+    u_char     *p, *last, *piece, *end, *sep, *k, *v, *ke, *ve;
+    ngx_uint_t  parts;
+
+    p = value->data;
+    last = p + value->len;
+
+    while (p < last) {
+        piece = p;
+        end = ngx_strlchr(p, last, ',');
+        if (end == NULL) {
+            end = last;
+        }
+
+        p = end + 1;
+
+        /* exactly one ": " in the piece, as the Functions split does */
+
+        parts = 1;
+        sep = NULL;
+
+        for (k = piece; k + 1 < end; k++) {
+            if (k[0] == ':' && k[1] == ' ') {
+                parts++;
+                sep = sep ? sep : k;
+            }
+        }
+
+        if (parts != 2) {
+            continue;
+        }
+
+        k = piece;
+        ke = sep;
+        v = sep + 2;
+        ve = end;
+
+        while (k < ke && *k == ' ') { k++; }
+        while (ke > k && ke[-1] == ' ') { ke--; }
+        while (v < ve && *v == ' ') { v++; }
+        while (ve > v && ve[-1] == ' ') { ve--; }
+
+        if (ke == k) {
+            continue;
+        }
+
+        if (ngx_http_signalr_add_joined(claims, k, ke - k, v, ve - v, 0)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
