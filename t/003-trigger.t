@@ -473,10 +473,11 @@ main::hdrs()
 --- more_headers eval
 main::hdrs('Content-Type' => 'application/x-msgpack')
 --- response_body_filters eval
-\&main::hex_body
---- response_body eval
-unpack("H*", "\x0b") ? "" : ""
---- SKIP
+\&SignalRTest::mp_string_completion
+--- response_body
+id=a-1 result=[a-1][1.8446744073709552e+19,-9223372036854775808,0.1,"AAEC","é😀",{"k":[null,true]},1.5]
+--- no_error_log
+[error]
 
 
 

@@ -93,4 +93,91 @@ sub negotiate {
     return "url=$url\n" . verify_jwt($token);
 }
 
+# response_body_filters for the REST mock's access log of t/004-output.t,
+# written with
+#   log_format rest escape=none '$request_method $request_uri|
+#       $http_authorization|$http_content_type|$http_asrs_user_agent|
+#       $http_cookie|$request_body';
+# One entry per REST call: the request line, the body of sends, any header
+# that is not what a REST call carries, and the token: "token <key> <host>"
+# when it is a valid HS256 token of the REST form (one nameid "nginx",
+# lifetime 300 s, aud = https://<host><the request path>?api-version=...);
+# anything else is shown in full.
+sub rest_log {
+    my ($log) = @_;
+    my $out = '';
+
+    for my $line (split /\n/, $log) {
+        my ($req, $auth, $type, $ua, $cookie, $body) = split /\|/, $line, 6;
+
+        if (!defined $body) {
+            $out .= "malformed log line: $line\n";
+            next;
+        }
+
+        my ($path) = $req =~ m{^\S+ ([^?]*)};
+        $path //= '';
+
+        $out .= "$req\n";
+        $out .= "  body $body\n" if $body ne '-';
+
+        my $want_type = $body ne '-' ? 'application/json; charset=utf-8' : '-';
+        my @extra;
+        push @extra, "type=$type" if $type ne $want_type;
+        push @extra, "ua=$ua" if $ua ne 'ngx_signalr_module';
+        push @extra, "cookie=$cookie" if $cookie ne "-" && $cookie ne "";
+        $out .= "  @extra\n" if @extra;
+
+        if ($auth !~ /^Bearer ([A-Za-z0-9_.-]+)\z/) {
+            $out .= "  authorization=$auth\n";
+            next;
+        }
+
+        my $t = verify_jwt($1);
+
+        if ($t =~ m{^header=\{"alg":"HS256","typ":"JWT"\}
+                    \npayload=\{"nameid":"nginx","nbf":NOW,"exp":NOW\+300,
+                    "iat":NOW,"aud":"https://([^/"]+)(/[^"?]*)
+                    \?api-version=2022-06-01"\}\nsigned=(\w+)\n\z}x
+            && $2 eq $path)
+        {
+            $out .= "  token $3 $1\n";
+
+        } else {
+            $t =~ s/^/    /mg;
+            $out .= "  token:\n$t";
+        }
+    }
+
+    return $out;
+}
+
+# response_body_filters for a framed MessagePack Completion with a string
+# result: checks the VarInt length and the [3, {}, id, 3, ...] envelope and
+# shows "id=<id> result=<string>".
+sub mp_string_completion {
+    my ($b) = @_;
+    my ($len, $shift, $i) = (0, 0, 0);
+    while (1) {
+        my $c = ord(substr($b, $i++, 1));
+        $len |= ($c & 0x7f) << $shift;
+        $shift += 7;
+        last unless $c & 0x80;
+    }
+    return "bad length\n" if $len != length($b) - $i;
+    my $m = substr($b, $i);
+    return "bad envelope\n" unless $m =~ s/^\x95\x03\x80//;
+    my $idlen = ord(substr($m, 0, 1)) & 0x1f;
+    my $id = substr($m, 1, $idlen);
+    $m = substr($m, 1 + $idlen);
+    return "not a result\n" unless $m =~ s/^\x03//;
+    my $t = ord(substr($m, 0, 1));
+    my $str;
+    if (($t & 0xe0) == 0xa0) { $str = substr($m, 1, $t & 0x1f); }
+    elsif ($t == 0xd9) { $str = substr($m, 2, ord(substr($m, 1, 1))); }
+    elsif ($t == 0xda) { $str = substr($m, 3, unpack('n', substr($m, 1, 2))); }
+    else { return sprintf("not a string: %02x\n", $t); }
+    return "id=$id result=$str\n";
+}
+
 1;
