@@ -4,6 +4,7 @@
 #   make test     install what is missing, build, run every test suite
 #   make unit     the plain-C unit tests (AddressSanitizer)
 #   make fuzz     the fuzz entry points, briefly (clang's libFuzzer)
+#   make bench    requests/s of the module against plain nginx and njs
 
 SHELL      := /bin/bash
 NGINX_SRC  ?= /usr/share/nginx/src
@@ -21,7 +22,7 @@ CFLAGS_UNIT := -std=c99 -g -O1 -Wall -Wextra -Werror \
                -fsanitize=address,undefined -fno-omit-frame-pointer \
                -Ingx_signalr_module
 
-.PHONY: all module-asan deps test unit fuzz prove prove-asan clean
+.PHONY: all module-asan deps test unit fuzz prove prove-asan bench clean
 
 all: $(MODULE)
 
@@ -94,6 +95,9 @@ test: deps
 	$(MAKE) fuzz
 	$(MAKE) prove
 	$(MAKE) prove-asan
+
+bench: $(MODULE)
+	bash util/bench.sh
 
 clean:
 	rm -rf $(BUILD)
