@@ -604,3 +604,22 @@ main::hdrs()
 qq({"type":3,"invocationId":"0","error":"Invocation failed."}\x1e)
 --- error_log
 signalr: the result of route "/route" is larger than 1048576 bytes
+
+
+
+=== TEST 31: a body nginx buffered to a file is read back whole
+--- config
+    location = /upstream {
+        client_body_buffer_size 1k;
+        client_body_in_file_only clean;
+        signalr_trigger /route;
+    }
+    location = /route { default_type text/plain; return 200 "$signalr_arguments"; }
+--- request eval
+"POST /upstream\r\n" . '{"type":1,"invocationId":"9","target":"broadcast","arguments":["' . ("y" x 5000) . '"]}'
+--- more_headers eval
+main::hdrs()
+--- response_body eval
+'{"type":3,"invocationId":"9","result":"[\"' . ("y" x 5000) . '\"]"}' . "\x1e"
+--- no_error_log
+[error]
