@@ -22,7 +22,7 @@ CFLAGS_UNIT := -std=c99 -g -O1 -Wall -Wextra -Werror \
                -fsanitize=address,undefined -fno-omit-frame-pointer \
                -Ingx_signalr_module
 
-.PHONY: all module-asan deps test unit fuzz prove prove-asan bench clean
+.PHONY: all module-asan deps test unit fuzz prove prove-asan prove-hup bench clean
 
 all: $(MODULE)
 
@@ -90,11 +90,17 @@ prove-asan: $(MODULE_ASAN)
 	    cat $(BUILD)/asan-logs/asan*; \
 	    echo "AddressSanitizer reported errors"; exit 1; fi
 
+# the configuration reloaded (SIGHUP) between tests instead of a restart
+prove-hup: $(MODULE)
+	$(TEST_ENV) TEST_NGINX_USE_HUP=1 TEST_NGINX_LOAD_MODULES=$(MODULE) \
+	    prove -r t/
+
 test: deps
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) prove
 	$(MAKE) prove-asan
+	$(MAKE) prove-hup
 
 bench: $(MODULE)
 	bash util/bench.sh
