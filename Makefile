@@ -22,7 +22,7 @@ CFLAGS_UNIT := -std=c99 -g -O1 -Wall -Wextra -Werror \
                -fsanitize=address,undefined -fno-omit-frame-pointer \
                -Ingx_signalr_module
 
-.PHONY: all module-asan deps test unit fuzz prove prove-asan prove-hup bench clean
+.PHONY: all module-asan deps test unit fuzz prove prove-asan prove-hup emulator-test bench clean
 
 all: $(MODULE)
 
@@ -95,8 +95,14 @@ prove-hup: $(MODULE)
 	$(TEST_ENV) TEST_NGINX_USE_HUP=1 TEST_NGINX_LOAD_MODULES=$(MODULE) \
 	    prove -r t/
 
+# the local SignalR Service emulator's own tests (Node.js, npm packages)
+emulator-test:
+	cd util/emulator && npm ci --no-audit --no-fund --loglevel=error
+	node --test util/emulator/test/
+
 test: deps
 	$(MAKE) unit
+	$(MAKE) emulator-test
 	$(MAKE) fuzz
 	$(MAKE) prove
 	$(MAKE) prove-asan

@@ -1,0 +1,84 @@
+'use strict';
+// The command line: the printed connection string, options, environment.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { request, rest, clientToken, startEmulator, TIMEOUT } = require('./helpers');
+
+const SCRIPT = path.join(__dirname, '..', 'emulator.js');
+
+// Runs the emulator; resolves { child, line } once it printed its line.
+function run(t, args, env = {}) {
+  const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  const exit = exited(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no output; stderr: ${stderr}`)), TIMEOUT);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('\n')) {
+        clearTimeout(timer);
+        resolve({ child, exit, stdout: () => stdout, stderr: () => stderr });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ child, exit, code, stdout: () => stdout, stderr: () => stderr });
+    });
+  });
+}
+
+const exited = (child) => new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+
+test('prints one connection-string line, serves, stops on SIGTERM', { timeout: 10000 }, async (t) => {
+  const { child, exit, stdout, stderr } = await run(t, ['--port', '0']);
+  const m = /^Endpoint=http:\/\/127\.0\.0\.1;Port=(\d+);AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1\.0;\n$/.exec(stdout());
+  assert.ok(m, stdout());
+  const port = Number(m[1]);
+  assert.ok(port > 0);
+  assert.equal((await request(port, 'HEAD', '/api/health')).status, 200);
+  assert.match(stderr(), /listening on http:\/\/127\.0\.0\.1:\d+\/, no upstream/);
+  assert.match(stderr(), /HEAD \/api\/health -> 200/);
+  child.kill('SIGTERM');
+  assert.deepEqual(await exit, { code: 0, signal: null });
+  assert.equal(stdout().split('\n').length, 2, 'nothing else on stdout');
+});
+
+test('options from flags and environment; flags win', { timeout: 10000 }, async (t) => {
+  const { stdout } = await run(t, ['--key', 'flag-key'], { SIGNALR_EMULATOR_PORT: '0', SIGNALR_EMULATOR_KEY: 'env-key', SIGNALR_EMULATOR_KEY2: 'env-key2' });
+  const port = Number(/Port=(\d+);/.exec(stdout())[1]);
+  assert.match(stdout(), /;AccessKey=flag-key;/);
+  const emulator = { port };
+  assert.equal((await rest(emulator, 'HEAD', '/api/hubs/chat/users/u?api-version=2022-06-01', { token: undefined })).status, 401, 'default key not accepted');
+  const negotiate = (key) => request(port, 'POST', '/client/negotiate?hub=chat', { headers: { Authorization: `Bearer ${clientToken({ key })}` } });
+  assert.equal((await negotiate('flag-key')).status, 200);
+  assert.equal((await negotiate('env-key2')).status, 200);
+  assert.equal((await negotiate('env-key')).status, 401);
+});
+
+test('bad options exit with status 2 and the usage', { timeout: 10000 }, async (t) => {
+  for (const args of [['--bogus'], ['--port', 'x'], ['--port', '70000'], ['--upstream', 'nope'], ['--ping-interval', '0'], ['--upstream-key-mode', 'x', '--upstream', 'http://127.0.0.1/']]) {
+    const { code, stderr, stdout } = await run(t, args);
+    assert.equal(code, 2, args.join(' '));
+    assert.match(stderr(), /usage: node emulator\.js/);
+    assert.equal(stdout(), '');
+  }
+});
+
+test('a port in use is reported', { timeout: 10000 }, async (t) => {
+  const busy = await startEmulator(t);
+  const { code, stderr } = await run(t, ['--port', String(busy.port)]);
+  assert.equal(code, 2);
+  assert.match(stderr(), /EADDRINUSE/);
+});
+
+test('--help', { timeout: 10000 }, async (t) => {
+  const { exit, stdout } = await run(t, ['--help']);
+  assert.equal((await exit).code, 0);
+  assert.match(stdout(), /--upstream-key-mode/);
+});
