@@ -191,12 +191,20 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
         cap->status = r->headers_out.status;
     }
 
+    /*
+     * An error status here is either the location's own answer (return 500)
+     * or, for a proxied location, a failure before any response (refused,
+     * timed out): the upstream then has no status of its own.
+     */
+
     if (cap->status == 0 || rc == NGX_ERROR
         || (rc >= NGX_HTTP_SPECIAL_RESPONSE && cap->status < 300))
     {
         cap->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE)
                       ? (ngx_uint_t) rc : NGX_HTTP_BAD_GATEWAY;
-        cap->failed = 1;
+        cap->failed = (rc == NGX_ERROR
+                       || (r->upstream && r->upstream->headers_in.status_n
+                                          == 0));
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
