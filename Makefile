@@ -3,6 +3,8 @@
 #   make          build build/ngx_http_signalr_module.so for Debian's nginx
 #   make test     install what is missing, build, run every test suite
 #   make unit     the plain-C unit tests (AddressSanitizer)
+#   make run      the chat room example on http://127.0.0.1:8080/
+#   make e2e      SignalR clients and Chromium against nginx and the emulator
 #   make fuzz     the fuzz entry points, briefly (clang's libFuzzer)
 #   make bench    requests/s of the module against plain nginx and njs
 
@@ -107,9 +109,29 @@ test: deps
 	$(MAKE) prove
 	$(MAKE) prove-asan
 	$(MAKE) prove-hup
+	$(MAKE) e2e
 
 bench: $(MODULE)
 	bash util/bench.sh
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- make run, and the end-to-end tests -----------------------------------
+
+.PHONY: run e2e
+
+# the chat room of docs/examples/chat at http://127.0.0.1:8080/ with the
+# bundled emulator, or the service of AzureSignalRConnectionString; Ctrl-C
+# stops it (util/run.sh app: the Python app example instead)
+run: deps $(MODULE)
+	NGINX=$(NGINX) MODULE=$(MODULE) bash util/run.sh
+
+# one test file at a time where node's test runner can be told so
+E2E_FLAGS = $(shell node --test-concurrency=1 -e 0 >/dev/null 2>&1 && echo --test-concurrency=1)
+
+# real SignalR clients (JSON, MessagePack) and headless Chromium against
+# nginx with the module and the emulator (t/e2e/)
+e2e: $(MODULE)
+	sh t/e2e/npm-deps.sh
+	NGINX=$(NGINX) SIGNALR_MODULE=$(MODULE) node --test $(E2E_FLAGS) t/e2e/*.test.js

@@ -14,10 +14,14 @@ for p in nginx nginx-dev libjansson-dev libssl-dev pkg-config make gcc \
          libasan8 perl libtest-base-perl libtest-longstring-perl \
          libtext-diff-perl liblist-moreutils-perl liburi-perl \
          libhttp-message-perl libipc-run3-perl libjson-pp-perl \
-         clang curl ca-certificates
+         clang curl ca-certificates chromium python3
 do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
+# the emulator, the end-to-end tests and make run need Node.js and npm;
+# Debian's are installed only when there is none already
+command -v node >/dev/null 2>&1 || need="$need nodejs"
+command -v npm >/dev/null 2>&1 || need="$need npm"
 
 if [ -n "$need" ] || ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
     $SUDO apt-get update -qq
