@@ -118,14 +118,19 @@ sub rest_log {
         my ($path) = $req =~ m{^\S+ ([^?]*)};
         $path //= '';
 
-        $out .= "$req\n";
-        $out .= "  body $body\n" if $body ne '-';
+        # escape=none writes a missing value as nothing, others as "-"
+        for ($type, $ua, $cookie, $body) {
+            $_ = '' if $_ eq '-';
+        }
 
-        my $want_type = $body ne '-' ? 'application/json; charset=utf-8' : '-';
+        $out .= "$req\n";
+        $out .= "  body $body\n" if $body ne '';
+
+        my $want_type = $body ne '' ? 'application/json; charset=utf-8' : '';
         my @extra;
         push @extra, "type=$type" if $type ne $want_type;
         push @extra, "ua=$ua" if $ua ne 'ngx_signalr_module';
-        push @extra, "cookie=$cookie" if $cookie ne "-" && $cookie ne "";
+        push @extra, "cookie=$cookie" if $cookie ne '';
         $out .= "  @extra\n" if @extra;
 
         if ($auth !~ /^Bearer ([A-Za-z0-9_.-]+)\z/) {

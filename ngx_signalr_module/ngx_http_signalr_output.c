@@ -1,0 +1,1393 @@
+/*
+ * Output: the SignalR output binding of Azure Functions as an nginx
+ * location. The actions POSTed to it (one JSON object or an array), or the
+ * single action its templated directives describe, become calls of the
+ * SignalR Service REST API. The calls are validated as a whole, then sent
+ * one at a time, each to every endpoint, as subrequests to the endpoints'
+ * rest= locations, and the caller learns exactly what was delivered.
+ */
+
+#include "ngx_http_signalr_module.h"
+#include "signalr_action.h"
+#include "signalr_json.h"
+#include "signalr_names.h"
+
+
+#define NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME  300
+#define NGX_HTTP_SIGNALR_REST_MAX_RESPONSE    16384
+#define NGX_HTTP_SIGNALR_REST_BACKOFF         100      /* ms, then doubled */
+#define NGX_HTTP_SIGNALR_REST_BACKOFF_MAX     3200
+
+
+/* a REST call, copied into the request's pool */
+
+typedef struct {
+    ngx_uint_t                      method;
+    ngx_str_t                       method_name;
+    ngx_str_t                       path;          /* "/api/hubs/...", */
+    ngx_str_t                       query;         /* escaped */
+    ngx_str_t                       body;
+    const char                     *what;          /* "broadcast", ... */
+    unsigned                        message:1;
+} ngx_http_signalr_call_t;
+
+
+struct ngx_http_signalr_output_ctx_s {
+    ngx_http_signalr_call_t        *calls;
+    ngx_uint_t                      ncalls;
+
+    ngx_http_signalr_endpoint_t   **endpoints;     /* the ones sent to */
+    ngx_uint_t                      nendpoints;
+
+    ngx_uint_t                      call;          /* the one under way */
+    ngx_uint_t                      endpoint;      /* and its endpoint */
+    ngx_uint_t                      attempt;       /* 0: the first one */
+    ngx_http_signalr_capture_t     *cap;           /* its answer */
+
+    ngx_uint_t                      rest_status;   /* the last one */
+    ngx_uint_t                      completed;     /* actions done */
+
+    ngx_event_t                     retry;
+
+    unsigned                        finished:1;
+};
+
+
+static ngx_int_t ngx_http_signalr_output_handler(ngx_http_request_t *r);
+static void ngx_http_signalr_output_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_output_start(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx);
+static ngx_int_t ngx_http_signalr_output_read_body(ngx_http_request_t *r,
+    size_t max, ngx_str_t *body);
+static ngx_int_t ngx_http_signalr_output_template(ngx_http_request_t *r,
+    ngx_str_t *body, json_t **item, char *err, size_t errlen);
+static ngx_int_t ngx_http_signalr_output_set_id(ngx_http_request_t *r,
+    json_t *item, const char *key, ngx_http_complex_value_t *cv,
+    const char *directive, char *err, size_t errlen);
+static void ngx_http_signalr_output_error_text(char *err, size_t errlen,
+    const char *fmt, ...);
+static ngx_int_t ngx_http_signalr_output_copy(ngx_http_request_t *r,
+    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src);
+static ngx_int_t ngx_http_signalr_output_endpoints(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx);
+static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx);
+static void ngx_http_signalr_output_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_output_next(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap);
+static ngx_uint_t ngx_http_signalr_output_retryable(
+    ngx_http_signalr_call_t *call, ngx_http_signalr_capture_t *cap);
+static void ngx_http_signalr_output_retry_handler(ngx_event_t *ev);
+static void ngx_http_signalr_output_cleanup(void *data);
+static ngx_int_t ngx_http_signalr_output_done(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx);
+static ngx_int_t ngx_http_signalr_output_failed(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap);
+static void ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap,
+    ngx_str_t *code);
+
+
+static ngx_str_t  ngx_http_signalr_rest_methods[] = {
+    ngx_null_string,
+    ngx_string("POST"),                    /* SIGNALR_REST_POST */
+    ngx_string("PUT"),                     /* SIGNALR_REST_PUT */
+    ngx_string("DELETE")                   /* SIGNALR_REST_DELETE */
+};
+
+
+static ngx_uint_t  ngx_http_signalr_rest_method_ids[] = {
+    0,
+    NGX_HTTP_POST,
+    NGX_HTTP_PUT,
+    NGX_HTTP_DELETE
+};
+
+
+static const char  *ngx_http_signalr_group_action_names[] = {
+    NULL, "add", "remove", "removeAll"
+};
+
+
+char *
+ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_signalr_loc_conf_t *slcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (slcf->output_hub) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    slcf->output_hub = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (slcf->output_hub == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = slcf->output_hub;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->output_hub->lengths == NULL
+        && !signalr_hub_valid(value[1].data, value[1].len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid hub name \"%V\": a letter, then up to "
+                           "127 letters, digits or _`,.[]", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_signalr_output_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_signalr_output_check(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf)
+{
+    ngx_uint_t                     i;
+    ngx_http_signalr_endpoint_t   *eps;
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+
+    if (smcf->endpoints.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_output\" needs at least one "
+                           "\"signalr_endpoint\" in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (eps[i].rest.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"signalr_output\" needs \"rest=\" on "
+                               "endpoint \"%V\"", &eps[i].name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (slcf->target && slcf->group_action) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_target\" and \"signalr_group_action\" "
+                           "cannot be used together: a location sends a "
+                           "message or makes a group action");
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->arguments && slcf->target == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_arguments\" needs \"signalr_target\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((slcf->group_action == NGX_HTTP_SIGNALR_GROUP_ADD
+         || slcf->group_action == NGX_HTTP_SIGNALR_GROUP_REMOVE)
+        && slcf->group == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_group_action %s\" needs "
+                           "\"signalr_group\"",
+                           slcf->group_action == NGX_HTTP_SIGNALR_GROUP_ADD
+                           ? "add" : "remove");
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->group_action
+        && slcf->user_id == NULL && slcf->connection_id == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_group_action\" needs "
+                           "\"signalr_user_id\" or "
+                           "\"signalr_connection_id\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_signalr_output_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                         *p;
+    ngx_uint_t                      n;
+    ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_output_ctx_t  *octx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    octx = ctx ? ctx->output : NULL;
+
+    if (octx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (data == NGX_HTTP_SIGNALR_VAR_REST_STATUS) {
+        if (octx->rest_status == 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        n = octx->rest_status;
+
+    } else {
+        n = octx->completed;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%ui", n) - p;
+    v->data = p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_table_elt_t                *h;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_loc_conf_t    *slcf;
+    ngx_http_signalr_output_ctx_t  *octx;
+
+    if (r->method != NGX_HTTP_POST) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "POST");
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                           "signalr_output takes POST");
+    }
+
+    ctx = ngx_http_signalr_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    octx = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_output_ctx_t));
+    if (octx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_signalr_output_cleanup;
+    cln->data = octx;
+
+    octx->retry.handler = ngx_http_signalr_output_retry_handler;
+    octx->retry.data = r;
+    octx->retry.log = r->connection->log;
+
+    ctx->output = octx;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    if (r->headers_in.content_length_n > (off_t) slcf->output_max_body) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        octx->finished = 1;
+
+        return ngx_http_signalr_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                           "the body is larger than "
+                                           "signalr_output_max_body");
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_signalr_output_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_signalr_output_body(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_output_ctx_t  *octx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    octx = ctx->output;
+
+    rc = ngx_http_signalr_output_start(r, octx);
+
+    if (rc == NGX_DONE) {
+        return;
+    }
+
+    octx->finished = 1;
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * reads and checks everything, then sends the first call; returns NGX_DONE
+ * when a call is under way, or what to finalize the request with
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_start(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx)
+{
+    int                           rc;
+    char                          err[256];
+    u_char                       *p, *hubz;
+    json_t                       *item;
+    ngx_int_t                     n;
+    ngx_str_t                     hub, body;
+    ngx_uint_t                    i;
+    signalr_rest_call_t           call;
+    signalr_rest_calls_t          calls;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    n = ngx_http_signalr_output_read_body(r, slcf->output_max_body, &body);
+
+    if (n == NGX_DECLINED) {
+        return ngx_http_signalr_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                           "the body is larger than "
+                                           "signalr_output_max_body");
+    }
+
+    if (n != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = ngx_http_signalr_check_hub(r, slcf->output_hub, &hub);
+
+    if (n == NGX_DECLINED) {
+        return ngx_http_signalr_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid hub name");
+    }
+
+    if (n != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the parser takes the hub as a C string */
+
+    hubz = ngx_pnalloc(r->pool, hub.len + 1);
+    if (hubz == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(hubz, hub.data, hub.len);
+    hubz[hub.len] = '\0';
+
+    err[0] = '\0';
+    calls.calls = NULL;
+    calls.n = 0;
+
+    if (slcf->target || slcf->group_action) {
+
+        /* templated: one action made of the location's directives */
+
+        item = NULL;
+
+        n = ngx_http_signalr_output_template(r, &body, &item, err,
+                                             sizeof(err));
+        if (n == NGX_OK) {
+            rc = signalr_action_from_json((char *) hubz, item, &call, err,
+                                          sizeof(err));
+            n = (rc == 0) ? NGX_OK : NGX_DECLINED;
+        }
+
+        if (item) {
+            json_decref(item);
+        }
+
+        if (n == NGX_OK) {
+            calls.calls = &call;
+            calls.n = 1;
+        }
+
+    } else if (body.len == 0) {
+        ngx_http_signalr_output_error_text(err, sizeof(err), "the body is "
+                                           "empty: it must be an action (a "
+                                           "JSON object) or an array of "
+                                           "actions");
+        n = NGX_DECLINED;
+
+    } else {
+        rc = signalr_actions_parse((char *) hubz, (char *) body.data,
+                                   body.len, slcf->output_max_actions,
+                                   &calls, err, sizeof(err));
+        n = (rc == 0) ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (n == NGX_DECLINED) {
+
+        /* jansson quotes the input ("near '...'"): printable ASCII only */
+
+        for (p = (u_char *) err; *p; p++) {
+            if (*p < 0x20 || *p > 0x7e) {
+                *p = '?';
+            }
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: output actions refused: %s", err);
+
+        return ngx_http_signalr_send_error(r, NGX_HTTP_BAD_REQUEST, err);
+    }
+
+    if (n != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the calls in the pool, and the parser's memory freed at once */
+
+    octx->calls = ngx_pcalloc(r->pool,
+                              calls.n * sizeof(ngx_http_signalr_call_t));
+    n = (octx->calls == NULL) ? NGX_ERROR : NGX_OK;
+
+    for (i = 0; n == NGX_OK && i < calls.n; i++) {
+        n = ngx_http_signalr_output_copy(r, &octx->calls[i], &calls.calls[i]);
+    }
+
+    octx->ncalls = calls.n;
+
+    if (calls.calls == &call) {
+        signalr_rest_call_free(&call);
+
+    } else {
+        signalr_rest_calls_free(&calls);
+    }
+
+    if (n != NGX_OK
+        || ngx_http_signalr_output_endpoints(r, octx) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr output: hub \"%V\", %ui calls, %ui endpoints",
+                   &hub, octx->ncalls, octx->nendpoints);
+
+    if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * the request body in one piece: memory buffers, or a temporary file when
+ * the body was larger than client_body_buffer_size; NGX_DECLINED when it is
+ * larger than max
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body)
+{
+    off_t         len, size;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > (off_t) max) {
+        return NGX_DECLINED;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    body->data = ngx_pnalloc(r->pool, (size_t) len);
+    if (body->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = body->data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (!b->in_file) {
+            continue;
+        }
+
+        for (size = b->file_pos; size < b->file_last; size += n) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last - size),
+                              size);
+
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (n == 0) {
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "signalr: the request body file \"%V\" is "
+                              "shorter than expected", &b->file->name);
+                return NGX_ERROR;
+            }
+
+            p += n;
+        }
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * the action of a templated location, as the JSON the binding takes:
+ * NGX_DECLINED with a message in err when the request cannot make it
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_template(ngx_http_request_t *r, ngx_str_t *body,
+    json_t **item, char *err, size_t errlen)
+{
+    json_t                       *obj, *args, *v;
+    ngx_int_t                     rc;
+    ngx_str_t                     value;
+    json_error_t                  error;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    obj = json_object();
+    if (obj == NULL) {
+        return NGX_ERROR;
+    }
+
+    *item = obj;
+
+    if (slcf->target) {
+        if (ngx_http_complex_value(r, slcf->target, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value.len == 0) {
+            ngx_http_signalr_output_error_text(err, errlen,
+                                               "\"signalr_target\" is empty");
+            return NGX_DECLINED;
+        }
+
+        v = json_stringn((char *) value.data, value.len);
+
+        if (v == NULL) {
+            ngx_http_signalr_output_error_text(err, errlen,
+                                               "\"signalr_target\" is not "
+                                               "valid UTF-8");
+            return NGX_DECLINED;
+        }
+
+        if (json_object_set_new(obj, "target", v) != 0) {
+            return NGX_ERROR;
+        }
+
+        if (slcf->arguments) {
+            if (ngx_http_complex_value(r, slcf->arguments, &value) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            args = json_loadb((char *) value.data, value.len,
+                              JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+
+            if (args == NULL) {
+                ngx_http_signalr_output_error_text(err, errlen,
+                                               "\"signalr_arguments\" is not "
+                                               "valid JSON: %s", error.text);
+                return NGX_DECLINED;
+            }
+
+            if (!json_is_array(args)) {
+                json_decref(args);
+                ngx_http_signalr_output_error_text(err, errlen,
+                                               "\"signalr_arguments\" must "
+                                               "be a JSON array");
+                return NGX_DECLINED;
+            }
+
+        } else {
+
+            /* the body, any JSON value, is the only argument */
+
+            if (body->len == 0) {
+                ngx_http_signalr_output_error_text(err, errlen,
+                                               "the body is empty: it must "
+                                               "be the JSON value sent as "
+                                               "the message argument");
+                return NGX_DECLINED;
+            }
+
+            v = json_loadb((char *) body->data, body->len,
+                           JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+
+            if (v == NULL) {
+                ngx_http_signalr_output_error_text(err, errlen,
+                                               "invalid JSON at line %d, "
+                                               "column %d: %s", error.line,
+                                               error.column, error.text);
+                return NGX_DECLINED;
+            }
+
+            args = json_array();
+
+            if (args == NULL) {
+                json_decref(v);
+                return NGX_ERROR;
+            }
+
+            /* json_*_set_new() and append_new() take v even on failure */
+
+            if (json_array_append_new(args, v) != 0) {
+                json_decref(args);
+                return NGX_ERROR;
+            }
+        }
+
+        if (json_object_set_new(obj, "arguments", args) != 0) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        v = json_string(
+                  ngx_http_signalr_group_action_names[slcf->group_action]);
+
+        if (v == NULL || json_object_set_new(obj, "action", v) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_http_signalr_output_set_id(r, obj, "connectionId",
+                                        slcf->connection_id,
+                                        "signalr_connection_id", err, errlen);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_signalr_output_set_id(r, obj, "userId", slcf->user_id,
+                                        "signalr_user_id", err, errlen);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_signalr_output_set_id(r, obj, "groupName", slcf->group,
+                                          "signalr_group", err, errlen);
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_set_id(ngx_http_request_t *r, json_t *item,
+    const char *key, ngx_http_complex_value_t *cv, const char *directive,
+    char *err, size_t errlen)
+{
+    json_t     *v;
+    ngx_str_t   value;
+
+    if (cv == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, cv, &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* an empty id must not turn a message into a broadcast */
+
+    if (value.len == 0) {
+        ngx_http_signalr_output_error_text(err, errlen, "\"%s\" is empty",
+                                           directive);
+        return NGX_DECLINED;
+    }
+
+    v = json_stringn((char *) value.data, value.len);
+
+    if (v == NULL) {
+        ngx_http_signalr_output_error_text(err, errlen,
+                                           "\"%s\" is not valid UTF-8",
+                                           directive);
+        return NGX_DECLINED;
+    }
+
+    if (json_object_set_new(item, key, v) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_signalr_output_error_text(char *err, size_t errlen,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf((u_char *) err, (u_char *) err + errlen - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_copy(ngx_http_request_t *r,
+    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src)
+{
+    dst->method = ngx_http_signalr_rest_method_ids[src->method];
+    dst->method_name = ngx_http_signalr_rest_methods[src->method];
+    dst->what = src->what;
+    dst->message = src->message;
+
+    dst->path.len = src->path_len;
+    dst->query.len = src->query_len;
+    dst->body.len = src->body_len;
+
+    dst->path.data = ngx_pnalloc(r->pool, src->path_len);
+    dst->query.data = ngx_pnalloc(r->pool, src->query_len);
+
+    if (dst->path.data == NULL || dst->query.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->path.data, src->path, src->path_len);
+    ngx_memcpy(dst->query.data, src->query, src->query_len);
+
+    if (src->body_len) {
+        dst->body.data = ngx_pnalloc(r->pool, src->body_len);
+        if (dst->body.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(dst->body.data, src->body, src->body_len);
+    }
+
+    return NGX_OK;
+}
+
+
+/* every endpoint not marked offline in this worker; if none, all of them */
+
+static ngx_int_t
+ngx_http_signalr_output_endpoints(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx)
+{
+    ngx_uint_t                     i, n, all;
+    ngx_msec_t                     now;
+    ngx_http_signalr_endpoint_t   *eps;
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+    eps = smcf->endpoints.elts;
+    now = ngx_current_msec;
+
+    octx->endpoints = ngx_palloc(r->pool, smcf->endpoints.nelts
+                                 * sizeof(ngx_http_signalr_endpoint_t *));
+    if (octx->endpoints == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (all = 0; all < 2; all++) {
+        n = 0;
+
+        for (i = 0; i < smcf->endpoints.nelts; i++) {
+            if (all || (ngx_msec_int_t) (eps[i].offline_until - now) <= 0) {
+                octx->endpoints[n++] = &eps[i];
+            }
+        }
+
+        if (n) {
+            octx->nendpoints = n;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_send(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx)
+{
+    u_char                         *p;
+    ngx_str_t                       aud, token, rest;
+    ngx_uint_t                      n;
+    ngx_keyval_t                   *headers;
+    signalr_bytes_t                 nameid;
+    signalr_jwt_claim_t             claim;
+    ngx_http_signalr_call_t        *call;
+    ngx_http_signalr_capture_t     *cap;
+    ngx_http_signalr_endpoint_t    *ep;
+    ngx_http_signalr_subrequest_t   s;
+
+    call = &octx->calls[octx->call];
+    ep = octx->endpoints[octx->endpoint];
+
+    /* aud: the audience base, the path and the api-version (protocol 3.1) */
+
+    aud.len = ep->audience_base.len + call->path.len - 1 + sizeof("?") - 1
+              + sizeof(SIGNALR_API_VERSION_QUERY) - 1;
+    aud.data = ngx_pnalloc(r->pool, aud.len);
+    if (aud.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(aud.data, ep->audience_base.data, ep->audience_base.len);
+    p = ngx_cpymem(p, call->path.data + 1, call->path.len - 1);
+    p = ngx_cpymem(p, "?" SIGNALR_API_VERSION_QUERY,
+                   sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
+
+    nameid.data = (u_char *) "nginx";
+    nameid.len = sizeof("nginx") - 1;
+
+    claim.name.data = (u_char *) "nameid";
+    claim.name.len = sizeof("nameid") - 1;
+    claim.values = &nameid;
+    claim.nvalues = 1;
+
+    if (ngx_http_signalr_token(r, ep, &claim, 1, &aud,
+                               NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME, &token)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    headers = ngx_palloc(r->pool, 3 * sizeof(ngx_keyval_t));
+    if (headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&headers[0].key, "Authorization");
+
+    headers[0].value.len = sizeof("Bearer ") - 1 + token.len;
+    headers[0].value.data = ngx_pnalloc(r->pool, headers[0].value.len);
+    if (headers[0].value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(headers[0].value.data, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, token.data, token.len);
+
+    ngx_str_set(&headers[1].key, "Asrs-User-Agent");
+    ngx_str_set(&headers[1].value, "ngx_signalr_module");
+
+    n = 2;
+
+    if (call->body.len) {
+        ngx_str_set(&headers[2].key, "Content-Type");
+        ngx_str_set(&headers[2].value, "application/json; charset=utf-8");
+        n++;
+    }
+
+    ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
+
+    /* the rest= prefix and the path, to find the REST location */
+
+    rest = ep->rest;
+
+    if (rest.len == 1) {
+        rest.len = 0;       /* "rest=/" */
+    }
+
+    s.uri.len = rest.len + call->path.len;
+    s.uri.data = ngx_pnalloc(r->pool, s.uri.len);
+    if (s.uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(s.uri.data, rest.data, rest.len);
+    ngx_memcpy(p, call->path.data, call->path.len);
+
+    s.args = call->query;
+
+    /*
+     * what proxy_pass (with no URI part) sends as it is: the path is
+     * escaped already, and must not be escaped again
+     */
+
+    s.unparsed_uri.len = call->path.len + sizeof("?") - 1 + call->query.len;
+    s.unparsed_uri.data = ngx_pnalloc(r->pool, s.unparsed_uri.len);
+    if (s.unparsed_uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(s.unparsed_uri.data, call->path.data, call->path.len);
+    *p++ = '?';
+    ngx_memcpy(p, call->query.data, call->query.len);
+
+    s.method = call->method;
+    s.method_name = call->method_name;
+    s.headers = headers;
+    s.nheaders = n;
+    s.body = call->body;
+    s.max_response = NGX_HTTP_SIGNALR_REST_MAX_RESPONSE;
+
+    ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr output: call %ui \"%s\" to endpoint \"%V\", "
+                   "attempt %ui, %uz body bytes, token of %uz bytes",
+                   octx->call, call->what, &ep->name, octx->attempt + 1,
+                   call->body.len, token.len);
+
+    cap = ngx_http_signalr_subrequest(r, &s);
+    if (cap == NULL) {
+        return NGX_ERROR;
+    }
+
+    octx->cap = cap;
+    r->write_event_handler = ngx_http_signalr_output_resume;
+
+    return NGX_OK;
+}
+
+
+/* the parent is posted when a subrequest ends; other wake-ups are ignored */
+
+static void
+ngx_http_signalr_output_resume(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_capture_t     *cap;
+    ngx_http_signalr_output_ctx_t  *octx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    octx = ctx ? ctx->output : NULL;
+
+    if (octx == NULL || octx->finished || octx->cap == NULL
+        || !octx->cap->done)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "signalr output: nothing to resume");
+        return;
+    }
+
+    cap = octx->cap;
+    octx->cap = NULL;
+
+    rc = ngx_http_signalr_output_next(r, octx, cap);
+
+    if (rc == NGX_DONE) {
+        return;
+    }
+
+    octx->finished = 1;
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_next(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap)
+{
+    ngx_msec_t                    delay;
+    ngx_http_signalr_call_t      *call;
+    ngx_http_signalr_endpoint_t  *ep;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    call = &octx->calls[octx->call];
+    ep = octx->endpoints[octx->endpoint];
+
+    octx->rest_status = cap->status;
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr output: call %ui \"%s\" to endpoint \"%V\": "
+                   "status %ui%s", octx->call, call->what, &ep->name,
+                   cap->status, cap->failed ? " (no response)" : "");
+
+    if (!cap->failed && cap->status >= 200 && cap->status < 300) {
+        octx->attempt = 0;
+
+        if (++octx->endpoint == octx->nendpoints) {
+            octx->endpoint = 0;
+            octx->completed++;
+
+            if (++octx->call == octx->ncalls) {
+                return ngx_http_signalr_output_done(r, octx);
+            }
+        }
+
+        if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_DONE;
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    if (octx->attempt < slcf->rest_retries
+        && ngx_http_signalr_output_retryable(call, cap))
+    {
+        delay = NGX_HTTP_SIGNALR_REST_BACKOFF << ngx_min(octx->attempt, 5);
+        delay = ngx_min(delay, NGX_HTTP_SIGNALR_REST_BACKOFF_MAX);
+
+        octx->attempt++;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "signalr: REST call \"%s\" to endpoint \"%V\" got "
+                      "status %ui%s, retry %ui of %ui in %Mms",
+                      call->what, &ep->name, cap->status,
+                      cap->failed ? " (no response)" : "",
+                      octx->attempt, slcf->rest_retries, delay);
+
+        ngx_add_timer(&octx->retry, delay);
+
+        return NGX_DONE;
+    }
+
+    return ngx_http_signalr_output_failed(r, octx, cap);
+}
+
+
+/*
+ * protocol.md 3.1: a send that got 500 may have been delivered, so sends
+ * are retried only on a status above 500 or when nothing answered; group
+ * actions and close are idempotent and are retried on 500 and 408 too
+ */
+
+static ngx_uint_t
+ngx_http_signalr_output_retryable(ngx_http_signalr_call_t *call,
+    ngx_http_signalr_capture_t *cap)
+{
+    if (cap->failed || cap->status > 500) {
+        return 1;
+    }
+
+    if (call->message) {
+        return 0;
+    }
+
+    return cap->status == 500 || cap->status == NGX_HTTP_REQUEST_TIME_OUT;
+}
+
+
+static void
+ngx_http_signalr_output_retry_handler(ngx_event_t *ev)
+{
+    ngx_connection_t               *c;
+    ngx_http_request_t             *r;
+    ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_output_ctx_t  *octx;
+
+    r = ev->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "signalr output: retry");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    octx = ctx->output;
+
+    if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
+        octx->finished = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_signalr_output_cleanup(void *data)
+{
+    ngx_http_signalr_output_ctx_t  *octx = data;
+
+    if (octx->retry.timer_set) {
+        ngx_del_timer(&octx->retry);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_done(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx)
+{
+    ngx_str_t  body;
+
+    body.data = ngx_pnalloc(r->pool, sizeof("{\"completed\":,\"total\":}") - 1
+                                     + 2 * NGX_INT_T_LEN);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.len = ngx_sprintf(body.data, "{\"completed\":%ui,\"total\":%ui}",
+                           octx->completed, octx->ncalls)
+               - body.data;
+
+    return ngx_http_signalr_send_json(r, NGX_HTTP_ACCEPTED, &body);
+}
+
+
+/* the first failure ends the request with what the caller needs to retry */
+
+static ngx_int_t
+ngx_http_signalr_output_failed(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap)
+{
+    u_char                       *p;
+    size_t                        len;
+    ngx_str_t                     body, *code, *retry_after;
+    ngx_uint_t                    status;
+    const char                   *error;
+    ngx_table_elt_t              *h;
+    ngx_http_signalr_call_t      *call;
+    ngx_http_signalr_endpoint_t  *ep;
+
+    call = &octx->calls[octx->call];
+    ep = octx->endpoints[octx->endpoint];
+
+    code = cap->failed ? NULL
+                       : ngx_http_signalr_capture_header(cap,
+                                                         "x-ms-error-code");
+
+    if (code && !signalr_utf8_valid(code->data, code->len)) {
+        code = NULL;
+    }
+
+    ngx_http_signalr_output_log_failure(r, octx, cap, code);
+
+    switch (cap->status) {
+
+    case NGX_HTTP_BAD_REQUEST:
+    case NGX_HTTP_NOT_FOUND:
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        status = cap->status;
+        error = "the service refused it";
+        break;
+
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        status = cap->status;
+        error = "the service is throttling calls";
+
+        retry_after = ngx_http_signalr_capture_header(cap, "Retry-After");
+
+        if (retry_after) {
+            h = ngx_list_push(&r->headers_out.headers);
+            if (h == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            h->value = *retry_after;
+        }
+
+        break;
+
+    case NGX_HTTP_UNAUTHORIZED:
+    case NGX_HTTP_FORBIDDEN:
+        status = NGX_HTTP_BAD_GATEWAY;
+        error = "the service refused the access token";
+        break;
+
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        status = NGX_HTTP_GATEWAY_TIME_OUT;
+        error = cap->failed ? "the service did not answer in time"
+                            : "the service failed";
+        break;
+
+    default:
+        status = NGX_HTTP_BAD_GATEWAY;
+
+        if (cap->failed) {
+            error = "the service could not be reached";
+
+        } else if (cap->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+            error = "the service failed";
+
+        } else {
+            error = "the service gave an unexpected answer";
+        }
+    }
+
+    /* call->what and error are ASCII without quotes: JSON as they are */
+
+    len = sizeof("{\"error\":\": \",\"failed\":,\"endpoint\":\"\","
+                 "\"status\":,\"errorCode\":,\"completed\":,\"total\":}") - 1
+          + ngx_strlen(call->what) + ngx_strlen(error) + 4 * NGX_INT_T_LEN
+          + signalr_json_escaped_len(ep->name.data, ep->name.len)
+          + (code ? 2 + signalr_json_escaped_len(code->data, code->len)
+                  : sizeof("null") - 1);
+
+    body.data = ngx_pnalloc(r->pool, len);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(body.data, "{\"error\":\"%s: %s\",\"failed\":%ui,"
+                    "\"endpoint\":\"", call->what, error, octx->call);
+    p = signalr_json_escape(p, ep->name.data, ep->name.len);
+    p = ngx_sprintf(p, "\",\"status\":%ui,\"errorCode\":", cap->status);
+
+    if (code) {
+        *p++ = '"';
+        p = signalr_json_escape(p, code->data, code->len);
+        *p++ = '"';
+
+    } else {
+        p = ngx_cpymem(p, "null", sizeof("null") - 1);
+    }
+
+    p = ngx_sprintf(p, ",\"completed\":%ui,\"total\":%ui}",
+                    octx->completed, octx->ncalls);
+
+    body.len = p - body.data;
+
+    /* error pages would replace the body */
+    r->err_status = 0;
+
+    return ngx_http_signalr_send_json(r, status, &body);
+}
+
+
+static void
+ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap,
+    ngx_str_t *code)
+{
+    ngx_str_t                     none = ngx_string("none");
+    ngx_msec_t                    now;
+    ngx_uint_t                    online, level;
+    ngx_http_signalr_call_t      *call;
+    ngx_http_signalr_endpoint_t  *ep;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    call = &octx->calls[octx->call];
+    ep = octx->endpoints[octx->endpoint];
+
+    if (code == NULL) {
+        code = &none;
+    }
+
+    if (cap->failed || cap->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+
+        /* negotiate avoids the endpoint, and so do the next outputs */
+
+        slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+        now = ngx_current_msec;
+        online = ((ngx_msec_int_t) (ep->offline_until - now) <= 0);
+
+        ep->offline_until = now + slcf->offline_time;
+
+        /* the operator hears of it once, not once per request */
+        level = online ? NGX_LOG_ERR : NGX_LOG_WARN;
+
+        ngx_log_error(level, r->connection->log, 0,
+                      "signalr: REST call \"%s\" to endpoint \"%V\" failed "
+                      "with status %ui%s after %ui attempts "
+                      "(x-ms-error-code: %V); the endpoint is %s offline in "
+                      "this worker for %Mms",
+                      call->what, &ep->name, cap->status,
+                      cap->failed ? " (no response: check the \"rest=\" "
+                                    "location, the network and the "
+                                    "endpoint's host)" : "",
+                      octx->attempt + 1, code,
+                      online ? "marked" : "still", slcf->offline_time);
+        return;
+    }
+
+    switch (cap->status) {
+
+    case NGX_HTTP_UNAUTHORIZED:
+    case NGX_HTTP_FORBIDDEN:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: endpoint \"%V\" refused the access token of "
+                      "REST call \"%s\" with status %ui (x-ms-error-code: "
+                      "%V): check the AccessKey of its connection string",
+                      &ep->name, call->what, cap->status, code);
+        return;
+
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "signalr: endpoint \"%V\" throttled REST call \"%s\" "
+                      "(429): the service's message quota or rate limit is "
+                      "reached", &ep->name, call->what);
+        return;
+
+    case NGX_HTTP_BAD_REQUEST:
+    case NGX_HTTP_NOT_FOUND:
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: endpoint \"%V\" refused REST call \"%s\" "
+                      "with status %ui (x-ms-error-code: %V)",
+                      &ep->name, call->what, cap->status, code);
+        return;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: REST call \"%s\" to endpoint \"%V\" got the "
+                      "unexpected status %ui (x-ms-error-code: %V): check "
+                      "the \"rest=\" location, whose proxy_pass must name "
+                      "the service with no URI part",
+                      call->what, &ep->name, cap->status, code);
+    }
+}
