@@ -337,6 +337,14 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_http_signalr_main_conf_t  *smcf;
 
+    /*
+     * an inherited signalr_user_id is for negotiate: in an output location
+     * only the location's own one names a recipient
+     */
+
+    conf->recipient = (conf->user_id != NGX_CONF_UNSET_PTR) ? conf->user_id
+                                                            : NULL;
+
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
     ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
     ngx_conf_merge_sec_value(conf->token_lifetime, prev->token_lifetime, 3600);

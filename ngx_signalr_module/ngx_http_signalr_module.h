@@ -73,8 +73,9 @@ typedef struct {
     ngx_array_t                *claims;          /* of claim_t */
     time_t                      token_lifetime;
 
-    /* output */
+    /* output; the recipient is signalr_user_id of the location itself */
     ngx_http_complex_value_t   *output_hub;
+    ngx_http_complex_value_t   *recipient;
     ngx_http_complex_value_t   *target;
     ngx_http_complex_value_t   *group;
     ngx_http_complex_value_t   *connection_id;

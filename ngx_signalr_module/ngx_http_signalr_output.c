@@ -210,7 +210,7 @@ ngx_http_signalr_output_check(ngx_conf_t *cf,
     }
 
     if (slcf->group_action
-        && slcf->user_id == NULL && slcf->connection_id == NULL)
+        && slcf->recipient == NULL && slcf->connection_id == NULL)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"signalr_group_action\" needs "
@@ -729,7 +729,7 @@ ngx_http_signalr_output_template(ngx_http_request_t *r, ngx_str_t *body,
         return rc;
     }
 
-    rc = ngx_http_signalr_output_set_id(r, obj, "userId", slcf->user_id,
+    rc = ngx_http_signalr_output_set_id(r, obj, "userId", slcf->recipient,
                                         "signalr_user_id", err, errlen);
     if (rc != NGX_OK) {
         return rc;

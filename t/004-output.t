@@ -310,7 +310,33 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
 
 
 
-=== TEST 9: templated, Functions example "send to a user"
+=== TEST 9: a server-level signalr_user_id (for negotiate) does not make a templated location a send to a user
+--- config
+    signalr_user_id $arg_u;
+    location = /negotiate { signalr_negotiate chat; }
+    location = /api/messages {
+        signalr_output chat;
+        signalr_target newMessage;
+    }
+--- request eval
+["POST /api/messages?u=ann\r\n\"hi\"",
+ "GET /rest.log"]
+--- error_code eval
+[202, 200]
+--- response_body_filters eval
+main::bodies(1)
+--- response_body eval
+['{"completed":1,"total":1}',
+'POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"newMessage","arguments":["hi"]}
+  token A contoso.service.signalr.net
+']
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: templated, Functions example "send to a user"
 --- config
     location = /api/messages {
         signalr_output chat;
@@ -334,7 +360,7 @@ main::bodies(1)
 
 
 
-=== TEST 10: templated, Functions example "send to a group"
+=== TEST 11: templated, Functions example "send to a group"
 --- config
     location = /api/messages {
         signalr_output chat;
@@ -358,7 +384,7 @@ main::bodies(1)
 
 
 
-=== TEST 11: templated, Functions examples "add user to a group" and "remove user from a group"
+=== TEST 12: templated, Functions examples "add user to a group" and "remove user from a group"
 --- config
     location = /api/addToGroup {
         signalr_output chat;
@@ -391,7 +417,7 @@ DELETE /api/hubs/chat/users/alice/groups/myGroup?api-version=2022-06-01
 
 
 
-=== TEST 12: templated connection actions, remove_all for a connection and a user, and the user id from a header
+=== TEST 13: templated connection actions, remove_all for a connection and a user, and the user id from a header
 --- config
     location = /join {
         signalr_output chat;
@@ -433,7 +459,7 @@ DELETE /api/hubs/chat/users/6d0fa36c/groups?api-version=2022-06-01
 
 
 
-=== TEST 13: templated signalr_arguments (the body is then ignored), to a connection
+=== TEST 14: templated signalr_arguments (the body is then ignored), to a connection
 --- config
     location = /notify {
         signalr_output chat;
@@ -461,7 +487,7 @@ POST /api/hubs/chat/connections/abc/:send?api-version=2022-06-01
 
 
 
-=== TEST 14: templated bad input: 400 naming the problem, nothing sent
+=== TEST 15: templated bad input: 400 naming the problem, nothing sent
 --- config
     location = /user {
         signalr_output chat;
@@ -520,7 +546,7 @@ main::bodies(9)
 
 
 
-=== TEST 15: a templated id that is not UTF-8
+=== TEST 16: a templated id that is not UTF-8
 --- config
     location = /user {
         signalr_output chat;
@@ -542,7 +568,7 @@ main::bodies(1)
 
 
 
-=== TEST 16: header isolation: the client's Cookie, Authorization and others never reach the service
+=== TEST 17: header isolation: the client's Cookie, Authorization and others never reach the service
 --- config
     location = /out { signalr_output chat; }
 --- more_headers
@@ -571,7 +597,7 @@ PUT /api/hubs/chat/users/u/groups/g?api-version=2022-06-01
 
 
 
-=== TEST 17: ids with / % ? # space + & = and non-ASCII reach the service escaped exactly once
+=== TEST 18: ids with / % ? # space + & = and non-ASCII reach the service escaped exactly once
 --- config
     location = /out { signalr_output chat; }
 --- request eval
@@ -607,7 +633,7 @@ DELETE /api/hubs/chat/connections/c%2F1?api-version=2022-06-01&reason=a%20b%26c%
 
 
 
-=== TEST 18: several endpoints: each action goes to each endpoint, signed with its key
+=== TEST 19: several endpoints: each action goes to each endpoint, signed with its key
 --- http_config eval
 "signalr_endpoint \"$::CS_EAST\" name=east rest=/_signalr;
     signalr_endpoint \"$::CS_WEST\" name=west type=secondary rest=/_signalr_west;
@@ -640,7 +666,7 @@ DELETE /api/hubs/chat/users/u/groups?api-version=2022-06-01
 
 
 
-=== TEST 19: an endpoint that fails is marked offline: later outputs skip it, negotiate picks the other one
+=== TEST 20: an endpoint that fails is marked offline: later outputs skip it, negotiate picks the other one
 --- http_config eval
 "signalr_endpoint \"$::CS_EAST\" name=east rest=/_dead;
     signalr_endpoint \"$::CS_WEST\" name=west rest=/_signalr;
@@ -672,7 +698,7 @@ main::bodies_errors(10, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 
 
 
-=== TEST 20: when every endpoint is offline, outputs go to all of them; the operator hears once per endpoint
+=== TEST 21: when every endpoint is offline, outputs go to all of them; the operator hears once per endpoint
 --- http_config eval
 "signalr_endpoint \"$::CS_EAST\" name=east rest=/_dead;
     signalr_endpoint \"$::CS_WEST\" name=west rest=/_dead;
@@ -699,7 +725,7 @@ main::bodies_errors(3, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 
 
 
-=== TEST 21: a send answered 500 is not retried (it may have been delivered): 502
+=== TEST 22: a send answered 500 is not retried (it may have been delivered): 502
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ { return 500; }
@@ -720,7 +746,7 @@ main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 
 
 
-=== TEST 22: group actions are retried on 500 (signalr_rest_retries 2 by default), with a growing backoff
+=== TEST 23: group actions are retried on 500 (signalr_rest_retries 2 by default), with a growing backoff
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ { return 500; }
@@ -747,7 +773,7 @@ PUT /api/hubs/chat/groups/g/connections/c?api-version=2022-06-01
 
 
 
-=== TEST 23: group actions are retried on 408, sends are not
+=== TEST 24: group actions are retried on 408, sends are not
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ { try_files /nonexistent =404; error_page 404 =408 /_408; }
@@ -781,7 +807,7 @@ POST /api/hubs/chat/groups/g/:send?api-version=2022-06-01
 
 
 
-=== TEST 24: a send answered 503 is retried, then fails with 502; signalr_rest_retries
+=== TEST 25: a send answered 503 is retried, then fails with 502; signalr_rest_retries
 --- config
     location = /out { signalr_output chat; }
     location = /out3 { signalr_output chat; signalr_rest_retries 3; }
@@ -813,7 +839,7 @@ after 1 attempts
 
 
 
-=== TEST 25: a retry that succeeds: 503 once, then 202
+=== TEST 26: a retry that succeeds: 503 once, then 202
 --- http_config eval
 "signalr_endpoint \"$::CS_A\" rest=/_signalr;
     limit_req_zone \$server_name zone=once25:1m rate=1r/m;
@@ -855,7 +881,7 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
 
 
 
-=== TEST 26: 429 is passed on with Retry-After and never retried
+=== TEST 27: 429 is passed on with Retry-After and never retried
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ {
@@ -883,7 +909,7 @@ main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 
 
 
-=== TEST 27: a failure in the middle of an array: what was delivered, and x-ms-error-code
+=== TEST 28: a failure in the middle of an array: what was delivered, and x-ms-error-code
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ {
@@ -919,7 +945,7 @@ PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
 
 
 
-=== TEST 28: the status contract: 400, 404, 413 as they are; 401, 403, 3xx, other 4xx and 5xx as 502
+=== TEST 29: the status contract: 400, 404, 413 as they are; 401, 403, 3xx, other 4xx and 5xx as 502
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ {
@@ -969,7 +995,7 @@ PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
 
 
 
-=== TEST 29: the service does not answer in time: 504 after the retries
+=== TEST 30: the service does not answer in time: 504 after the retries
 --- config
     location = /out { signalr_output chat; signalr_rest_retries 1; }
     location /_signalr/ {
@@ -998,7 +1024,7 @@ failed with status 504 (no response
 
 
 
-=== TEST 30: a closed port: 502 after the retries, nothing answered
+=== TEST 31: a closed port: 502 after the retries, nothing answered
 --- config
     location = /out { signalr_output chat; }
     location /_signalr/ { internal; proxy_pass http://127.0.0.1:1; }
@@ -1019,7 +1045,7 @@ connect() failed
 
 
 
-=== TEST 31: JSON bad input: 400 with the parser's message (printable ASCII), nothing sent (the whole array is checked first)
+=== TEST 32: JSON bad input: 400 with the parser's message (printable ASCII), nothing sent (the whole array is checked first)
 --- config
     location = /out { signalr_output chat; }
 --- request eval
@@ -1070,7 +1096,7 @@ main::bodies(17)
 
 
 
-=== TEST 32: an invalid hub from a variable: 400, nothing sent
+=== TEST 33: an invalid hub from a variable: 400, nothing sent
 --- config
     location ~ ^/hubs/(?<hub>[^/]+)/out$ { signalr_output $hub; }
 --- request eval
@@ -1091,7 +1117,7 @@ main::bodies(3)
 
 
 
-=== TEST 33: a body over signalr_output_max_body: 413, with a length or chunked
+=== TEST 34: a body over signalr_output_max_body: 413, with a length or chunked
 --- config
     location = /out { signalr_output chat; signalr_output_max_body 64; }
 --- request eval
@@ -1114,7 +1140,7 @@ main::bodies(2)
 
 
 
-=== TEST 34: a chunked body over signalr_output_max_body: 413
+=== TEST 35: a chunked body over signalr_output_max_body: 413
 --- config
     location = /out { signalr_output chat; signalr_output_max_body 64; }
 --- raw_request eval
@@ -1130,7 +1156,7 @@ my @c = ('{"target":"t","arguments":["' . ("x" x 20), ("x" x 30) . '"]}');
 
 
 
-=== TEST 35: more than signalr_output_max_actions: 400, nothing sent; exactly the maximum is sent
+=== TEST 36: more than signalr_output_max_actions: 400, nothing sent; exactly the maximum is sent
 --- config
     location = /out { signalr_output chat; signalr_output_max_actions 3; }
 --- request eval
@@ -1148,7 +1174,7 @@ my @c = ('{"target":"t","arguments":["' . ("x" x 20), ("x" x 30) . '"]}');
 
 
 
-=== TEST 36: other methods: 405 with Allow: POST
+=== TEST 37: other methods: 405 with Allow: POST
 --- config
     location = /out { signalr_output chat; }
 --- request eval
@@ -1166,7 +1192,7 @@ main::bodies(4)
 
 
 
-=== TEST 37: a body kept in a temporary file is read from it
+=== TEST 38: a body kept in a temporary file is read from it
 --- config
     location = /out {
         client_body_buffer_size 1k;
@@ -1191,7 +1217,7 @@ main::bodies(1)
 
 
 
-=== TEST 38: $signalr_rest_status and $signalr_actions_sent in an access log
+=== TEST 39: $signalr_rest_status and $signalr_actions_sent in an access log
 --- http_config eval
 "signalr_endpoint \"$::CS_A\" rest=/_signalr;
     log_format out '\$request_method \$uri \$status \$signalr_rest_status \$signalr_actions_sent';
@@ -1226,7 +1252,7 @@ GET /other 204 - -
 
 
 
-=== TEST 39: 100 actions (the default maximum), one subrequest after another
+=== TEST 40: 100 actions (the default maximum), one subrequest after another
 --- config
     location = /out { signalr_output chat; }
 --- request eval
@@ -1245,7 +1271,7 @@ GET /other 204 - -
 
 
 
-=== TEST 40: nothing above debug level shows the key or a token
+=== TEST 41: nothing above debug level shows the key or a token
 --- config
     location = /out { signalr_output chat; signalr_rest_retries 1; }
     location /_sink/ {
@@ -1261,7 +1287,7 @@ qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3
 
 
 
-=== TEST 41: signalr_output needs rest= on every endpoint
+=== TEST 42: signalr_output needs rest= on every endpoint
 --- http_config eval
 "signalr_endpoint \"$::CS_EAST\" name=east rest=/_signalr;
     signalr_endpoint \"$::CS_WEST\" name=west;
@@ -1274,7 +1300,7 @@ qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3
 
 
 
-=== TEST 42: signalr_output needs an endpoint
+=== TEST 43: signalr_output needs an endpoint
 --- http_config eval
 $::LOG
 --- config
@@ -1285,7 +1311,7 @@ $::LOG
 
 
 
-=== TEST 43: signalr_target and signalr_group_action together
+=== TEST 44: signalr_target and signalr_group_action together
 --- config
     location = /out { signalr_output chat; signalr_target t; signalr_group_action add; signalr_group g; signalr_user_id u; }
 --- must_die
@@ -1294,7 +1320,7 @@ $::LOG
 
 
 
-=== TEST 44: signalr_arguments needs signalr_target
+=== TEST 45: signalr_arguments needs signalr_target
 --- config
     location = /out { signalr_output chat; signalr_arguments '[1]'; }
 --- must_die
@@ -1303,7 +1329,7 @@ $::LOG
 
 
 
-=== TEST 45: signalr_group_action add and remove need signalr_group
+=== TEST 46: signalr_group_action add and remove need signalr_group
 --- config
     location = /out { signalr_output chat; signalr_group_action remove; signalr_user_id u; }
 --- must_die
@@ -1312,7 +1338,7 @@ $::LOG
 
 
 
-=== TEST 46: signalr_group_action needs a user or a connection
+=== TEST 47: signalr_group_action needs a user or a connection
 --- config
     location = /out { signalr_output chat; signalr_group_action remove_all; }
 --- must_die
@@ -1321,7 +1347,7 @@ $::LOG
 
 
 
-=== TEST 47: an invalid literal hub fails the configuration
+=== TEST 48: an invalid literal hub fails the configuration
 --- config
     location = /out { signalr_output chat-room; }
 --- must_die
@@ -1330,7 +1356,7 @@ invalid hub name "chat-room": a letter, then up to 127 letters, digits or _`,.[]
 
 
 
-=== TEST 48: signalr_output is not duplicated
+=== TEST 49: signalr_output is not duplicated
 --- config
     location = /out { signalr_output a; signalr_output b; }
 --- must_die
@@ -1339,7 +1365,7 @@ invalid hub name "chat-room": a letter, then up to 127 letters, digits or _`,.[]
 
 
 
-=== TEST 49: a server-level signalr_user_id counts as the recipient; signalr_group is still needed
+=== TEST 50: a server-level signalr_user_id counts as the recipient; signalr_group is still needed
 --- config
     signalr_user_id $arg_user;
     location = /out { signalr_output chat; signalr_group_action add; }
@@ -1349,7 +1375,7 @@ invalid hub name "chat-room": a letter, then up to 127 letters, digits or _`,.[]
 
 
 
-=== TEST 50: an output location as a trigger route (a subrequest): on connect join a group, on a message broadcast to it
+=== TEST 51: an output location as a trigger route (a subrequest): on connect join a group, on a message broadcast to it
 --- http_config eval
 "signalr_endpoint \"Endpoint=https://a.example.net;AccessKey=$SignalRTest::KEYS{S1}\" name=a rest=/_signalr;
     $::LOG"
@@ -1391,7 +1417,7 @@ POST /api/hubs/chat/groups/lobby/:send?api-version=2022-06-01
 
 
 
-=== TEST 51: the client goes away during the retries: the request ends cleanly, the retries stop
+=== TEST 52: the client goes away during the retries: the request ends cleanly, the retries stop
 --- config
     location = /out { signalr_output chat; signalr_rest_retries 4; }
     location /_sink/ { return 503; }
