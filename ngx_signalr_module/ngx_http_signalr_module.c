@@ -531,3 +531,180 @@ ngx_http_signalr_check_hub(ngx_http_request_t *r,
 
     return NGX_OK;
 }
+
+
+/* a 405 answer naming the methods the location takes */
+
+ngx_int_t
+ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
+    const char *message)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value.data = (u_char *) allow;
+    h->value.len = ngx_strlen(allow);
+
+    return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED, message);
+}
+
+
+/* the hub argument of signalr_negotiate and signalr_output */
+
+ngx_http_complex_value_t *
+ngx_http_signalr_conf_hub(ngx_conf_t *cf, ngx_str_t *value)
+{
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (cv == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = value;
+    ccv.complex_value = cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NULL;
+    }
+
+    if (cv->lengths == NULL && !signalr_hub_valid(value->data, value->len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid hub name \"%V\": a letter, then up to "
+                           "127 letters, digits or _`,.[]", value);
+        return NULL;
+    }
+
+    return cv;
+}
+
+
+/* the first header of that name (any case) in a headers list */
+
+ngx_table_elt_t *
+ngx_http_signalr_find_header(ngx_list_t *headers, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+/*
+ * the request body in one piece: memory buffers, or a temporary file when
+ * the body was larger than client_body_buffer_size; NGX_DECLINED when it is
+ * larger than max
+ */
+
+ngx_int_t
+ngx_http_signalr_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body)
+{
+    off_t         len, size;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > (off_t) max) {
+        return NGX_DECLINED;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    body->data = ngx_pnalloc(r->pool, (size_t) len);
+    if (body->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = body->data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (!b->in_file) {
+            continue;
+        }
+
+        for (size = b->file_pos; size < b->file_last; size += n) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last - size),
+                              size);
+
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (n == 0) {
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "signalr: the request body file \"%V\" is "
+                              "shorter than expected", &b->file->name);
+                return NGX_ERROR;
+            }
+
+            p += n;
+        }
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}

@@ -33,9 +33,8 @@ ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_signalr_loc_conf_t *slcf = conf;
 
-    ngx_str_t                         *value;
-    ngx_http_core_loc_conf_t          *clcf;
-    ngx_http_compile_complex_value_t   ccv;
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (slcf->negotiate_hub) {
         return "is duplicate";
@@ -43,28 +42,8 @@ ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    slcf->negotiate_hub = ngx_palloc(cf->pool,
-                                     sizeof(ngx_http_complex_value_t));
+    slcf->negotiate_hub = ngx_http_signalr_conf_hub(cf, &value[1]);
     if (slcf->negotiate_hub == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = &value[1];
-    ccv.complex_value = slcf->negotiate_hub;
-
-    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (slcf->negotiate_hub->lengths == NULL
-        && !signalr_hub_valid(value[1].data, value[1].len))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid hub name \"%V\": a letter, then up to "
-                           "127 letters, digits or _`,.[]", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -218,22 +197,8 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
     ngx_http_signalr_ctx_t  *ctx;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST|NGX_HTTP_OPTIONS))) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, POST, OPTIONS");
-
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                           "negotiate takes GET or POST");
+        return ngx_http_signalr_not_allowed(r, "GET, POST, OPTIONS",
+                                            "negotiate takes GET or POST");
     }
 
     rc = ngx_http_discard_request_body(r);

@@ -57,8 +57,6 @@ static ngx_int_t ngx_http_signalr_output_handler(ngx_http_request_t *r);
 static void ngx_http_signalr_output_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_output_start(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
-static ngx_int_t ngx_http_signalr_output_read_body(ngx_http_request_t *r,
-    size_t max, ngx_str_t *body);
 static ngx_int_t ngx_http_signalr_output_template(ngx_http_request_t *r,
     ngx_str_t *body, json_t **item, char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_set_id(ngx_http_request_t *r,
@@ -114,9 +112,8 @@ ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_signalr_loc_conf_t *slcf = conf;
 
-    ngx_str_t                         *value;
-    ngx_http_core_loc_conf_t          *clcf;
-    ngx_http_compile_complex_value_t   ccv;
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (slcf->output_hub) {
         return "is duplicate";
@@ -124,27 +121,8 @@ ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    slcf->output_hub = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    slcf->output_hub = ngx_http_signalr_conf_hub(cf, &value[1]);
     if (slcf->output_hub == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = &value[1];
-    ccv.complex_value = slcf->output_hub;
-
-    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (slcf->output_hub->lengths == NULL
-        && !signalr_hub_valid(value[1].data, value[1].len))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid hub name \"%V\": a letter, then up to "
-                           "127 letters, digits or _`,.[]", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -271,29 +249,14 @@ static ngx_int_t
 ngx_http_signalr_output_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
-    ngx_table_elt_t                *h;
     ngx_pool_cleanup_t             *cln;
     ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_loc_conf_t    *slcf;
     ngx_http_signalr_output_ctx_t  *octx;
 
     if (r->method != NGX_HTTP_POST) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "POST");
-
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                           "signalr_output takes POST");
+        return ngx_http_signalr_not_allowed(r, "POST",
+                                            "signalr_output takes POST");
     }
 
     ctx = ngx_http_signalr_get_ctx(r);
@@ -388,7 +351,7 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-    n = ngx_http_signalr_output_read_body(r, slcf->output_max_body, &body);
+    n = ngx_http_signalr_read_body(r, slcf->output_max_body, &body);
 
     if (n == NGX_DECLINED) {
         return ngx_http_signalr_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
@@ -516,86 +479,6 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
     }
 
     return NGX_DONE;
-}
-
-
-/*
- * the request body in one piece: memory buffers, or a temporary file when
- * the body was larger than client_body_buffer_size; NGX_DECLINED when it is
- * larger than max
- */
-
-static ngx_int_t
-ngx_http_signalr_output_read_body(ngx_http_request_t *r, size_t max,
-    ngx_str_t *body)
-{
-    off_t         len, size;
-    u_char       *p;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    ngx_str_null(body);
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len > (off_t) max) {
-        return NGX_DECLINED;
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    body->data = ngx_pnalloc(r->pool, (size_t) len);
-    if (body->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = body->data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (ngx_buf_in_memory(b)) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        if (!b->in_file) {
-            continue;
-        }
-
-        for (size = b->file_pos; size < b->file_last; size += n) {
-            n = ngx_read_file(b->file, p, (size_t) (b->file_last - size),
-                              size);
-
-            if (n == NGX_ERROR) {
-                return NGX_ERROR;
-            }
-
-            if (n == 0) {
-                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                              "signalr: the request body file \"%V\" is "
-                              "shorter than expected", &b->file->name);
-                return NGX_ERROR;
-            }
-
-            p += n;
-        }
-    }
-
-    body->len = p - body->data;
-
-    return NGX_OK;
 }
 
 

@@ -219,33 +219,11 @@ ngx_str_t *
 ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
     const char *name)
 {
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    len = ngx_strlen(name);
-    part = &cap->sr->headers_out.headers.part;
-    h = part->elts;
+    h = ngx_http_signalr_find_header(&cap->sr->headers_out.headers, name);
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash && h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i].value;
-        }
-    }
+    return h ? &h->value : NULL;
 }
 
 

@@ -59,10 +59,6 @@ static ngx_int_t ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
 static ngx_int_t ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, json_t *result, const char *error);
-static ngx_table_elt_t *ngx_http_signalr_header(ngx_http_request_t *r,
-    const char *name);
-static ngx_int_t ngx_http_signalr_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_signalr_safe_token(ngx_str_t *s);
 static ngx_int_t ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b,
     size_t len);
@@ -152,26 +148,11 @@ ngx_http_signalr_trigger_check(ngx_conf_t *cf,
 static ngx_int_t
 ngx_http_signalr_trigger_handler(ngx_http_request_t *r)
 {
-    ngx_int_t         rc;
-    ngx_table_elt_t  *h;
+    ngx_int_t  rc;
 
     if (r->method != NGX_HTTP_POST) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "POST");
-
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                           "upstream calls are POST");
+        return ngx_http_signalr_not_allowed(r, "POST",
+                                            "upstream calls are POST");
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_signalr_trigger_body);
@@ -242,7 +223,9 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-    h = ngx_http_signalr_header(r, "X-ASRS-Connection-Id");
+    h = ngx_http_signalr_find_header(&r->headers_in.headers,
+
+                                         "X-ASRS-Connection-Id");
     if (h) {
         t->connection_id = h->value;
     }
@@ -299,7 +282,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     fields[3] = &t->connection_id;
 
     for (i = 0; i < 4; i++) {
-        h = ngx_http_signalr_header(r, required[i]);
+        h = ngx_http_signalr_find_header(&r->headers_in.headers, required[i]);
 
         if (h == NULL || h->value.len == 0) {
             err->status = NGX_HTTP_BAD_REQUEST;
@@ -311,7 +294,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
         *fields[i] = h->value;
     }
 
-    h = ngx_http_signalr_header(r, "X-ASRS-User-Id");
+    h = ngx_http_signalr_find_header(&r->headers_in.headers, "X-ASRS-User-Id");
     if (h) {
         t->user_id = h->value;
     }
@@ -381,7 +364,9 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     /* 4. the body */
 
-    if (ngx_http_signalr_read_body(r, &body) != NGX_OK) {
+    if (ngx_http_signalr_read_body(r, NGX_MAX_SIZE_T_VALUE, &body)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -413,25 +398,12 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* Content-Type, then the X-ASRS-* headers as the service sent them */
+
     n = 1;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        n += (h[i].key.len > 7
-              && ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7)
-                 == 0);
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        n += part->nelts;
     }
 
     hdrs = ngx_palloc(r->pool, n * sizeof(ngx_keyval_t));
@@ -502,7 +474,9 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     ngx_http_signalr_main_conf_t  *smcf;
     u_char                         got[SIGNALR_SHA256_LEN];
 
-    h = ngx_http_signalr_header(r, "X-ASRS-Signature");
+    h = ngx_http_signalr_find_header(&r->headers_in.headers,
+
+                                         "X-ASRS-Signature");
 
     if (h == NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -855,12 +829,16 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
         }
     }
 
-    h = ngx_http_signalr_header(r, "X-ASRS-Client-Query");
+    h = ngx_http_signalr_find_header(&r->headers_in.headers,
+
+                                         "X-ASRS-Client-Query");
     if (h && ngx_http_signalr_trigger_query(r, query, &h->value) != NGX_OK) {
         goto invalid;
     }
 
-    h = ngx_http_signalr_header(r, "X-ASRS-User-Claims");
+    h = ngx_http_signalr_find_header(&r->headers_in.headers,
+
+                                         "X-ASRS-User-Claims");
     if (h && ngx_http_signalr_trigger_claims(claims, &h->value) != NGX_OK) {
         goto invalid;
     }
@@ -1173,94 +1151,6 @@ ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
-
-    return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_signalr_header(ngx_http_request_t *r, const char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    len = ngx_strlen(name);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}
-
-
-static ngx_int_t
-ngx_http_signalr_read_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    off_t         len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    ngx_str_null(body);
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    body->data = ngx_pnalloc(r->pool, (size_t) len);
-    if (body->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = body->data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (ngx_buf_in_memory(b)) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
-                          b->file_pos);
-        if (n != b->file_last - b->file_pos) {
-            return NGX_ERROR;
-        }
-
-        p += n;
-    }
-
-    body->len = p - body->data;
 
     return NGX_OK;
 }
