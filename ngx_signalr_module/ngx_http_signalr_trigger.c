@@ -224,8 +224,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
-
-                                         "X-ASRS-Connection-Id");
+                                     "X-ASRS-Connection-Id");
     if (h) {
         t->connection_id = h->value;
     }
@@ -475,8 +474,7 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     u_char                         got[SIGNALR_SHA256_LEN];
 
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
-
-                                         "X-ASRS-Signature");
+                                     "X-ASRS-Signature");
 
     if (h == NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -830,15 +828,13 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     }
 
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
-
-                                         "X-ASRS-Client-Query");
+                                     "X-ASRS-Client-Query");
     if (h && ngx_http_signalr_trigger_query(r, query, &h->value) != NGX_OK) {
         goto invalid;
     }
 
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
-
-                                         "X-ASRS-User-Claims");
+                                     "X-ASRS-User-Claims");
     if (h && ngx_http_signalr_trigger_claims(claims, &h->value) != NGX_OK) {
         goto invalid;
     }
