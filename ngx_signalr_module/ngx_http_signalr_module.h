@@ -89,6 +89,10 @@ typedef struct {
     /* trigger */
     ngx_http_complex_value_t   *trigger_uri;
     ngx_flag_t                  trigger_verify;
+
+    /* checked where written, not again where inherited */
+    unsigned                    output_inherited:1;
+    unsigned                    trigger_inherited:1;
 } ngx_http_signalr_loc_conf_t;
 
 

@@ -831,7 +831,11 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
 
-    /* the rest= prefix and the path, to find the REST location */
+    /*
+     * the location is found by the rest= prefix and a constant: nothing a
+     * client chose (ids) takes part in choosing the location that receives
+     * the token, so no regex location can catch a REST call
+     */
 
     rest = ep->rest;
 
@@ -839,14 +843,14 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
         rest.len = 0;       /* "rest=/" */
     }
 
-    s.uri.len = rest.len + call->path.len;
+    s.uri.len = rest.len + sizeof("/api/hubs") - 1;
     s.uri.data = ngx_pnalloc(r->pool, s.uri.len);
     if (s.uri.data == NULL) {
         return NGX_ERROR;
     }
 
     p = ngx_cpymem(s.uri.data, rest.data, rest.len);
-    ngx_memcpy(p, call->path.data, call->path.len);
+    ngx_memcpy(p, "/api/hubs", sizeof("/api/hubs") - 1);
 
     s.args = call->query;
 

@@ -150,8 +150,11 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
             return NULL;
         }
 
+        /* start and end too: a retried upstream rewinds pos to start */
+        b->start = s->body.data;
         b->pos = s->body.data;
         b->last = s->body.data + s->body.len;
+        b->end = b->last;
         b->memory = 1;
         b->last_buf = 1;
 

@@ -316,6 +316,10 @@ signalr_action_check_id(json_t *v, const char *label, int group, char *err,
         } else if (strlen(p) != len) {
             fmt = "%s contains a NUL byte";
 
+        } else if (p[0] == '.' && (len == 1 || (len == 2 && p[1] == '.'))) {
+            /* a dot segment: a proxy normalising the path would drop it */
+            fmt = "%s cannot be \".\" or \"..\"";
+
         } else if (group
                    && !signalr_group_valid((const unsigned char *) p, len))
         {

@@ -397,6 +397,12 @@ test_precedence(void)
     EXPECT_ERR("{\"target\":\"t\",\"connectionId\":\"c\",\"userId\":1}",
                "\"userId\" must be a string");
 
+    EXPECT_ERR("{\"target\":\"t\",\"userId\":\"..\"}",
+               "\"userId\" cannot be \".\" or \"..\"");
+    EXPECT_ERR("{\"target\":\"t\",\"connectionId\":\".\"}",
+               "\"connectionId\" cannot be \".\" or \"..\"");
+    EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"..\"}",
+               "\"groupName\" cannot be \".\" or \"..\"");
     EXPECT_ERR("{\"target\":\"t\",\"userId\":\"u\",\"groupName\":\" \"}",
                "\"groupName\" must not be only white space");
 }

@@ -1,0 +1,161 @@
+# Regressions found in review: handlers inside "if" blocks, subrequest
+# bodies re-sent by proxy_next_upstream, REST calls that ids could steer
+# into other locations, dot-segment ids.
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SignalRTest;
+
+our $CS_A = 'Endpoint=https://contoso.service.signalr.net;'
+    . "AccessKey=$SignalRTest::KEYS{A};Version=1.0;";
+our $CS_S1 = 'Endpoint=https://a.example.net;'
+    . "AccessKey=$SignalRTest::KEYS{S1};Version=1.0;";
+our $CID = '0f9c97a2f0bf4706afe87a14e0797b11';
+our $SIG1 = 'sha256=7767effcb3946f3e1de039df4b986ef02c110b1469d02c0a06f41b3b727ab561';
+our $UPSTREAM = "X-ASRS-Connection-Id: $CID\nX-ASRS-Hub: chat\n"
+    . "X-ASRS-Category: messages\nX-ASRS-Event: broadcast\n"
+    . "X-ASRS-Signature: $SIG1\nContent-Type: application/json\n";
+our $INVOCATION = '{"type":1,"invocationId":"0","target":"broadcast","arguments":["hello"]}';
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: signalr_negotiate in a location with an "if" block
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $arg_user;
+        if ($arg_x) { set $flag 1; }
+    }
+--- request
+POST /api/negotiate?x=1&user=alice
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.uid":"alice","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 2: signalr_trigger in a location with an "if" block
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream {
+        signalr_trigger /route;
+        if ($arg_x) { set $flag 1; }
+    }
+    location = /route { default_type application/json; return 200 '"ok"'; }
+--- request eval
+"POST /upstream?x=1\r\n$::INVOCATION"
+--- more_headers eval
+$::UPSTREAM
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":"ok"}\x1e)
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 3: signalr_output in a location with an "if" block
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;"
+--- config
+    location = /send {
+        signalr_output chat;
+        if ($arg_x) { set $flag 1; }
+    }
+    location /_signalr/ { internal; proxy_pass http://127.0.0.1:$server_port; }
+    location /api/ { return 202; }
+--- request
+POST /send?x=1
+{"target":"newMessage","arguments":["hi"]}
+--- error_code: 202
+--- response_body chomp
+{"completed":1,"total":1}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 4: a route body is sent again whole when proxy_next_upstream retries it
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";
+    upstream apps {
+        server 127.0.0.1:19877 max_fails=0;
+        server 127.0.0.1:\$TEST_NGINX_SERVER_PORT max_fails=0;
+    }"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route {
+        proxy_pass http://apps/app;
+        proxy_next_upstream error timeout non_idempotent;
+    }
+    location = /app {
+        default_type text/plain;
+        proxy_pass http://127.0.0.1:$server_port/echo;
+    }
+    location = /echo { return 200 "[$content_length]"; }
+--- tcp_listen: 19877
+--- tcp_reply:
+--- request eval
+"POST /upstream\r\n$::INVOCATION"
+--- more_headers eval
+$::UPSTREAM
+--- response_body_like eval
+qr/^\{"type":3,"invocationId":"0","result":"\[\d+\]"\}\x1e$/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 5: a regex location cannot catch REST calls through an id
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;
+    log_format rest escape=none '\$request_method \$request_uri';"
+--- config
+    location ~ \.js$ { return 418; }
+    location ~ /users/ { return 418; }
+    location = /send { signalr_output chat; }
+    location /_signalr/ { internal; proxy_pass http://127.0.0.1:$server_port; }
+    location ^~ /api/ { access_log logs/rest.log rest; return 200; }
+    location = /rest.log { alias logs/rest.log; }
+--- request eval
+["POST /send\r\n{\"action\":\"add\",\"groupName\":\"app.js\",\"userId\":\"bob\"}",
+ "GET /rest.log"]
+--- error_code eval
+[202, 200]
+--- response_body eval
+['{"completed":1,"total":1}',
+ "PUT /api/hubs/chat/users/bob/groups/app.js?api-version=2022-06-01\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: dot-segment ids are refused before anything is sent
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;"
+--- config
+    location = /send { signalr_output chat; }
+    location /_signalr/ { internal; return 500; }
+--- request eval
+["POST /send\r\n{\"target\":\"t\",\"userId\":\"..\"}",
+ "POST /send\r\n{\"action\":\"remove\",\"groupName\":\".\",\"connectionId\":\"c\"}"]
+--- error_code eval
+[400, 400]
+--- response_body eval
+['{"error":"\"userId\" cannot be \".\" or \"..\""}',
+ '{"error":"\"groupName\" cannot be \".\" or \"..\""}']
+--- no_error_log
+[error]
