@@ -99,9 +99,12 @@ typedef struct {
 /* the response of a subrequest, kept by the module's filters */
 typedef struct {
     ngx_http_request_t         *sr;
-    ngx_uint_t                  status;
+    ngx_uint_t                  status;          /* the outcome */
+    ngx_uint_t                  header_status;   /* as the filter saw it */
+    ngx_uint_t                  error_status;
     u_char                     *data;
     size_t                      len;
+    size_t                      alloc;
     size_t                      max;
     unsigned                    done:1;
     unsigned                    failed:1;        /* no response at all */

@@ -16,6 +16,8 @@
 
 static ngx_int_t ngx_http_signalr_subrequest_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
+static ngx_uint_t ngx_http_signalr_upstream_incomplete(
+    ngx_http_upstream_t *u);
 static ngx_http_signalr_capture_t *ngx_http_signalr_find_capture(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_header_filter(ngx_http_request_t *r);
@@ -184,30 +186,76 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
 {
     ngx_http_signalr_capture_t *cap = data;
 
-    if (cap->done) {
+    ngx_http_upstream_t  *u;
+
+    /*
+     * Called at every finalization of the subrequest: an error status may
+     * still be followed by an error_page that answers, so each call
+     * decides again and the last one counts.
+     */
+
+    if (rc == NGX_DONE || rc == NGX_AGAIN) {
         return rc;
     }
 
+    u = r->upstream;
     cap->done = 1;
+    cap->failed = 0;
 
-    if (cap->status == 0) {
-        cap->status = r->headers_out.status;
-    }
+    if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
 
-    /*
-     * An error status here is either the location's own answer (return 500)
-     * or, for a proxied location, a failure before any response (refused,
-     * timed out): the upstream then has no status of its own.
-     */
+        /*
+         * An error status for which nginx makes an error page: the
+         * location's own answer (return 500), or, for a proxied location,
+         * a failure before any response (refused, timed out), when the
+         * upstream has no status of its own.
+         */
 
-    if (cap->status == 0 || rc == NGX_ERROR
-        || (rc >= NGX_HTTP_SPECIAL_RESPONSE && cap->status < 300))
-    {
-        cap->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE)
-                      ? (ngx_uint_t) rc : NGX_HTTP_BAD_GATEWAY;
+        cap->status = (rc == NGX_ERROR) ? NGX_HTTP_BAD_GATEWAY
+                                        : (ngx_uint_t) rc;
         cap->failed = (rc == NGX_ERROR
-                       || (r->upstream && r->upstream->headers_in.status_n
-                                          == 0));
+                       || (u && u->headers_in.status_n == 0));
+        cap->error_status = cap->status;
+
+        /* these would end the main request too: the caller answers */
+
+        if ((rc == NGX_ERROR || rc == NGX_HTTP_REQUEST_TIME_OUT
+             || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || rc == NGX_HTTP_CLOSE)
+            && !r->connection->error)
+        {
+            rc = NGX_HTTP_BAD_GATEWAY;
+        }
+
+    } else {
+
+        /* a response went through the filters */
+
+        cap->status = cap->header_status ? cap->header_status
+                                         : r->headers_out.status;
+
+        if (cap->error_status && cap->status == NGX_HTTP_BAD_GATEWAY) {
+            /* the error page of a status the call above replaced */
+            cap->status = cap->error_status;
+        }
+
+        if (cap->status == 0) {
+            cap->status = NGX_HTTP_BAD_GATEWAY;
+            cap->failed = 1;
+
+        } else if (u && u->headers_in.status_n == 0
+                   && cap->status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
+        {
+            cap->failed = 1;
+
+        } else if (u && (ngx_uint_t) u->headers_in.status_n == cap->status
+                   && ngx_http_signalr_upstream_incomplete(u))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: the response of \"%V\" ended before "
+                          "its end", &r->uri);
+            cap->status = NGX_HTTP_BAD_GATEWAY;
+            cap->failed = 1;
+        }
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -215,6 +263,25 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
                    rc, cap->status, cap->len);
 
     return rc;
+}
+
+
+/* the upstream closed or failed before the end of its response */
+
+static ngx_uint_t
+ngx_http_signalr_upstream_incomplete(ngx_http_upstream_t *u)
+{
+    ngx_event_pipe_t  *p;
+
+    if (!u->buffering) {
+        return u->length > 0;
+    }
+
+    p = u->pipe;
+
+    return p != NULL
+           && (p->upstream_error
+               || (p->upstream_eof && !p->upstream_done && p->length > 0));
 }
 
 
@@ -270,7 +337,7 @@ ngx_http_signalr_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    cap->status = r->headers_out.status;
+    cap->header_status = r->headers_out.status;
     r->header_sent = 1;
 
     return NGX_OK;
@@ -281,6 +348,8 @@ static ngx_int_t
 ngx_http_signalr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     off_t                        size;
+    u_char                      *p;
+    size_t                       alloc;
     ssize_t                      n;
     ngx_buf_t                   *b;
     ngx_chain_t                 *cl;
@@ -296,16 +365,29 @@ ngx_http_signalr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         b = cl->buf;
         size = ngx_buf_size(b);
 
-        if (size && cap->data == NULL) {
-            cap->data = ngx_pnalloc(r->pool, cap->max);
-            if (cap->data == NULL) {
-                return NGX_ERROR;
-            }
-        }
-
         if ((off_t) (cap->max - cap->len) < size) {
             cap->truncated = 1;
             size = cap->max - cap->len;
+        }
+
+        if ((off_t) (cap->alloc - cap->len) < size) {
+
+            /* grow by doubling, up to max */
+
+            alloc = ngx_max(2 * cap->alloc, cap->len + (size_t) size);
+            alloc = ngx_min(ngx_max(alloc, 1024), cap->max);
+
+            p = ngx_pnalloc(r->pool, alloc);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (cap->len) {
+                ngx_memcpy(p, cap->data, cap->len);
+            }
+
+            cap->data = p;
+            cap->alloc = alloc;
         }
 
         if (size && ngx_buf_in_memory(b)) {

@@ -159,3 +159,106 @@ qr/^\{"type":3,"invocationId":"0","result":"\[\d+\]"\}\x1e$/
  '{"error":"\"groupName\" cannot be \".\" or \"..\""}']
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: an error_page that answers after a failed REST call counts as the answer (sent once, no retry)
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;
+    log_format rest escape=none '\$request_method \$request_uri';"
+--- config
+    location = /send { signalr_output chat; }
+    location /_signalr/ {
+        internal;
+        proxy_pass http://127.0.0.1:1;
+        error_page 502 = @backup;
+    }
+    location @backup { proxy_pass http://127.0.0.1:$server_port; }
+    location ^~ /api/ { access_log logs/rest.log rest; return 202 '{}'; }
+    location = /rest.log { alias logs/rest.log; }
+--- request eval
+["POST /send\r\n{\"target\":\"newMessage\",\"arguments\":[1]}", "GET /rest.log"]
+--- error_code eval
+[202, 200]
+--- response_body eval
+['{"completed":1,"total":1}', "POST /api/hubs/chat/:send?api-version=2022-06-01\n"]
+--- no_error_log
+retry
+
+
+
+=== TEST 8: a route response cut short by its upstream is a failure, not a result
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { proxy_pass http://127.0.0.1:19878; }
+--- tcp_listen: 19878
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nhalf of the ans"
+--- request eval
+"POST /upstream\r\n$::INVOCATION"
+--- more_headers eval
+$::UPSTREAM
+--- response_body eval
+qq({"type":3,"invocationId":"0","error":"Invocation failed."}\x1e)
+--- error_log
+signalr: the response of "/route" ended before its end
+
+
+
+=== TEST 9: a chunked route response is a result
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { proxy_pass http://127.0.0.1:19879; proxy_http_version 1.1; }
+--- tcp_listen: 19879
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n5\r\n\":[1]\r\n1\r\n}\r\n0\r\n\r\n"
+--- request eval
+"POST /upstream\r\n$::INVOCATION"
+--- more_headers eval
+$::UPSTREAM
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"a":[1]}}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: a route response ended by closing the connection (no length) is a result
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { proxy_pass http://127.0.0.1:19880; }
+--- tcp_listen: 19880
+--- tcp_reply eval
+"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nthe whole answer"
+--- request eval
+"POST /upstream\r\n$::INVOCATION"
+--- more_headers eval
+$::UPSTREAM
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":"the whole answer"}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: a route answering 444 or 408 gets an error Completion, not a closed connection
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route/$arg_r; }
+    location = /route/close { return 444; }
+    location = /route/timeout { return 408; }
+--- request eval
+["POST /upstream?r=close\r\n$::INVOCATION", "POST /upstream?r=timeout\r\n$::INVOCATION"]
+--- more_headers eval
+[$::UPSTREAM, $::UPSTREAM]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[qq({"type":3,"invocationId":"0","error":"Invocation failed."}\x1e), qq({"type":3,"invocationId":"0","error":"Invocation failed."}\x1e)]
