@@ -715,20 +715,21 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
 }
 
 
-/* every endpoint not marked offline in this worker; if none, all of them */
+/*
+ * every endpoint, as the SDK sends to all of them; one marked offline (for
+ * negotiate) is still tried, so that the caller learns if it fails
+ */
 
 static ngx_int_t
 ngx_http_signalr_output_endpoints(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
-    ngx_uint_t                     i, n, all;
-    ngx_msec_t                     now;
+    ngx_uint_t                     i;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
     eps = smcf->endpoints.elts;
-    now = ngx_current_msec;
 
     octx->endpoints = ngx_palloc(r->pool, smcf->endpoints.nelts
                                  * sizeof(ngx_http_signalr_endpoint_t *));
@@ -736,22 +737,13 @@ ngx_http_signalr_output_endpoints(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    for (all = 0; all < 2; all++) {
-        n = 0;
-
-        for (i = 0; i < smcf->endpoints.nelts; i++) {
-            if (all || (ngx_msec_int_t) (eps[i].offline_until - now) <= 0) {
-                octx->endpoints[n++] = &eps[i];
-            }
-        }
-
-        if (n) {
-            octx->nendpoints = n;
-            return NGX_OK;
-        }
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        octx->endpoints[i] = &eps[i];
     }
 
-    return NGX_ERROR;
+    octx->nendpoints = smcf->endpoints.nelts;
+
+    return NGX_OK;
 }
 
 
