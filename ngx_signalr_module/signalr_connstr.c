@@ -60,6 +60,26 @@ signalr_connstr_ncaseeq(const char *a, const char *b, size_t n)
 }
 
 
+/*
+ * A value is shown in messages only when it cannot hold a key: with a
+ * missing ';' the next property ("...;AccessKey=...") would be part of it.
+ */
+
+static const char *
+signalr_connstr_shown(const char *v, size_t len, int *shown_len)
+{
+    if (memchr(v, '=', len) != NULL || memchr(v, ';', len) != NULL) {
+        *shown_len = (int) sizeof("(hidden: it contains \"=\", is a \";\" "
+                                  "missing?)") - 1;
+        return "(hidden: it contains \"=\", is a \";\" missing?)";
+    }
+
+    *shown_len = (int) (len > 200 ? 200 : len);
+
+    return v;
+}
+
+
 static int
 signalr_connstr_error(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -77,6 +97,7 @@ static int
 signalr_connstr_parse_url(const char *name, const char *s, size_t len,
     signalr_connstr_url_t *u, char *err, size_t errlen)
 {
+    int          shown;
     size_t       i, hlen;
     const char  *p, *end, *host;
     long         port;
@@ -181,10 +202,12 @@ signalr_connstr_parse_url(const char *name, const char *s, size_t len,
 
 invalid:
 
+    s = signalr_connstr_shown(s, len, &shown);
+
     return signalr_connstr_error(err, errlen,
                                  "%s \"%.*s\" is not an absolute http or "
                                  "https URL without user, query or fragment",
-                                 name, (int) (len > 200 ? 200 : len), s);
+                                 name, shown, s);
 }
 
 
@@ -251,7 +274,7 @@ int
 signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
     char *err, size_t errlen)
 {
-    int                      i, pieces;
+    int                      i, pieces, shown;
     long                     port;
     size_t                   klen, vlen;
     const char              *p, *end, *piece, *eq, *k, *v;
@@ -332,13 +355,13 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
     }
 
     if (props[SIGNALR_CS_AUTH_TYPE].seen) {
+        v = signalr_connstr_shown(props[SIGNALR_CS_AUTH_TYPE].value,
+                                  props[SIGNALR_CS_AUTH_TYPE].len, &shown);
         return signalr_connstr_error(err, errlen,
                                      "AuthType \"%.*s\" is not supported: "
                                      "Microsoft Entra ID authentication is "
                                      "not available, use a connection "
-                                     "string with an AccessKey",
-                                     (int) props[SIGNALR_CS_AUTH_TYPE].len,
-                                     props[SIGNALR_CS_AUTH_TYPE].value);
+                                     "string with an AccessKey", shown, v);
     }
 
     if (!props[SIGNALR_CS_ENDPOINT].seen) {
@@ -357,11 +380,11 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
         && !signalr_connstr_version_valid(props[SIGNALR_CS_VERSION].value,
                                           props[SIGNALR_CS_VERSION].len))
     {
+        v = signalr_connstr_shown(props[SIGNALR_CS_VERSION].value,
+                                  props[SIGNALR_CS_VERSION].len, &shown);
         return signalr_connstr_error(err, errlen,
                                      "Version \"%.*s\" is not supported, "
-                                     "1.x expected",
-                                     (int) props[SIGNALR_CS_VERSION].len,
-                                     props[SIGNALR_CS_VERSION].value);
+                                     "1.x expected", shown, v);
     }
 
     if (signalr_connstr_parse_url("Endpoint", props[SIGNALR_CS_ENDPOINT].value,
@@ -386,10 +409,10 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
         }
 
         if (port < 1 || port > 65535) {
+            v = signalr_connstr_shown(v, vlen > 20 ? 20 : vlen, &shown);
             return signalr_connstr_error(err, errlen,
                                          "Port \"%.*s\" is invalid, "
-                                         "1..65535 expected",
-                                         (int) (vlen > 20 ? 20 : vlen), v);
+                                         "1..65535 expected", shown, v);
         }
 
         endpoint.port = (port == (endpoint.https ? 443 : 80)) ? 0 : port;

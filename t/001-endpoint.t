@@ -220,15 +220,27 @@ TOPSECRETKEY
 
 === TEST 16: Endpoint with a query is refused
 --- http_config
-    signalr_endpoint "Endpoint=https://x.example.net/?a=b;AccessKey=TOPSECRETKEY";
+    signalr_endpoint "Endpoint=https://x.example.net/?a;AccessKey=TOPSECRETKEY";
 --- config
 --- must_die
 --- error_log
-Endpoint "https://x.example.net/?a=b" is not an absolute http or https URL
+Endpoint "https://x.example.net/?a" is not an absolute http or https URL
 
 
 
-=== TEST 17: Version must be 1.x
+=== TEST 17: a missing ";" does not put the key into the message
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net AccessKey=TOPSECRETKEY;AccessKey=k";
+--- config
+--- must_die
+--- error_log
+invalid connection string in "signalr_endpoint": Endpoint "(hidden: it contains "=", is a ";" missing?)" is not an absolute http or https URL
+--- no_error_log
+TOPSECRETKEY
+
+
+
+=== TEST 18: Version must be 1.x
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;Version=2.0";
 --- config
@@ -240,7 +252,7 @@ TOPSECRETKEY
 
 
 
-=== TEST 18: Port must be 1..65535
+=== TEST 19: Port must be 1..65535
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;Port=1000000";
 --- config
@@ -250,7 +262,7 @@ invalid connection string in "signalr_endpoint": Port "1000000" is invalid, 1..6
 
 
 
-=== TEST 19: Port 0
+=== TEST 20: Port 0
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;Port=0";
 --- config
@@ -260,7 +272,7 @@ Port "0" is invalid, 1..65535 expected
 
 
 
-=== TEST 20: ClientEndpoint must be an absolute URL
+=== TEST 21: ClientEndpoint must be an absolute URL
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;ClientEndpoint=gateway";
 --- config
@@ -270,7 +282,7 @@ ClientEndpoint "gateway" is not an absolute http or https URL
 
 
 
-=== TEST 21: ServerEndpoint must be an absolute URL
+=== TEST 22: ServerEndpoint must be an absolute URL
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=TOPSECRETKEY;ServerEndpoint=https://a b";
 --- config
@@ -280,7 +292,7 @@ ServerEndpoint "https://a b" is not an absolute http or https URL
 
 
 
-=== TEST 22: Entra ID (AuthType) is not supported
+=== TEST 23: Entra ID (AuthType) is not supported
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi;ClientId=abc;Version=1.0";
 --- config
@@ -290,7 +302,7 @@ invalid connection string in "signalr_endpoint": AuthType "azure.msi" is not sup
 
 
 
-=== TEST 23: two endpoints on the same host need names
+=== TEST 24: two endpoints on the same host need names
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1";
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k2" type=secondary;
@@ -301,7 +313,7 @@ duplicate endpoint name "x.example.net" in "signalr_endpoint", give each endpoin
 
 
 
-=== TEST 24: duplicate names
+=== TEST 25: duplicate names
 --- http_config
     signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" name=east;
     signalr_endpoint "Endpoint=https://b.example.net;AccessKey=k2" name=east;
@@ -312,7 +324,7 @@ duplicate endpoint name "east" in "signalr_endpoint"
 
 
 
-=== TEST 25: unknown parameter
+=== TEST 26: unknown parameter
 --- http_config
     signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" type=tertiary;
 --- config
@@ -322,7 +334,7 @@ invalid parameter "type=tertiary" in "signalr_endpoint"
 
 
 
-=== TEST 26: rest= must be a location prefix
+=== TEST 27: rest= must be a location prefix
 --- http_config
     signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" rest=_signalr;
 --- config
@@ -332,7 +344,7 @@ invalid parameter "type=tertiary" in "signalr_endpoint"
 
 
 
-=== TEST 27: rest=, name= and type= are accepted
+=== TEST 28: rest=, name= and type= are accepted
 --- http_config
     signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1" name=east type=primary rest=/_signalr/east/;
     signalr_endpoint "Endpoint=https://b.example.net;AccessKey=k2" name=west type=secondary rest=/_signalr/west;
@@ -347,7 +359,7 @@ ok
 
 
 
-=== TEST 28: signalr_endpoint belongs to the http block
+=== TEST 29: signalr_endpoint belongs to the http block
 --- config
     signalr_endpoint "Endpoint=https://a.example.net;AccessKey=k1";
 --- must_die
@@ -356,7 +368,7 @@ ok
 
 
 
-=== TEST 29: signalr_negotiate needs an endpoint
+=== TEST 30: signalr_negotiate needs an endpoint
 --- config
     location = /negotiate { signalr_negotiate chat; }
 --- must_die

@@ -145,6 +145,17 @@ test_errors(void)
                 "AuthType \"aad\" is not supported");
     check_error("Endpoint=https://x;AccessKey=SECRETKEY;AuthType=azure.msi",
                 "Microsoft Entra ID");
+
+    /* a missing ';' must not put the key into the message */
+    check_error("Endpoint=https://x AccessKey=SECRETKEY;AccessKey=k",
+                "Endpoint \"(hidden: "
+                "it contains \"=\", is a \";\" missing?)\" is not an absolute");
+    check_error("Endpoint=https://x;AccessKey=k;Version=1.0 AccessKey=SECRETKEY",
+                "Version \"(hidden: it contains \"=\"");
+    check_error("Endpoint=https://x;AccessKey=k;Port=1 AccessKey=SECRETKEY",
+                "Port \"(hidden");
+    check_error("Endpoint=https://x;AccessKey=k;AuthType=aad AccessKey=SECRETKEY",
+                "AuthType \"(hidden");
 }
 
 
