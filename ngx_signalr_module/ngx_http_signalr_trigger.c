@@ -985,7 +985,11 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     media.len = (p ? p : last) - media.data;
 
     if (ngx_http_signalr_caseless_eq(&media, "application/json",
-                                     sizeof("application/json") - 1))
+                                     sizeof("application/json") - 1)
+        || (media.len > sizeof("application/+json") - 1
+            && ngx_strncasecmp(media.data, (u_char *) "application/", 12) == 0
+            && ngx_strncasecmp(media.data + media.len - 5, (u_char *) "+json",
+                               5) == 0))
     {
         result = json_loadb((char *) cap->data, cap->len,
                             JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
@@ -1049,6 +1053,18 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
                                           error ? value : result)
                != 0)
         {
+            if (error) {
+                goto done;
+            }
+
+            /* e.g. a result nested deeper than MessagePack allows */
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: the result of route \"%V\" cannot be "
+                          "written as MessagePack", &t->route);
+
+            rc = ngx_http_signalr_trigger_completion(r, t, NULL,
+                                                     "Invocation failed.");
             goto done;
         }
 

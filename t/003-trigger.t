@@ -623,3 +623,38 @@ main::hdrs()
 '{"type":3,"invocationId":"9","result":"[\"' . ("y" x 5000) . '\"]"}' . "\x1e"
 --- no_error_log
 [error]
+
+
+
+=== TEST 32: a route answering application/problem+json gives a JSON result
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/problem+json; return 200 '{"title":"x"}'; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs()
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"title":"x"}}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 33: a JSON result too deep for MessagePack gives an error Completion
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { proxy_method GET; proxy_pass http://127.0.0.1:$server_port/deep.json; }
+    location = /deep.json { types { } default_type application/json; }
+--- user_files eval
+">>> deep.json\n" . ("[" x 70) . ("]" x 70)
+--- request eval
+"POST /upstream\r\n$::MP_INVOCATION"
+--- more_headers eval
+main::hdrs('Content-Type' => 'application/x-msgpack')
+--- response_body_filters eval
+\&main::hex_body
+--- response_body eval
+"19950380a13001b2" . unpack("H*", "Invocation failed.") . "\n"
+--- error_log
+signalr: the result of route "/route" cannot be written as MessagePack
