@@ -116,8 +116,6 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         || ngx_http_signalr_copy(cf, &ep->host, parsed.host) != NGX_OK
         || ngx_http_signalr_copy(cf, &ep->client_base, parsed.client_base)
            != NGX_OK
-        || ngx_http_signalr_copy(cf, &ep->server_base, parsed.server_base)
-           != NGX_OK
         || ngx_http_signalr_copy(cf, &ep->audience_base, parsed.audience_base)
            != NGX_OK)
     {
@@ -151,10 +149,6 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                "its own \"name=\"", &ep->name);
             return NGX_CONF_ERROR;
         }
-    }
-
-    if (ep->type == NGX_HTTP_SIGNALR_PRIMARY) {
-        smcf->nprimary++;
     }
 
     return NGX_CONF_OK;

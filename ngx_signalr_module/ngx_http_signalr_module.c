@@ -16,10 +16,21 @@ static char *ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_signalr_lifetime_check(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_signalr_max_actions_check(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_signalr_retries_check(ngx_conf_t *cf, void *post,
+    void *data);
 
 
 static ngx_conf_post_t  ngx_http_signalr_lifetime_post =
     { ngx_http_signalr_lifetime_check };
+
+
+static ngx_conf_post_t  ngx_http_signalr_max_actions_post =
+    { ngx_http_signalr_max_actions_check };
+
+static ngx_conf_post_t  ngx_http_signalr_retries_post =
+    { ngx_http_signalr_retries_check };
 
 
 static ngx_conf_enum_t  ngx_http_signalr_group_actions[] = {
@@ -114,7 +125,7 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_signalr_loc_conf_t, rest_retries),
-      NULL },
+      &ngx_http_signalr_retries_post },
 
     { ngx_string("signalr_output_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -128,7 +139,7 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_signalr_loc_conf_t, output_max_actions),
-      NULL },
+      &ngx_http_signalr_max_actions_post },
 
     { ngx_string("signalr_endpoint_offline_time"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -274,12 +285,6 @@ ngx_http_signalr_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     smcf->nprimary = 0;
-     */
-
     if (ngx_array_init(&smcf->endpoints, cf->pool, 2,
                        sizeof(ngx_http_signalr_endpoint_t))
         != NGX_OK)
@@ -422,6 +427,32 @@ ngx_http_signalr_lifetime_check(ngx_conf_t *cf, void *post, void *data)
 }
 
 
+static char *
+ngx_http_signalr_max_actions_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np < 1 || *np > 10000) {
+        return "must be between 1 and 10000";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_signalr_retries_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np > 10) {
+        return "must be between 0 and 10";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 ngx_http_signalr_ctx_t *
 ngx_http_signalr_get_ctx(ngx_http_request_t *r)
 {
@@ -530,6 +561,11 @@ ngx_http_signalr_check_hub(ngx_http_request_t *r,
 {
     ngx_str_t  value;
 
+    if (cv->lengths == NULL) {
+        *hub = cv->value;
+        return NGX_OK;
+    }
+
     if (ngx_http_complex_value(r, cv, &value) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -603,11 +639,16 @@ ngx_http_signalr_conf_hub(ngx_conf_t *cf, ngx_str_t *value)
         return NULL;
     }
 
-    if (cv->lengths == NULL && !signalr_hub_valid(value->data, value->len)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid hub name \"%V\": a letter, then up to "
-                           "127 letters, digits or _`,.[]", value);
-        return NULL;
+    if (cv->lengths == NULL) {
+        if (!signalr_hub_valid(value->data, value->len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid hub name \"%V\": a letter, then up "
+                               "to 127 letters, digits or _`,.[]", value);
+            return NULL;
+        }
+
+        /* a literal hub is checked and lower-cased here, once */
+        ngx_strlow(cv->value.data, cv->value.data, cv->value.len);
     }
 
     return cv;

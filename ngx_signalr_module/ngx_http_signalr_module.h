@@ -24,7 +24,6 @@ typedef struct {
     ngx_str_t                   rest;            /* rest= location prefix */
     ngx_str_t                   host;
     ngx_str_t                   client_base;     /* "https://host/" */
-    ngx_str_t                   server_base;
     ngx_str_t                   audience_base;   /* no port, no path */
 
     /* keyed with the AccessKey once; the key itself is not kept */
@@ -37,7 +36,6 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 endpoints;       /* of endpoint_t */
-    ngx_uint_t                  nprimary;
 } ngx_http_signalr_main_conf_t;
 
 
@@ -139,7 +137,6 @@ typedef struct {
     ngx_http_signalr_output_ctx_t   *output;
 
     /* negotiate */
-    ngx_http_signalr_endpoint_t  *endpoint;
     ngx_str_t                     hub;           /* lower-cased */
     ngx_str_t                     client_url;
     ngx_str_t                     access_token;

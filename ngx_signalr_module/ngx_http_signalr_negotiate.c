@@ -412,7 +412,6 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     /* the client URL and the audience (protocol.md 1.3, 2.3) */
 
     ep = ngx_http_signalr_pick_endpoint(r);
-    ctx->endpoint = ep;
 
     ctx->client_url.data = ngx_pnalloc(r->pool, ep->client_base.len
                                        + sizeof("client/?hub=") - 1

@@ -43,6 +43,11 @@ typedef struct {
 } ngx_http_signalr_trigger_err_t;
 
 
+static const char  *ngx_http_signalr_required[] = {
+    "X-ASRS-Hub", "X-ASRS-Category", "X-ASRS-Event", "X-ASRS-Connection-Id"
+};
+
+
 static ngx_int_t ngx_http_signalr_trigger_handler(ngx_http_request_t *r);
 static void ngx_http_signalr_trigger_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_trigger_start(ngx_http_request_t *r,
@@ -215,11 +220,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t   *slcf;
     ngx_http_signalr_subrequest_t  s;
 
-    ngx_str_t         *fields[4];
-    static const char  *required[] = {
-        "X-ASRS-Hub", "X-ASRS-Category", "X-ASRS-Event",
-        "X-ASRS-Connection-Id"
-    };
+    ngx_str_t                     *fields[4];
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
@@ -281,7 +282,8 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     fields[3] = &t->connection_id;
 
     for (i = 0; i < 4; i++) {
-        h = ngx_http_signalr_find_header(&r->headers_in.headers, required[i]);
+        h = ngx_http_signalr_find_header(&r->headers_in.headers,
+                                         ngx_http_signalr_required[i]);
 
         if (h == NULL || h->value.len == 0) {
             err->status = NGX_HTTP_BAD_REQUEST;
@@ -1143,14 +1145,38 @@ ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
     t = ctx->trigger;
 
     switch (data) {
-    case NGX_HTTP_SIGNALR_VAR_HUB: s = &t->hub; break;
-    case NGX_HTTP_SIGNALR_VAR_CATEGORY: s = &t->category; break;
-    case NGX_HTTP_SIGNALR_VAR_EVENT: s = &t->event; break;
-    case NGX_HTTP_SIGNALR_VAR_CONNECTION_ID: s = &t->connection_id; break;
-    case NGX_HTTP_SIGNALR_VAR_USER_ID: s = &t->user_id; break;
-    case NGX_HTTP_SIGNALR_VAR_INVOCATION_ID: s = &t->invocation_id; break;
-    case NGX_HTTP_SIGNALR_VAR_ARGUMENTS: s = &t->arguments; break;
-    default: s = &t->error; break;
+
+    case NGX_HTTP_SIGNALR_VAR_HUB:
+        s = &t->hub;
+        break;
+
+    case NGX_HTTP_SIGNALR_VAR_CATEGORY:
+        s = &t->category;
+        break;
+
+    case NGX_HTTP_SIGNALR_VAR_EVENT:
+        s = &t->event;
+        break;
+
+    case NGX_HTTP_SIGNALR_VAR_CONNECTION_ID:
+        s = &t->connection_id;
+        break;
+
+    case NGX_HTTP_SIGNALR_VAR_USER_ID:
+        s = &t->user_id;
+        break;
+
+    case NGX_HTTP_SIGNALR_VAR_INVOCATION_ID:
+        s = &t->invocation_id;
+        break;
+
+    case NGX_HTTP_SIGNALR_VAR_ARGUMENTS:
+        s = &t->arguments;
+        break;
+
+    default: /* NGX_HTTP_SIGNALR_VAR_ERROR */
+        s = &t->error;
+        break;
     }
 
     if (s->data == NULL) {
@@ -1402,10 +1428,21 @@ ngx_http_signalr_trigger_claims(json_t *claims, ngx_str_t *value)
         v = sep + 2;
         ve = end;
 
-        while (k < ke && *k == ' ') { k++; }
-        while (ke > k && ke[-1] == ' ') { ke--; }
-        while (v < ve && *v == ' ') { v++; }
-        while (ve > v && ve[-1] == ' ') { ve--; }
+        while (k < ke && *k == ' ') {
+            k++;
+        }
+
+        while (ke > k && ke[-1] == ' ') {
+            ke--;
+        }
+
+        while (v < ve && *v == ' ') {
+            v++;
+        }
+
+        while (ve > v && ve[-1] == ' ') {
+            ve--;
+        }
 
         if (ke == k) {
             continue;

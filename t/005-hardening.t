@@ -262,3 +262,25 @@ qq({"type":3,"invocationId":"0","result":"the whole answer"}\x1e)
 [200, 200]
 --- response_body eval
 [qq({"type":3,"invocationId":"0","error":"Invocation failed."}\x1e), qq({"type":3,"invocationId":"0","error":"Invocation failed."}\x1e)]
+
+
+
+=== TEST 12: signalr_output_max_actions must be at least 1
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;"
+--- config
+    location = /send { signalr_output chat; signalr_output_max_actions 0; }
+--- must_die
+--- error_log
+"signalr_output_max_actions" directive must be between 1 and 10000
+
+
+
+=== TEST 13: signalr_rest_retries is at most 10
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;"
+--- config
+    location = /send { signalr_output chat; signalr_rest_retries 11; }
+--- must_die
+--- error_log
+"signalr_rest_retries" directive must be between 0 and 10
