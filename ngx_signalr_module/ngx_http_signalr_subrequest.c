@@ -297,10 +297,17 @@ ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
 }
 
 
+/*
+ * the capture of r, or of the nearest ancestor that has one: what a route
+ * produces through subrequests of its own (ssi, slice) is part of its
+ * response, and must not reach the client
+ */
+
 static ngx_http_signalr_capture_t *
 ngx_http_signalr_find_capture(ngx_http_request_t *r)
 {
     ngx_uint_t                   i;
+    ngx_http_request_t          *sr;
     ngx_http_signalr_ctx_t      *mctx;
     ngx_http_signalr_capture_t **caps;
 
@@ -316,9 +323,11 @@ ngx_http_signalr_find_capture(ngx_http_request_t *r)
 
     caps = mctx->captures->elts;
 
-    for (i = 0; i < mctx->captures->nelts; i++) {
-        if (caps[i]->sr == r) {
-            return caps[i];
+    for (sr = r; sr != r->main; sr = sr->parent) {
+        for (i = 0; i < mctx->captures->nelts; i++) {
+            if (caps[i]->sr == sr) {
+                return caps[i];
+            }
         }
     }
 
@@ -337,7 +346,10 @@ ngx_http_signalr_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    cap->header_status = r->headers_out.status;
+    if (r == cap->sr) {
+        cap->header_status = r->headers_out.status;
+    }
+
     r->header_sent = 1;
 
     return NGX_OK;
