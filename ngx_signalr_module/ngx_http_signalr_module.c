@@ -340,6 +340,7 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_signalr_loc_conf_t *prev = parent;
     ngx_http_signalr_loc_conf_t *conf = child;
 
+    ngx_http_core_loc_conf_t      *clcf;
     ngx_http_signalr_main_conf_t  *smcf;
 
     /*
@@ -349,6 +350,13 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     conf->recipient = (conf->user_id != NGX_CONF_UNSET_PTR) ? conf->user_id
                                                             : NULL;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->recipient == NULL && clcf->noname) {
+        /* an "if" block is part of its location */
+        conf->recipient = prev->recipient;
+    }
 
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
 

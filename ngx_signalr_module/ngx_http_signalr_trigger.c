@@ -380,6 +380,9 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    err->message = "internal error";
+
     /* 5. the route: the InvocationContext and the X-ASRS-* headers */
 
     if (ngx_http_complex_value(r, slcf->trigger_uri, &uri) != NGX_OK) {

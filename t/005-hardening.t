@@ -284,3 +284,29 @@ qq({"type":3,"invocationId":"0","result":"the whole answer"}\x1e)
 --- must_die
 --- error_log
 "signalr_rest_retries" directive must be between 0 and 10
+
+
+
+=== TEST 14: an "if" block in a templated output location keeps its recipient
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;
+    log_format rest escape=none '\$request_method \$request_uri';"
+--- config
+    location = /out {
+        signalr_output chat;
+        signalr_target newMessage;
+        signalr_user_id $arg_u;
+        if ($arg_x) { set $flag 1; }
+    }
+    location /_signalr/ { internal; proxy_pass http://127.0.0.1:$server_port; }
+    location ^~ /api/ { access_log logs/rest.log rest; return 202; }
+    location = /rest.log { alias logs/rest.log; }
+--- request eval
+["POST /out?u=alice&x=1\r\n\"hi\"", "POST /out?u=bob\r\n\"hi\"", "GET /rest.log"]
+--- error_code eval
+[202, 202, 200]
+--- response_body eval
+['{"completed":1,"total":1}', '{"completed":1,"total":1}',
+ "POST /api/hubs/chat/users/alice/:send?api-version=2022-06-01\nPOST /api/hubs/chat/users/bob/:send?api-version=2022-06-01\n"]
+--- no_error_log
+[error]
