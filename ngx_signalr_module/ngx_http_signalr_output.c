@@ -425,6 +425,10 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
         n = (rc == 0) ? NGX_OK : NGX_DECLINED;
     }
 
+    if (n == NGX_DECLINED && ngx_strcmp(err, SIGNALR_ACTION_NOMEM) == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (n == NGX_DECLINED) {
 
         /* jansson quotes the input ("near '...'"): printable ASCII only */

@@ -591,7 +591,7 @@ signalr_action_path(signalr_str_t *s, const char *hub, const char *tpl,
 
 nomem:
 
-    signalr_action_error(err, errlen, "out of memory");
+    signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
 
     return -1;
 }
@@ -692,7 +692,7 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
             && (signalr_action_body(&body, value) != 0
                 || signalr_str_append(&body, "", 1) != 0)))
     {
-        signalr_action_error(err, errlen, "out of memory");
+        signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
         goto failed;
     }
 
@@ -800,7 +800,7 @@ signalr_actions_parse(const char *hub, const char *body, size_t len,
 
     out->calls = calloc(n, sizeof(signalr_rest_call_t));
     if (out->calls == NULL) {
-        signalr_action_error(err, errlen, "out of memory");
+        signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
         goto failed;
     }
 

@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 
+#define SIGNALR_ACTION_NOMEM  "out of memory"
+
 #define SIGNALR_API_VERSION_QUERY  "api-version=2022-06-01"
 
 
@@ -43,7 +45,9 @@ typedef struct {
 
 /*
  * hub is lower-cased and validated by the caller; path, query and body are
- * NUL-terminated. Both return 0, or -1 with an English message in err.
+ * NUL-terminated. Both return 0, or -1 with an English message in err;
+ * SIGNALR_ACTION_NOMEM is that message when memory ran out (not the
+ * caller's fault).
  */
 int signalr_actions_parse(const char *hub, const char *body, size_t len,
     size_t max_actions, signalr_rest_calls_t *out, char *err, size_t errlen);
