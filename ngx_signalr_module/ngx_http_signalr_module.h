@@ -105,8 +105,10 @@ typedef struct {
     size_t                      alloc;
     size_t                      max;
     unsigned                    done:1;
-    unsigned                    failed:1;        /* no response at all */
+    unsigned                    failed:1;        /* no (whole) response */
     unsigned                    truncated:1;
+    unsigned                    last:1;          /* its end was seen */
+    unsigned                    broken:1;        /* failed after header */
 } ngx_http_signalr_capture_t;
 
 

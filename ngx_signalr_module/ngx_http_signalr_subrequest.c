@@ -202,7 +202,31 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
     cap->done = 1;
     cap->failed = 0;
 
+    if (cap->broken) {
+        cap->status = NGX_HTTP_BAD_GATEWAY;
+        cap->failed = 1;
+        return rc;
+    }
+
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+
+        if (r->header_sent) {
+
+            /*
+             * the response broke after its header was kept (a bad chunk,
+             * a read error): no error page can follow, the subrequest ends
+             */
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: the response of \"%V\" failed after "
+                          "its header", &r->uri);
+
+            cap->broken = 1;
+            cap->status = NGX_HTTP_BAD_GATEWAY;
+            cap->failed = 1;
+
+            return r->connection->error ? rc : NGX_OK;
+        }
 
         /*
          * An error status for which nginx makes an error page: the
@@ -215,7 +239,7 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
                                         : (ngx_uint_t) rc;
         cap->failed = (rc == NGX_ERROR
                        || (u && u->headers_in.status_n == 0));
-        cap->error_status = cap->status;
+        cap->error_status = 0;
 
         /* these would end the main request too: the caller answers */
 
@@ -223,6 +247,7 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
              || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || rc == NGX_HTTP_CLOSE)
             && !r->connection->error)
         {
+            cap->error_status = cap->status;
             rc = NGX_HTTP_BAD_GATEWAY;
         }
 
@@ -238,6 +263,8 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
             cap->status = cap->error_status;
         }
 
+        cap->error_status = 0;
+
         if (cap->status == 0) {
             cap->status = NGX_HTTP_BAD_GATEWAY;
             cap->failed = 1;
@@ -248,7 +275,10 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
             cap->failed = 1;
 
         } else if (u && (ngx_uint_t) u->headers_in.status_n == cap->status
-                   && ngx_http_signalr_upstream_incomplete(u))
+                   && (ngx_http_signalr_upstream_incomplete(u)
+                       || (!cap->last && !r->header_only
+                           && cap->status != NGX_HTTP_NO_CONTENT
+                           && cap->status != NGX_HTTP_NOT_MODIFIED)))
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "signalr: the response of \"%V\" ended before "
@@ -298,9 +328,10 @@ ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
 
 
 /*
- * the capture of r, or of the nearest ancestor that has one: what a route
- * produces through subrequests of its own (ssi, slice) is part of its
- * response, and must not reach the client
+ * the capture of r, or of the nearest ancestor that has one: what a route's
+ * handler produces through subrequests of its own is part of its response
+ * and must not reach the client (but not what in-memory or background
+ * subrequests produce: their starter takes that)
  */
 
 static ngx_http_signalr_capture_t *
@@ -328,6 +359,12 @@ ngx_http_signalr_find_capture(ngx_http_request_t *r)
             if (caps[i]->sr == sr) {
                 return caps[i];
             }
+        }
+
+        /* their output goes to whoever started them, not to the route */
+
+        if (sr->subrequest_in_memory || sr->background) {
+            return NULL;
         }
     }
 
@@ -422,6 +459,12 @@ ngx_http_signalr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
         if (b->in_file) {
             b->file_pos = b->file_last;
+        }
+
+        /* a complete response ends with it; one cut short does not */
+
+        if ((b->last_in_chain || b->last_buf) && r == cap->sr) {
+            cap->last = 1;
         }
     }
 

@@ -16,6 +16,8 @@ our $UPSTREAM = "X-ASRS-Connection-Id: $CID\nX-ASRS-Hub: chat\n"
     . "X-ASRS-Signature: $SIG1\nContent-Type: application/json\n";
 our $INVOCATION = '{"type":1,"invocationId":"0","target":"broadcast","arguments":["hello"]}';
 
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
 no_shuffle();
 run_tests();
 
@@ -308,5 +310,102 @@ qq({"type":3,"invocationId":"0","result":"the whole answer"}\x1e)
 --- response_body eval
 ['{"completed":1,"total":1}', '{"completed":1,"total":1}',
  "POST /api/hubs/chat/users/alice/:send?api-version=2022-06-01\nPOST /api/hubs/chat/users/bob/:send?api-version=2022-06-01\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: a REST answer whose body breaks after its header is a failure, quickly (no finalization loop)
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;"
+--- config
+    location = /send { signalr_output chat; signalr_rest_retries 0; }
+    location /_signalr/ { internal; proxy_pass http://127.0.0.1:19881; proxy_http_version 1.1; }
+--- tcp_listen: 19881
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+--- request
+POST /send
+{"target":"t","arguments":[]}
+--- error_code: 502
+--- response_body_like: "failed":0,"endpoint":"contoso.service.signalr.net","status":502
+--- error_log
+signalr: the response of "/_signalr/api/hubs" failed after its header
+--- no_error_log
+header already sent
+--- timeout: 5
+
+
+
+=== TEST 16: a route answer whose body breaks after its header gives an error Completion
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { proxy_pass http://127.0.0.1:19882; proxy_http_version 1.1; proxy_buffering off; }
+--- tcp_listen: 19882
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+--- request eval
+"POST /upstream\r\n$::INVOCATION"
+--- more_headers eval
+$::UPSTREAM
+--- response_body eval
+qq({"type":3,"invocationId":"0","error":"Invocation failed."}\x1e)
+--- no_error_log
+header already sent
+--- timeout: 5
+
+
+
+=== TEST 17: an unbuffered answer without length cut by a timeout is not a success
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/_signalr;"
+--- config
+    location = /send { signalr_output chat; signalr_rest_retries 0; }
+    location /_signalr/ {
+        internal;
+        proxy_pass http://127.0.0.1:19883;
+        proxy_buffering off;
+        proxy_read_timeout 300ms;
+    }
+--- tcp_listen: 19883
+--- tcp_no_close
+--- tcp_reply eval
+"HTTP/1.0 202 Accepted\r\n\r\nhalf"
+--- request
+POST /send
+{"target":"t","arguments":[]}
+--- error_code: 502
+--- response_body_like: "failed":0,"endpoint":"contoso.service.signalr.net","status":502
+--- error_log
+signalr: the response of "/_signalr/api/hubs" ended before its end
+
+
+
+=== TEST 18: in-memory subrequests of a route (njs) are the route's own, not captured
+--- main_config
+    load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";
+    js_import route from $ENV{TEST_NGINX_HTML_DIR}/route.js;"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { js_content route.handle; }
+    location = /inner { return 200 'INNER'; }
+--- user_files
+>>> route.js
+function handle(r) {
+    r.subrequest('/inner', function (reply) {
+        r.return(200, 'njs got [' + reply.responseText + ']');
+    });
+}
+export default {handle};
+--- request eval
+"POST /upstream\r\n$::INVOCATION"
+--- more_headers eval
+$::UPSTREAM
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":"njs got [INNER]"}\x1e)
 --- no_error_log
 [error]

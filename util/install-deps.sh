@@ -14,7 +14,8 @@ for p in nginx nginx-dev libjansson-dev libssl-dev pkg-config make gcc \
          libasan8 perl libtest-base-perl libtest-longstring-perl \
          libtext-diff-perl liblist-moreutils-perl liburi-perl \
          libhttp-message-perl libipc-run3-perl libjson-pp-perl \
-         clang libclang-rt-14-dev curl ca-certificates chromium python3
+         clang libclang-rt-14-dev curl ca-certificates chromium python3 \
+         libnginx-mod-http-js
 do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
