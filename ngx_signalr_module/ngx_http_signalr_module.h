@@ -135,6 +135,9 @@ typedef struct {
     /* the main request's list of subrequests whose responses are kept */
     ngx_array_t                  *captures;
 
+    /* in such a subrequest: its own */
+    ngx_http_signalr_capture_t   *capture;
+
     ngx_http_signalr_trigger_ctx_t  *trigger;
     ngx_http_signalr_output_ctx_t   *output;
 

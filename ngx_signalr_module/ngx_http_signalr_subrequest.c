@@ -36,7 +36,7 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
     ngx_uint_t                   i;
     ngx_table_elt_t             *h;
     ngx_http_request_t          *sr;
-    ngx_http_signalr_ctx_t      *mctx;
+    ngx_http_signalr_ctx_t      *mctx, *sctx;
     ngx_http_request_body_t     *rb;
     ngx_http_post_subrequest_t  *ps;
     ngx_http_signalr_capture_t  *cap, **slot;
@@ -71,6 +71,15 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
     }
 
     cap->sr = sr;
+
+    /* found from the subrequest's own context; the list is for redirects */
+
+    sctx = ngx_http_signalr_get_ctx(sr);
+    if (sctx == NULL) {
+        return NULL;
+    }
+
+    sctx->capture = cap;
 
     slot = ngx_array_push(mctx->captures);
     if (slot == NULL) {
@@ -345,6 +354,14 @@ ngx_http_signalr_find_capture(ngx_http_request_t *r)
     if (r == r->main) {
         return NULL;
     }
+
+    mctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+
+    if (mctx && mctx->capture) {
+        return mctx->capture;
+    }
+
+    /* an internal redirect cleared the context, or a route's subrequest */
 
     mctx = ngx_http_get_module_ctx(r->main, ngx_http_signalr_module);
 
