@@ -43,6 +43,19 @@ typedef struct {
 } ngx_http_signalr_trigger_err_t;
 
 
+/* where each trigger variable is, in the order of NGX_HTTP_SIGNALR_VAR_* */
+static size_t  ngx_http_signalr_trigger_fields[] = {
+    offsetof(ngx_http_signalr_trigger_ctx_t, hub),
+    offsetof(ngx_http_signalr_trigger_ctx_t, category),
+    offsetof(ngx_http_signalr_trigger_ctx_t, event),
+    offsetof(ngx_http_signalr_trigger_ctx_t, connection_id),
+    offsetof(ngx_http_signalr_trigger_ctx_t, user_id),
+    offsetof(ngx_http_signalr_trigger_ctx_t, invocation_id),
+    offsetof(ngx_http_signalr_trigger_ctx_t, arguments),
+    offsetof(ngx_http_signalr_trigger_ctx_t, error)
+};
+
+
 static const char  *ngx_http_signalr_required[] = {
     "X-ASRS-Hub", "X-ASRS-Category", "X-ASRS-Event", "X-ASRS-Connection-Id"
 };
@@ -1147,40 +1160,7 @@ ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
 
     t = ctx->trigger;
 
-    switch (data) {
-
-    case NGX_HTTP_SIGNALR_VAR_HUB:
-        s = &t->hub;
-        break;
-
-    case NGX_HTTP_SIGNALR_VAR_CATEGORY:
-        s = &t->category;
-        break;
-
-    case NGX_HTTP_SIGNALR_VAR_EVENT:
-        s = &t->event;
-        break;
-
-    case NGX_HTTP_SIGNALR_VAR_CONNECTION_ID:
-        s = &t->connection_id;
-        break;
-
-    case NGX_HTTP_SIGNALR_VAR_USER_ID:
-        s = &t->user_id;
-        break;
-
-    case NGX_HTTP_SIGNALR_VAR_INVOCATION_ID:
-        s = &t->invocation_id;
-        break;
-
-    case NGX_HTTP_SIGNALR_VAR_ARGUMENTS:
-        s = &t->arguments;
-        break;
-
-    default: /* NGX_HTTP_SIGNALR_VAR_ERROR */
-        s = &t->error;
-        break;
-    }
+    s = (ngx_str_t *) ((u_char *) t + ngx_http_signalr_trigger_fields[data]);
 
     if (s->data == NULL) {
         v->not_found = 1;
