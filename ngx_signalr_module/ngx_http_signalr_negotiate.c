@@ -193,7 +193,7 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
     u_char                  *p;
     ngx_int_t                rc;
     ngx_str_t                body;
-    ngx_table_elt_t         *h;
+    ngx_str_t                value;
     ngx_http_signalr_ctx_t  *ctx;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST|NGX_HTTP_OPTIONS))) {
@@ -253,14 +253,11 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
     p = ngx_cpymem(p, "\"}", 2);
     body.len = p - body.data;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    ngx_str_set(&value, "no-store");
+
+    if (ngx_http_signalr_add_header(r, "Cache-Control", &value) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &body);
 }

@@ -1080,7 +1080,6 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
     ngx_str_t                     body, *code, *retry_after;
     ngx_uint_t                    status;
     const char                   *error;
-    ngx_table_elt_t              *h;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
 
@@ -1113,14 +1112,11 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
         retry_after = ngx_http_signalr_capture_header(cap, "Retry-After");
 
         if (retry_after) {
-            h = ngx_list_push(&r->headers_out.headers);
-            if (h == NULL) {
+            if (ngx_http_signalr_add_header(r, "Retry-After", retry_after)
+                != NGX_OK)
+            {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
-
-            h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
-            h->value = *retry_after;
         }
 
         break;

@@ -116,6 +116,9 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
 
         h->key = s->headers[i].key;
         h->value = s->headers[i].value;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
         h->lowcase_key = ngx_pnalloc(r->pool, h->key.len);
         if (h->lowcase_key == NULL) {
             return NULL;
@@ -139,6 +142,9 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
 
         ngx_str_set(&h->key, "Content-Length");
         h->lowcase_key = (u_char *) "content-length";
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
         h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
         h->value.data = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
         if (h->value.data == NULL) {
