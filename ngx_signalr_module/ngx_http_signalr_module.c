@@ -361,23 +361,22 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
 
     /*
-     * "if" blocks inside a location get their own configuration but keep
-     * the location's content handler, so they need its hub and route
+     * "if" and "limit_except" blocks are part of their location: they take
+     * its hub, route and content handler, as proxy_pass does; nested
+     * locations are not, and take none of them
      */
 
-    if (conf->negotiate_hub == NULL) {
+    if (clcf->noname && conf->handler == NULL) {
         conf->negotiate_hub = prev->negotiate_hub;
-    }
-
-    if (conf->output_hub == NULL) {
         conf->output_hub = prev->output_hub;
-        conf->output_inherited = (conf->output_hub != NULL);
+        conf->trigger_uri = prev->trigger_uri;
+        conf->handler = prev->handler;
+
+        if (clcf->lmt_excpt && clcf->handler == NULL) {
+            clcf->handler = conf->handler;
+        }
     }
 
-    if (conf->trigger_uri == NULL) {
-        conf->trigger_uri = prev->trigger_uri;
-        conf->trigger_inherited = (conf->trigger_uri != NULL);
-    }
     ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
     ngx_conf_merge_sec_value(conf->token_lifetime, prev->token_lifetime, 3600);
 
@@ -395,13 +394,18 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->trigger_verify, prev->trigger_verify, 1);
 
-    if (conf->output_hub && !conf->output_inherited
+    if (clcf->noname) {
+        /* checked in the location they came from */
+        return NGX_CONF_OK;
+    }
+
+    if (conf->output_hub
         && ngx_http_signalr_output_check(cf, conf) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }
 
-    if (conf->trigger_uri && !conf->trigger_inherited
+    if (conf->trigger_uri
         && ngx_http_signalr_trigger_check(cf, conf) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

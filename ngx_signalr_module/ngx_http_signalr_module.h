@@ -88,9 +88,8 @@ typedef struct {
     ngx_http_complex_value_t   *trigger_uri;
     ngx_flag_t                  trigger_verify;
 
-    /* checked where written, not again where inherited */
-    unsigned                    output_inherited:1;
-    unsigned                    trigger_inherited:1;
+    /* the content handler of signalr_negotiate, _output or _trigger */
+    ngx_http_handler_pt         handler;
 } ngx_http_signalr_loc_conf_t;
 
 

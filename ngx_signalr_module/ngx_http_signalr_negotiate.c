@@ -47,8 +47,10 @@ ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    slcf->handler = ngx_http_signalr_negotiate_handler;
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_signalr_negotiate_handler;
+    clcf->handler = slcf->handler;
 
     return NGX_CONF_OK;
 }

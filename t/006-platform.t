@@ -52,3 +52,146 @@ __DATA__
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 2: limit_except keeps the negotiate handler
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location = /n {
+        signalr_negotiate chat;
+        limit_except GET { allow 127.0.0.1; deny all; }
+    }
+--- request eval
+["POST /n", "GET /n"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/^\{"url":"https:\/\/contoso\.service\.signalr\.net\/client\/\?hub=chat","accessToken":"[^"]+"\}$/,
+ qr/^\{"url":"https:\/\/contoso\.service\.signalr\.net\/client\/\?hub=chat","accessToken":"[^"]+"\}$/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: limit_except denies what it denies, and the handler answers the rest
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location = /n {
+        signalr_negotiate chat;
+        limit_except GET { deny all; }
+    }
+--- request
+POST /n
+--- error_code: 403
+--- error_log
+access forbidden by rule
+
+
+
+=== TEST 4: limit_except keeps the output handler
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/rest/;"
+--- config
+    location = /out {
+        signalr_output chat;
+        limit_except GET { allow 127.0.0.1; deny all; }
+    }
+    location /rest/ {
+        internal;
+        return 202;
+    }
+--- request
+POST /out
+{"target":"t","arguments":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 202
+--- response_body chomp
+{"completed":1,"total":1}
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: limit_except keeps the trigger handler
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream {
+        signalr_trigger /route;
+        limit_except GET { allow 127.0.0.1; deny all; }
+    }
+    location = /route { internal; default_type application/json; return 200 '"ok"'; }
+--- request eval
+"POST /upstream\r\n" . main::invocation("broadcast")
+--- more_headers eval
+main::upstream('broadcast')
+--- response_body eval
+'{"type":3,"invocationId":"0","result":"ok"}' . "\x1e"
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: a location nested in a negotiate location mints no token
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location /api/ {
+        signalr_negotiate chat;
+        location /api/public/ {
+            return 200 "[$signalr_access_token][$signalr_client_url]";
+        }
+    }
+--- request eval
+["GET /api/public/x", "POST /api/negotiate"]
+--- response_body_like eval
+[qr/^\[\]\[\]$/, qr/"accessToken":"[^"]+"/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: a location nested in output or trigger locations has their handlers no more
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\" rest=/rest/;"
+--- config
+    location /out/ {
+        signalr_output chat;
+        location /out/static/ { return 200 "static"; }
+    }
+    location /up/ {
+        signalr_trigger /route;
+        location /up/static/ { return 200 "static"; }
+    }
+    location /rest/ { internal; return 202; }
+    location = /route { internal; return 204; }
+--- request eval
+["POST /out/static/x", "POST /up/static/x"]
+--- response_body eval
+["static", "static"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: a nested location without a handler of its own serves files, not the outer handler
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location /api/ {
+        signalr_negotiate chat;
+        location /api/files/ { }
+    }
+--- user_files
+>>> api/files/a.txt
+file
+--- request
+GET /api/files/a.txt
+--- response_body
+file
+--- no_error_log
+[error]
