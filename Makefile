@@ -135,3 +135,28 @@ E2E_FLAGS = $(shell node --test-concurrency=1 -e 0 >/dev/null 2>&1 && echo --tes
 e2e: $(MODULE)
 	sh t/e2e/npm-deps.sh
 	NGINX=$(NGINX) SIGNALR_MODULE=$(MODULE) node --test $(E2E_FLAGS) t/e2e/*.test.js
+
+# ---- release and Debian package: make dist, make deb, make deb-test --------
+# (the packaging section: LICENSE, CHANGELOG.md, debian/, util/dist.sh,
+# util/deb.sh, util/deb-test.sh, util/pkg-version.sh)
+#
+#   make dist      build/ngx_signalr_module-<version>.tar.gz and .sha256, of HEAD
+#   make deb       build/deb/libnginx-mod-http-signalr_<version>-1_<arch>.deb by
+#                  dpkg-buildpackage -us -uc -b in a copy of HEAD under build/deb/
+#                  (DEB_FROM=worktree: of the working tree), Test::Nginx suites
+#                  run during the build without network
+#   make deb-test  (root) that package installed into the stock nginx, used,
+#                  purged; /etc/nginx must be left exactly as it was
+
+.PHONY: dist deb deb-test
+
+DEB_FROM ?= head
+
+dist:
+	bash util/dist.sh
+
+deb:
+	DEB_FROM=$(DEB_FROM) bash util/deb.sh
+
+deb-test: deb
+	bash util/deb-test.sh
