@@ -15,7 +15,8 @@ for p in nginx nginx-dev libjansson-dev libssl-dev pkg-config make gcc \
          libtext-diff-perl liblist-moreutils-perl liburi-perl \
          libhttp-message-perl libipc-run3-perl libjson-pp-perl \
          clang libclang-rt-14-dev curl ca-certificates chromium python3 \
-         libnginx-mod-http-js
+         libnginx-mod-http-js \
+         build-essential debhelper dpkg-dev iproute2
 do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
