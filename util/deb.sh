@@ -54,7 +54,7 @@ mv "$src" "$srcdir"
 }
 
 build=(dpkg-buildpackage -us -uc -b)
-if unshare --net true 2>/dev/null; then
+if command -v ip >/dev/null && unshare --net true 2>/dev/null; then
     network="none (a network namespace with loopback only)"
     build=(unshare --net sh -c 'ip link set lo up && exec "$@"' sh "${build[@]}")
 else
