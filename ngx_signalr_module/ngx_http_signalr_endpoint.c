@@ -8,6 +8,7 @@
 #include "signalr_connstr.h"
 
 
+static ngx_int_t ngx_http_signalr_keep_env(ngx_conf_t *cf, ngx_str_t *name);
 static ngx_int_t ngx_http_signalr_read_source(ngx_conf_t *cf,
     ngx_str_t *value, ngx_str_t *cs);
 static void ngx_http_signalr_hmac_cleanup(void *data);
@@ -155,6 +156,52 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * an "env:" variable is kept as the "env" directive keeps one, so that a
+ * new binary started by a binary upgrade (USR2), which gets only those
+ * variables, finds it too
+ */
+
+static ngx_int_t
+ngx_http_signalr_keep_env(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_str_t        *var;
+    ngx_uint_t        i;
+    ngx_core_conf_t  *ccf;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    var = ccf->env.elts;
+
+    for (i = 0; i < ccf->env.nelts; i++) {
+        if (var[i].len == name->len
+            && ngx_strncmp(var[i].data, name->data, name->len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    var = ngx_array_push(&ccf->env);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* nginx reads these as C strings */
+
+    var->data = ngx_pnalloc(cf->pool, name->len + 1);
+    if (var->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->len = name->len;
+    ngx_memcpy(var->data, name->data, name->len);
+    var->data[name->len] = '\0';
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_signalr_read_source(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *cs)
 {
@@ -176,6 +223,10 @@ ngx_http_signalr_read_source(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *cs)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"signalr_endpoint\": environment variable "
                                "\"%V\" is not set or empty", &name);
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_signalr_keep_env(cf, &name) != NGX_OK) {
             return NGX_ERROR;
         }
 
