@@ -78,6 +78,7 @@ static ngx_int_t ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, json_t *result, const char *error);
 static ngx_int_t ngx_http_signalr_safe_token(ngx_str_t *s);
+static void ngx_http_signalr_media_type(ngx_str_t *value, ngx_str_t *media);
 static ngx_int_t ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b,
     size_t len);
 static json_t *ngx_http_signalr_caseless_member(json_t *obj,
@@ -226,7 +227,7 @@ static ngx_int_t
 ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
 {
-    u_char                        *p, *last;
+    u_char                        *p;
     ngx_str_t                      body, uri, args, media;
     ngx_uint_t                     i, n, flags;
     ngx_keyval_t                  *hdrs;
@@ -266,14 +267,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    media.data = ct->value.data;
-    last = ct->value.data + ct->value.len;
-    p = ngx_strlchr(media.data, last, ';');
-    media.len = (p ? p : last) - media.data;
-
-    while (media.len && media.data[media.len - 1] == ' ') {
-        media.len--;
-    }
+    ngx_http_signalr_media_type(&ct->value, &media);
 
     if (ngx_http_signalr_caseless_eq(&media, "application/x-msgpack",
                                      sizeof("application/x-msgpack") - 1))
@@ -923,7 +917,6 @@ static ngx_int_t
 ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t)
 {
-    u_char                      *p, *last;
     json_t                      *result;
     ngx_int_t                    rc;
     ngx_str_t                    empty, media;
@@ -999,10 +992,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
 
     /* a JSON body is the result value; any other body a string result */
 
-    media = sr->headers_out.content_type;
-    last = media.data + media.len;
-    p = media.data ? ngx_strlchr(media.data, last, ';') : NULL;
-    media.len = (p ? p : last) - media.data;
+    ngx_http_signalr_media_type(&sr->headers_out.content_type, &media);
 
     if (ngx_http_signalr_caseless_eq(&media, "application/json",
                                      sizeof("application/json") - 1)
@@ -1205,6 +1195,41 @@ ngx_http_signalr_safe_token(ngx_str_t *s)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * the media type of a Content-Type value: without its parameters and the
+ * optional white space around it (RFC 9110, 8.3.1)
+ */
+
+static void
+ngx_http_signalr_media_type(ngx_str_t *value, ngx_str_t *media)
+{
+    u_char  *p, *last;
+
+    if (value->data == NULL) {
+        ngx_str_null(media);
+        return;
+    }
+
+    p = value->data;
+    last = ngx_strlchr(p, p + value->len, ';');
+
+    if (last == NULL) {
+        last = p + value->len;
+    }
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    media->data = p;
+    media->len = last - p;
 }
 
 

@@ -195,3 +195,64 @@ GET /api/files/a.txt
 file
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: a route's JSON result with white space before the media type's parameters is JSON, not a string
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route/$signalr_event; }
+    location = /route/direct {
+        internal;
+        default_type "application/json ; charset=utf-8";
+        return 200 '{"a":1}';
+    }
+    location = /route/proxied {
+        internal;
+        proxy_pass http://127.0.0.1:$server_port/backend;
+    }
+    location = /route/tab {
+        internal;
+        default_type "application/problem+json	;charset=utf-8";
+        return 200 '{"b":2}';
+    }
+    location = /backend {
+        default_type "application/json ; charset=utf-8";
+        return 200 '{"c":3}';
+    }
+--- request eval
+["POST /upstream\r\n" . main::invocation("direct"),
+ "POST /upstream\r\n" . main::invocation("proxied"),
+ "POST /upstream\r\n" . main::invocation("tab")]
+--- more_headers eval
+[main::upstream('direct'), main::upstream('proxied'), main::upstream('tab')]
+--- response_body eval
+['{"type":3,"invocationId":"0","result":{"a":1}}' . "\x1e",
+ '{"type":3,"invocationId":"0","result":{"c":3}}' . "\x1e",
+ '{"type":3,"invocationId":"0","result":{"b":2}}' . "\x1e"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: an upstream call's Content-Type with white space around the media type
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { internal; default_type application/json; return 200 '"ok"'; }
+--- request eval
+["POST /upstream\r\n" . main::invocation("broadcast"),
+ "POST /upstream\r\n" . main::invocation("broadcast"),
+ "POST /upstream\r\n" . main::invocation("broadcast")]
+--- more_headers eval
+[main::upstream('broadcast') =~ s/Content-Type: .*/Content-Type: application\/json ; charset=utf-8/r,
+ main::upstream('broadcast') =~ s/Content-Type: .*/Content-Type: Application\/JSON;charset=UTF-8/r,
+ main::upstream('broadcast') =~ s/Content-Type: .*/Content-Type: application\/jsonx/r]
+--- error_code eval
+[200, 200, 415]
+--- response_body eval
+['{"type":3,"invocationId":"0","result":"ok"}' . "\x1e",
+ '{"type":3,"invocationId":"0","result":"ok"}' . "\x1e",
+ '{"error":"Content-Type must be application/json or application/x-msgpack"}']
