@@ -491,7 +491,7 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
                                      "X-ASRS-Signature");
 
     if (h == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "signalr: upstream call without X-ASRS-Signature "
                       "refused");
         return NGX_DECLINED;
@@ -564,7 +564,7 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
         }
     }
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "signalr: upstream call with an X-ASRS-Signature that "
                   "matches no signalr_endpoint key refused: check that "
                   "the service's access keys are the configured ones");

@@ -256,3 +256,41 @@ file
 ['{"type":3,"invocationId":"0","result":"ok"}' . "\x1e",
  '{"type":3,"invocationId":"0","result":"ok"}' . "\x1e",
  '{"error":"Content-Type must be application/json or application/x-msgpack"}']
+
+
+
+=== TEST 11: an upstream call without a signature is the caller's fault: logged at info, never at error
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { internal; return 204; }
+--- request eval
+"POST /upstream\r\n" . main::invocation("broadcast")
+--- more_headers eval
+main::upstream('broadcast') =~ s/X-ASRS-Signature: .*\n//r
+--- error_code: 401
+--- error_log eval
+qr/\[info\] .*signalr: upstream call without X-ASRS-Signature refused/
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 12: an upstream call with a wrong signature is the caller's fault: logged at info, never at error
+--- http_config eval
+"signalr_endpoint \"$::CS_S1\";"
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { internal; return 204; }
+--- request eval
+"POST /upstream\r\n" . main::invocation("broadcast")
+--- more_headers eval
+main::upstream('broadcast') =~ s/X-ASRS-Signature: sha256=7/X-ASRS-Signature: sha256=8/r
+--- error_code: 401
+--- error_log eval
+qr/\[info\] .*signalr: upstream call with an X-ASRS-Signature that matches no signalr_endpoint key refused/
+--- no_error_log
+[error]
+[warn]
