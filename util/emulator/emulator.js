@@ -5,7 +5,32 @@
 // See docs/emulator.md.
 
 const http = require('node:http');
+const path = require('node:path');
 const { parseArgs } = require('node:util');
+
+// Run without its npm packages (no `npm ci` yet), say what to run rather
+// than show the stack trace of a failed require().
+if (require.main === module) {
+  const missing = Object.keys(require('./package.json').dependencies).filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch (e) {
+      if (e.code === 'MODULE_NOT_FOUND') return true;
+      throw e;
+    }
+  });
+  if (missing.length) {
+    const rel = path.relative(process.cwd(), __dirname);
+    let dir = rel.startsWith('..') || path.isAbsolute(rel) ? __dirname : rel;
+    if (/[^\w@%+=:,./-]/.test(dir)) dir = `'${dir.replace(/'/g, "'\\''")}'`;
+    process.stderr.write(`emulator: its npm packages are not installed (${missing.join(', ')}); run\n`
+      + `  ${dir ? `cd ${dir} && ` : ''}npm ci\n`
+      + 'or make run in the repository, which installs them and starts the emulator.\n');
+    process.exit(1);
+  }
+}
+
 const { ClientEndpoint } = require('./client');
 const { RestApi } = require('./rest');
 const { Upstream } = require('./upstream');

@@ -82,3 +82,36 @@ test('--help', { timeout: 10000 }, async (t) => {
   assert.equal((await exit).code, 0);
   assert.match(stdout(), /--upstream-key-mode/);
 });
+
+test('without its npm packages: what to run, status 1, no stack trace', { timeout: 10000 }, async (t) => {
+  // a copy of the emulator's files without node_modules
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emulator-no-deps-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const src = path.join(__dirname, '..');
+  for (const f of fs.readdirSync(src)) {
+    if (f.endsWith('.js') || f === 'package.json') fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  }
+  const deps = Object.keys(require('../package.json').dependencies);
+  const found = deps.filter((name) => {
+    try {
+      return Boolean(require.resolve(name, { paths: [dir] }));
+    } catch {
+      return false;
+    }
+  });
+  if (found.length) return t.skip(`found outside node_modules: ${found.join(', ')}`);
+  const child = spawn(process.execPath, [path.join(dir, 'emulator.js'), '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const { code } = await exited(child);
+  assert.equal(code, 1);
+  assert.equal(stdout, '');
+  assert.equal(stderr, `emulator: its npm packages are not installed (${deps.join(', ')}); run\n`
+    + '  npm ci\n'
+    + 'or make run in the repository, which installs them and starts the emulator.\n');
+});
