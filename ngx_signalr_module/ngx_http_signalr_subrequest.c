@@ -33,14 +33,22 @@ ngx_http_signalr_capture_t *
 ngx_http_signalr_subrequest(ngx_http_request_t *r,
     ngx_http_signalr_subrequest_t *s)
 {
+    ngx_buf_t                   *b;
     ngx_uint_t                   i;
-    ngx_table_elt_t             *h;
+    ngx_list_t                   headers;
+    ngx_chain_t                 *cl;
+    ngx_table_elt_t             *h, *content_type, *content_length;
     ngx_http_request_t          *sr;
     ngx_http_signalr_ctx_t      *mctx, *sctx;
     ngx_http_request_body_t     *rb;
     ngx_http_post_subrequest_t  *ps;
     ngx_http_signalr_capture_t  *cap, **slot;
-    ngx_buf_t                   *b;
+
+    /*
+     * everything is allocated before ngx_http_subrequest(): once it
+     * succeeds the subrequest is posted, and a failure after it would
+     * leave a half-built request to run
+     */
 
     mctx = ngx_http_signalr_get_ctx(r->main);
     if (mctx == NULL) {
@@ -57,59 +65,27 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
 
     cap = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_capture_t));
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (cap == NULL || ps == NULL) {
+    sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_ctx_t));
+    rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+
+    if (cap == NULL || ps == NULL || sctx == NULL || rb == NULL) {
         return NULL;
-    }
-
-    cap->max = s->max_response;
-
-    ps->handler = ngx_http_signalr_subrequest_done;
-    ps->data = cap;
-
-    if (ngx_http_subrequest(r, &s->uri, &s->args, &sr, ps, 0) != NGX_OK) {
-        return NULL;
-    }
-
-    cap->sr = sr;
-
-    /* found from the subrequest's own context; the list is for redirects */
-
-    sctx = ngx_http_signalr_get_ctx(sr);
-    if (sctx == NULL) {
-        return NULL;
-    }
-
-    sctx->capture = cap;
-
-    slot = ngx_array_push(mctx->captures);
-    if (slot == NULL) {
-        return NULL;
-    }
-
-    *slot = cap;
-
-    sr->method = s->method;
-    sr->method_name = s->method_name;
-
-    if (s->unparsed_uri.len) {
-        sr->unparsed_uri = s->unparsed_uri;
-        sr->valid_unparsed_uri = 1;
     }
 
     /* only the headers given here: never the client's */
 
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-    sr->headers_in.content_length_n = s->body.len;
-
-    if (ngx_list_init(&sr->headers_in.headers, r->pool, s->nheaders + 1,
+    if (ngx_list_init(&headers, r->pool, s->nheaders + 1,
                       sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NULL;
     }
 
+    content_type = NULL;
+    content_length = NULL;
+
     for (i = 0; i < s->nheaders; i++) {
-        h = ngx_list_push(&sr->headers_in.headers);
+        h = ngx_list_push(&headers);
         if (h == NULL) {
             return NULL;
         }
@@ -130,12 +106,12 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
         if (h->key.len == sizeof("content-type") - 1
             && ngx_strncmp(h->lowcase_key, "content-type", h->key.len) == 0)
         {
-            sr->headers_in.content_type = h;
+            content_type = h;
         }
     }
 
     if (s->body.len) {
-        h = ngx_list_push(&sr->headers_in.headers);
+        h = ngx_list_push(&headers);
         if (h == NULL) {
             return NULL;
         }
@@ -153,17 +129,11 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
 
         h->value.len = ngx_sprintf(h->value.data, "%uz", s->body.len)
                        - h->value.data;
-        sr->headers_in.content_length = h;
-    }
+        content_length = h;
 
-    rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
-    if (rb == NULL) {
-        return NULL;
-    }
-
-    if (s->body.len) {
         b = ngx_calloc_buf(r->pool);
-        if (b == NULL) {
+        cl = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
             return NULL;
         }
 
@@ -175,15 +145,56 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
         b->memory = 1;
         b->last_buf = 1;
 
-        rb->bufs = ngx_alloc_chain_link(r->pool);
-        if (rb->bufs == NULL) {
-            return NULL;
-        }
+        cl->buf = b;
+        cl->next = NULL;
 
-        rb->bufs->buf = b;
-        rb->bufs->next = NULL;
+        rb->bufs = cl;
         rb->buf = b;
     }
+
+    slot = ngx_array_push(mctx->captures);
+    if (slot == NULL) {
+        return NULL;
+    }
+
+    cap->max = s->max_response;
+
+    ps->handler = ngx_http_signalr_subrequest_done;
+    ps->data = cap;
+
+    if (ngx_http_subrequest(r, &s->uri, &s->args, &sr, ps, 0) != NGX_OK) {
+        mctx->captures->nelts--;
+        return NULL;
+    }
+
+    /* from here on nothing can fail */
+
+    cap->sr = sr;
+    *slot = cap;
+
+    /* found from the subrequest's own context; the list is for redirects */
+
+    sctx->capture = cap;
+    ngx_http_set_ctx(sr, sctx, ngx_http_signalr_module);
+
+    sr->method = s->method;
+    sr->method_name = s->method_name;
+
+    if (s->unparsed_uri.len) {
+        sr->unparsed_uri = s->unparsed_uri;
+        sr->valid_unparsed_uri = 1;
+    }
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    sr->headers_in.headers = headers;
+
+    if (headers.last == &headers.part) {
+        /* the list was copied: its last part is the copy's own */
+        sr->headers_in.headers.last = &sr->headers_in.headers.part;
+    }
+    sr->headers_in.content_type = content_type;
+    sr->headers_in.content_length = content_length;
+    sr->headers_in.content_length_n = s->body.len;
 
     sr->request_body = rb;
 
