@@ -444,8 +444,8 @@ ngx_http_signalr_max_actions_check(ngx_conf_t *cf, void *post, void *data)
 {
     ngx_uint_t  *np = data;
 
-    if (*np < 1 || *np > 10000) {
-        return "must be between 1 and 10000";
+    if (*np < 1 || *np > NGX_HTTP_SIGNALR_MAX_ACTIONS) {
+        return "must be between 1 and 1000";
     }
 
     return NGX_CONF_OK;

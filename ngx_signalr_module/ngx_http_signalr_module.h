@@ -59,6 +59,14 @@ enum {
 };
 
 
+/*
+ * each action is a REST call per endpoint, and each call keeps about 8 KB
+ * of the request's pool (nginx's subrequest and upstream) until the
+ * request ends
+ */
+#define NGX_HTTP_SIGNALR_MAX_ACTIONS       1000
+
+
 #define NGX_HTTP_SIGNALR_GROUP_ADD         1
 #define NGX_HTTP_SIGNALR_GROUP_REMOVE      2
 #define NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL  3
@@ -187,6 +195,8 @@ ngx_int_t ngx_http_signalr_output_variable(ngx_http_request_t *r,
 /* subrequests: ngx_http_signalr_subrequest.c */
 ngx_http_signalr_capture_t *ngx_http_signalr_subrequest(
     ngx_http_request_t *r, ngx_http_signalr_subrequest_t *s);
+void ngx_http_signalr_capture_release(ngx_http_request_t *r,
+    ngx_http_signalr_capture_t *cap);
 ngx_str_t *ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
     const char *name);
 ngx_int_t ngx_http_signalr_filter_init(ngx_conf_t *cf);

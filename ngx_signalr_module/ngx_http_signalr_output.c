@@ -947,6 +947,7 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
                    cap->status, cap->failed ? " (no response)" : "");
 
     if (!cap->failed && cap->status >= 200 && cap->status < 300) {
+        ngx_http_signalr_capture_release(r, cap);
         octx->attempt = 0;
 
         if (++octx->endpoint == octx->nendpoints) {
@@ -982,6 +983,7 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
                       cap->failed ? " (no response)" : "",
                       octx->attempt, slcf->rest_retries, delay);
 
+        ngx_http_signalr_capture_release(r, cap);
         ngx_add_timer(&octx->retry, delay);
 
         return NGX_DONE;

@@ -206,6 +206,40 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
 }
 
 
+/*
+ * A subrequest allocates from the main request's pool, which lives until
+ * the main request ends. Once the caller has read a finished subrequest's
+ * outcome, the large blocks it no longer needs (the upstream's header
+ * buffer, proxy_buffer_size; the kept body) go back at once, so a request
+ * making many REST calls does not hold them all. The response's headers
+ * point into the upstream's buffer: they cannot be read after this.
+ */
+
+void
+ngx_http_signalr_capture_release(ngx_http_request_t *r,
+    ngx_http_signalr_capture_t *cap)
+{
+    ngx_http_upstream_t  *u;
+
+    if (cap->data && ngx_pfree(r->pool, cap->data) == NGX_OK) {
+        cap->data = NULL;
+        cap->len = 0;
+        cap->alloc = 0;
+    }
+
+    u = cap->sr ? cap->sr->upstream : NULL;
+
+    if (u && u->buffer.start
+        && ngx_pfree(cap->sr->pool, u->buffer.start) == NGX_OK)
+    {
+        u->buffer.start = NULL;
+        u->buffer.pos = NULL;
+        u->buffer.last = NULL;
+        u->buffer.end = NULL;
+    }
+}
+
+
 static ngx_int_t
 ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
     ngx_int_t rc)
@@ -467,6 +501,11 @@ ngx_http_signalr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
             if (cap->len) {
                 ngx_memcpy(p, cap->data, cap->len);
+            }
+
+            if (cap->data) {
+                /* a large block goes back at once; a small one stays */
+                (void) ngx_pfree(r->pool, cap->data);
             }
 
             cap->data = p;

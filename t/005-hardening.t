@@ -274,7 +274,7 @@ qq({"type":3,"invocationId":"0","result":"the whole answer"}\x1e)
     location = /send { signalr_output chat; signalr_output_max_actions 0; }
 --- must_die
 --- error_log
-"signalr_output_max_actions" directive must be between 1 and 10000
+"signalr_output_max_actions" directive must be between 1 and 1000
 
 
 
@@ -384,8 +384,40 @@ signalr: the response of "/_signalr/api/hubs" ended before its end
 
 
 === TEST 18: in-memory subrequests of a route (njs) are the route's own, not captured
---- main_config
-    load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
+--- main_config eval
+# njs built for the nginx under test: TEST_NGINX_NJS_MODULE, or else
+# ngx_http_js_module.so in that nginx's --modules-path (for Debian's nginx,
+# libnginx-mod-http-js); when there is none, or nginx refuses it (built for
+# another version), the test is skipped and says why
+my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
+my $njs = $ENV{TEST_NGINX_NJS_MODULE};
+my $why;
+if (!$njs) {
+    my $v = `$nginx -V 2>&1`;
+    my ($mods) = $v =~ /--modules-path=([^\s']+)/;
+    my ($prefix) = $v =~ /--prefix=([^\s']+)/;
+    $njs = ($mods // ($prefix // '/usr/local/nginx') . '/modules')
+        . '/ngx_http_js_module.so';
+}
+if (!-f $njs) {
+    $why = "no njs for this nginx: no $njs (TEST_NGINX_NJS_MODULE names one)";
+} else {
+    require File::Temp;
+    my $d = File::Temp::tempdir(CLEANUP => 1);
+    mkdir "$d/logs";
+    open my $fh, '>', "$d/nginx.conf" or die "$d/nginx.conf: $!";
+    print $fh "load_module $njs;\nevents {}\n";
+    close $fh;
+    my $out = `$nginx -t -p $d/ -c $d/nginx.conf 2>&1`;
+    if ($?) {
+        my ($emerg) = $out =~ /\[emerg\] (.*)/;
+        $why = "nginx does not load $njs: " . ($emerg // $out);
+    }
+}
+$::NJS_SKIP = $why;
+$why ? '' : "load_module $njs;";
+--- skip_eval
+3: defined $::NJS_SKIP && do { Test::More::diag("TEST 18 skipped: $::NJS_SKIP"); 1 }
 --- http_config eval
 "signalr_endpoint \"$::CS_S1\";
     js_import route from $ENV{TEST_NGINX_HTML_DIR}/route.js;"

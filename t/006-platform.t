@@ -294,3 +294,41 @@ qr/\[info\] .*signalr: upstream call with an X-ASRS-Signature that matches no si
 --- no_error_log
 [error]
 [warn]
+
+
+
+=== TEST 13: signalr_output_max_actions is at most 1000 (each action's REST calls keep memory until the request ends)
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/rest/;"
+--- config
+    location = /out { signalr_output chat; signalr_output_max_actions 1001; }
+--- must_die
+--- error_log
+"signalr_output_max_actions" directive must be between 1 and 1000
+
+
+
+=== TEST 14: 1000 actions to two endpoints through a proxied REST location: every call answered, buffers given back on the way
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/rest/;
+    signalr_endpoint \"$::CS_S1\" rest=/rest/ type=secondary name=b;"
+--- config
+    location = /out {
+        signalr_output chat;
+        signalr_output_max_actions 1000;
+    }
+    location /rest/ {
+        internal;
+        proxy_pass http://127.0.0.1:$server_port/service/;
+    }
+    location /service/ { return 202; }
+--- request eval
+"POST /out\r\n[" . join(",", map { qq({"target":"t","arguments":[$_],"groupName":"g$_"}) } 1 .. 1000) . "]"
+--- more_headers
+Content-Type: application/json
+--- error_code: 202
+--- response_body chomp
+{"completed":1000,"total":1000}
+--- timeout: 60
+--- no_error_log
+[error]
