@@ -1,8 +1,33 @@
 # ngx_signalr_module: build, test and run.
 #
-#   make          build build/ngx_http_signalr_module.so for Debian's nginx
-#   make test     install what is missing, build, run every test suite
+#   make          build/ngx_http_signalr_module.so for Debian's nginx, with the
+#                 distribution's hardening flags (dpkg-buildflags
+#                 hardening=+all), warnings not fatal; NGINX_SRC=<nginx source
+#                 tree> builds it against another nginx: a Debian nginx-dev tree
+#                 with its conf_flags, an nginx.org tree with the configure
+#                 arguments of `$(NGINX) -V` (util/build-module.sh)
+#   make test     install what is missing, build, run every test suite: unit,
+#                 emulator-test, fuzz, compile-check, hardening, prove,
+#                 prove-asan, prove-hup (stock nginx), matrix-prove, e2e
 #   make unit     the plain-C unit tests (AddressSanitizer)
+#   make prove    the Test::Nginx suites t/*.t against $(NGINX) (default the
+#                 stock /usr/sbin/nginx), the module built with -Werror from
+#                 $(NGINX_SRC) (one version alone: make prove NGINX=<nginx
+#                 binary> NGINX_SRC=<its source tree>)
+#   make prove-asan  the same with AddressSanitizer: the module built with it,
+#                 loaded into $(NGINX_ASAN) (default $(NGINX), libasan preloaded)
+#                 or into an nginx built with ASan itself (no preload)
+#   make prove-hup   the same as prove, configurations reloaded with SIGHUP
+#   make matrix-deps build/matrix/ (util/matrix.sh, cached between runs): the
+#                 nginx 1.26.x of Debian 13 built from Debian's pristine source,
+#                 once more with ASan throughout, and sid's nginx-dev headers
+#   make compile-check  the module with -Werror against $(NGINX_SRC), the
+#                 1.26.x source and sid's nginx-dev headers (compile only)
+#   make hardening   the hardening of build/ngx_http_signalr_module.so (readelf:
+#                 BIND_NOW, relro, stack protector, _FORTIFY_SOURCE)
+#   make matrix-prove  prove, prove-asan (ASan nginx) and prove-hup against the
+#                 built nginx 1.26.x
+#   make matrix   compile-check and matrix-prove
 #   make run      the chat room example on http://127.0.0.1:8080/
 #   make e2e      SignalR clients and Chromium against nginx and the emulator
 #   make fuzz     the fuzz entry points, briefly (clang's libFuzzer)
@@ -11,9 +36,18 @@
 SHELL      := /bin/bash
 NGINX_SRC  ?= /usr/share/nginx/src
 NGINX      ?= /usr/sbin/nginx
+NGINX_ASAN ?= $(NGINX)
+# nginx reads NGINX from its environment (sockets inherited in a binary
+# upgrade): never export it, a recipe that needs it says so
+unexport NGINX NGINX_ASAN
 BUILD      := $(CURDIR)/build
+NGX_VERSION := $(shell sed -n 's/^\#define NGINX_VERSION *"\(.*\)"/\1/p' \
+                   $(NGINX_SRC)/src/core/nginx.h 2>/dev/null)
 MODULE     := $(BUILD)/ngx_http_signalr_module.so
-MODULE_ASAN := $(BUILD)/asan/ngx_http_signalr_module.so
+# test builds (-Werror) per nginx version: build/test/<version>[-asan]/
+TEST_BUILD := $(BUILD)/test/$(NGX_VERSION)
+MODULE_TEST := $(TEST_BUILD)/ngx_http_signalr_module.so
+MODULE_ASAN := $(TEST_BUILD)-asan/ngx_http_signalr_module.so
 SRC        := $(wildcard ngx_signalr_module/*.c ngx_signalr_module/*.h) config
 LIB_SRC    := $(wildcard ngx_signalr_module/signalr_*.c)
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -23,35 +57,40 @@ FUZZ_RUNS  ?= 20000
 CFLAGS_UNIT := -std=c99 -g -O1 -Wall -Wextra -Werror \
                -fsanitize=address,undefined -fno-omit-frame-pointer \
                -Ingx_signalr_module
+ASAN_CFLAGS := -g -O1 -fsanitize=address -fno-omit-frame-pointer
 
-.PHONY: all module-asan deps test unit fuzz prove prove-asan prove-hup emulator-test bench clean
+# the version matrix (util/matrix.sh): nginx 1.26.x of Debian 13, built
+MATRIX     := $(BUILD)/matrix
+TRIXIE     := NGINX=$(MATRIX)/trixie/sbin/nginx NGINX_SRC=$(MATRIX)/trixie-src \
+              NGINX_ASAN=$(MATRIX)/trixie-asan/sbin/nginx
+SID_SRC    := $(MATRIX)/sid-dev
+
+.PHONY: all module-test module-asan deps test unit fuzz prove prove-asan \
+        prove-hup emulator-test bench clean matrix matrix-deps matrix-prove \
+        compile-check hardening FORCE
 
 all: $(MODULE)
+
+module-test: $(MODULE_TEST)
 
 module-asan: $(MODULE_ASAN)
 
 deps:
 	bash util/install-deps.sh
 
-# $(1): build directory, $(2): extra compiler flags, $(3): extra linker flags
-define build_module
-	@mkdir -p $(1)
-	@if [ ! -f $(1)/nginx/configure ]; then \
-	    rm -rf $(1)/nginx && cp -a $(NGINX_SRC) $(1)/nginx; fi
-	cd $(1)/nginx && source ./conf_flags && \
-	    ./configure "$${NGX_CONF_FLAGS[@]}" \
-	        --with-cc-opt="$(2)" --with-ld-opt="$(3)" \
-	        --add-dynamic-module=$(CURDIR) > $(1)/configure.log 2>&1 \
-	    || { tail -20 $(1)/configure.log; exit 1; }
-	$(MAKE) -C $(1)/nginx -f objs/Makefile modules
-	cp $(1)/nginx/objs/ngx_http_signalr_module.so $(1)/
-endef
+# util/build-module.sh runs every time: it reconfigures only when the
+# configure arguments change, and nginx's make rebuilds what changed
+$(MODULE): FORCE
+	NGINX=$(NGINX) bash util/build-module.sh $(NGINX_SRC) $(BUILD)/release
+	cp $(BUILD)/release/ngx_http_signalr_module.so $@
 
-$(MODULE): $(SRC)
-	$(call build_module,$(BUILD),-g -O2 -Wall -Werror,)
+$(MODULE_TEST): FORCE
+	WERROR=1 NGINX=$(NGINX) bash util/build-module.sh $(NGINX_SRC) $(TEST_BUILD)
 
-$(MODULE_ASAN): $(SRC)
-	$(call build_module,$(BUILD)/asan,-g -O1 -fsanitize=address -fno-omit-frame-pointer,-fsanitize=address)
+$(MODULE_ASAN): FORCE
+	WERROR=1 NGINX=$(NGINX_ASAN) EXTRA_CFLAGS="$(ASAN_CFLAGS)" \
+	    EXTRA_LDFLAGS=-fsanitize=address \
+	    bash util/build-module.sh $(NGINX_SRC) $(TEST_BUILD)-asan
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(LIB_SRC) $(wildcard ngx_signalr_module/signalr_*.h)
 	@mkdir -p $(BUILD)/unit
@@ -79,23 +118,68 @@ fuzz: $(FUZZERS)
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_SERVROOT=$(BUILD)/servroot
 
-prove: $(MODULE)
-	$(TEST_ENV) TEST_NGINX_LOAD_MODULES=$(MODULE) prove -r t/
+prove: $(MODULE_TEST)
+	@echo "prove: $$($(NGINX) -v 2>&1 | sed 's/.*: //') ($(NGINX))"
+	$(TEST_ENV) TEST_NGINX_LOAD_MODULES=$(MODULE_TEST) prove -r t/
+
+# an nginx built with AddressSanitizer links libasan itself; into any other
+# the module's libasan is preloaded (the ASan nginx of util/matrix.sh has
+# the ASan defaults that dynamic modules need built in)
+ASAN_PRELOAD = $(if $(shell ldd $(NGINX_ASAN) 2>/dev/null | grep libasan),,$(LIBASAN))
 
 prove-asan: $(MODULE_ASAN)
+	@echo "prove-asan: $$($(NGINX_ASAN) -v 2>&1 | sed 's/.*: //') ($(NGINX_ASAN)$(if $(ASAN_PRELOAD),$(comma) libasan preloaded$(comma) $(LIBASAN),$(comma) built with ASan))"
 	rm -rf $(BUILD)/asan-logs && mkdir -p $(BUILD)/asan-logs
-	$(TEST_ENV) TEST_NGINX_LOAD_MODULES=$(MODULE_ASAN) \
-	    TEST_NGINX_LD_PRELOAD=$(LIBASAN) \
+	TEST_NGINX_BINARY=$(NGINX_ASAN) TEST_NGINX_SERVROOT=$(BUILD)/servroot \
+	    TEST_NGINX_LOAD_MODULES=$(MODULE_ASAN) \
+	    $(if $(ASAN_PRELOAD),TEST_NGINX_LD_PRELOAD=$(ASAN_PRELOAD)) \
 	    ASAN_OPTIONS=detect_leaks=0:log_path=$(BUILD)/asan-logs/asan \
 	    prove -r t/
 	@if ls $(BUILD)/asan-logs/asan* >/dev/null 2>&1; then \
-	    cat $(BUILD)/asan-logs/asan*; \
+	    head -c 20000 $(BUILD)/asan-logs/asan*; \
 	    echo "AddressSanitizer reported errors"; exit 1; fi
 
+comma := ,
+
 # the configuration reloaded (SIGHUP) between tests instead of a restart
-prove-hup: $(MODULE)
-	$(TEST_ENV) TEST_NGINX_USE_HUP=1 TEST_NGINX_LOAD_MODULES=$(MODULE) \
+prove-hup: $(MODULE_TEST)
+	@echo "prove-hup: $$($(NGINX) -v 2>&1 | sed 's/.*: //') ($(NGINX))"
+	$(TEST_ENV) TEST_NGINX_USE_HUP=1 TEST_NGINX_LOAD_MODULES=$(MODULE_TEST) \
 	    prove -r t/
+
+# ---- the version matrix: 1.22.1 (stock), 1.26.x (Debian 13), sid's headers -
+
+# nginx 1.26.x built from Debian's pristine source under build/matrix/ (a
+# few minutes, the first time only) and sid's nginx-dev headers
+matrix-deps:
+	bash util/matrix.sh
+
+# -Werror builds: the stock nginx's tree, 1.26.x, sid's headers (no binary)
+compile-check: matrix-deps
+	$(MAKE) --no-print-directory module-test
+	$(MAKE) --no-print-directory module-test $(TRIXIE)
+	$(MAKE) --no-print-directory module-test NGINX_SRC=$(SID_SRC) NGINX=
+
+# the release build keeps the distribution's hardening
+hardening: $(MODULE)
+	@f=$(MODULE); fail=0; \
+	check() { if eval "$$2"; then echo "hardening: $$1: yes"; \
+	          else echo "hardening: $$1: NO"; fail=1; fi; }; \
+	check "relro"            "readelf -lW $$f | grep -q GNU_RELRO"; \
+	check "BIND_NOW"         "readelf -dW $$f | grep -Eq 'BIND_NOW|FLAGS_1.*NOW'"; \
+	check "stack protector"  "readelf -sW $$f | grep -q __stack_chk_fail"; \
+	check "_FORTIFY_SOURCE"  "readelf -sW $$f | grep -Eq '__[a-z]+_chk@'"; \
+	exit $$fail
+
+# the suites against nginx 1.26.x: every mode runs, the first failure fails
+matrix-prove: matrix-deps
+	@fail=""; \
+	$(MAKE) --no-print-directory prove $(TRIXIE) || fail="$$fail prove"; \
+	$(MAKE) --no-print-directory prove-asan $(TRIXIE) || fail="$$fail prove-asan"; \
+	$(MAKE) --no-print-directory prove-hup $(TRIXIE) || fail="$$fail prove-hup"; \
+	if [ -n "$$fail" ]; then echo "matrix-prove: failed against 1.26.x:$$fail"; exit 1; fi
+
+matrix: compile-check matrix-prove
 
 # the local SignalR Service emulator's own tests (Node.js, npm packages)
 emulator-test:
@@ -106,9 +190,12 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) emulator-test
 	$(MAKE) fuzz
+	$(MAKE) compile-check
+	$(MAKE) hardening
 	$(MAKE) prove
 	$(MAKE) prove-asan
 	$(MAKE) prove-hup
+	$(MAKE) matrix-prove
 	$(MAKE) e2e
 
 bench: $(MODULE)
