@@ -8,6 +8,7 @@
 #include "signalr_names.h"
 
 
+static ngx_int_t ngx_http_signalr_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_signalr_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_signalr_init(ngx_conf_t *cf);
 static void *ngx_http_signalr_create_main_conf(ngx_conf_t *cf);
@@ -187,7 +188,7 @@ ngx_module_t  ngx_http_signalr_module = {
     ngx_http_signalr_commands,             /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_signalr_init_module,          /* init module */
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -247,6 +248,18 @@ static ngx_http_variable_t  ngx_http_signalr_vars[] = {
 
       ngx_http_null_variable
 };
+
+
+static ngx_int_t
+ngx_http_signalr_init_module(ngx_cycle_t *cycle)
+{
+    /* at every start and reload, so a log shows what was running */
+
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  "ngx_signalr_module/" NGX_HTTP_SIGNALR_VERSION);
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t

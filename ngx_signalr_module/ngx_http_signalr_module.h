@@ -12,6 +12,12 @@
 
 #include "signalr_crypto.h"
 #include "signalr_jwt.h"
+#include "ngx_http_signalr_version.h"
+
+
+/* sent with every REST call, as the service SDKs send theirs */
+#define NGX_HTTP_SIGNALR_USER_AGENT                                          \
+    "ngx_signalr_module/" NGX_HTTP_SIGNALR_VERSION " (nginx/" NGINX_VERSION ")"
 
 
 #define NGX_HTTP_SIGNALR_PRIMARY    0

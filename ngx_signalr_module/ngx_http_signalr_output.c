@@ -817,7 +817,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_memcpy(p, token.data, token.len);
 
     ngx_str_set(&headers[1].key, "Asrs-User-Agent");
-    ngx_str_set(&headers[1].value, "ngx_signalr_module");
+    ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
 
     n = 2;
 

@@ -332,3 +332,16 @@ Content-Type: application/json
 --- timeout: 60
 --- no_error_log
 [error]
+
+
+
+=== TEST 15: the module's version is logged at startup, at notice
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location = /n { signalr_negotiate chat; }
+--- request
+GET /n
+--- error_log eval
+qr/\[notice\] .*ngx_signalr_module\/\d+\.\d+\.\d+$/
+--- log_level: notice

@@ -103,6 +103,28 @@ sub negotiate {
 # when it is a valid HS256 token of the REST form (one nameid "nginx",
 # lifetime 300 s, aud = https://<host><the request path>?api-version=...);
 # anything else is shown in full.
+# the Asrs-User-Agent of REST calls: the module's version from its header,
+# the version of the nginx under test
+my $user_agent;
+
+sub module_version {
+    my $h = 'ngx_signalr_module/ngx_http_signalr_version.h';
+    open my $fh, '<', $h or die "$h: $!";
+    local $/;
+    my ($v) = <$fh> =~ /#define\s+NGX_HTTP_SIGNALR_VERSION\s+"([^"]+)"/
+        or die "$h: no NGX_HTTP_SIGNALR_VERSION";
+    return $v;
+}
+
+sub user_agent {
+    return $user_agent if defined $user_agent;
+    my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
+    my ($v) = `$nginx -v 2>&1` =~ m{nginx/(\S+)}
+        or die "cannot tell the version of $nginx";
+    $user_agent = 'ngx_signalr_module/' . module_version() . " (nginx/$v)";
+    return $user_agent;
+}
+
 sub rest_log {
     my ($log) = @_;
     my $out = '';
@@ -129,7 +151,7 @@ sub rest_log {
         my $want_type = $body ne '' ? 'application/json; charset=utf-8' : '';
         my @extra;
         push @extra, "type=$type" if $type ne $want_type;
-        push @extra, "ua=$ua" if $ua ne 'ngx_signalr_module';
+        push @extra, "ua=$ua" if $ua ne user_agent();
         push @extra, "cookie=$cookie" if $cookie ne '';
         $out .= "  @extra\n" if @extra;
 
