@@ -29,6 +29,17 @@ done
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
 
+# one EXIT trap for everything this script must undo, whichever step fails
+rm_policy=
+tmp=
+src=/etc/apt/sources.list.d/signalr-tmp-sid.sources
+cleanup() {
+    [ -z "$rm_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+    $SUDO rm -f "$src"
+    [ -z "$tmp" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
 if [ -n "$need" ] || ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
     $SUDO apt-get update -qq
 fi
@@ -38,7 +49,7 @@ if [ -n "$need" ]; then
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
         $SUDO chmod +x /usr/sbin/policy-rc.d
-        trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+        rm_policy=1
     fi
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
@@ -46,9 +57,6 @@ fi
 
 if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
     tmp=$(mktemp -d)
-    src=/etc/apt/sources.list.d/signalr-tmp-sid.sources
-    cleanup_sid() { $SUDO rm -f "$src"; }
-    trap 'cleanup_sid; rm -rf "$tmp"' EXIT
     printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: sid\n%s\n%s\n' \
         'Components: main' \
         'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
@@ -56,11 +64,9 @@ if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
     $SUDO apt-get update -qq -o Dir::Etc::sourcelist=/dev/null \
         -o Dir::Etc::sourceparts="$(dirname "$src")" || true
     (cd "$tmp" && apt-get download -t sid libtest-nginx-perl)
-    cleanup_sid
+    $SUDO rm -f "$src"
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "$tmp"/libtest-nginx-perl_*.deb >/dev/null
-    rm -rf "$tmp"
-    trap - EXIT
 fi
 
 perl -MTest::Nginx::Socket -e1
