@@ -8,7 +8,8 @@
 #                 arguments of `$(NGINX) -V` (util/build-module.sh)
 #   make test     install what is missing, build, run every test suite: unit,
 #                 emulator-test, fuzz, compile-check, hardening, prove,
-#                 prove-asan, prove-hup (stock nginx), matrix-prove, e2e
+#                 prove-asan, prove-hup (stock nginx), matrix-prove, e2e,
+#                 deb-test (as root: the package on the stock nginx)
 #   make unit     the plain-C unit tests (AddressSanitizer)
 #   make prove    the Test::Nginx suites t/*.t against $(NGINX) (default the
 #                 stock /usr/sbin/nginx), the module built with -Werror from
@@ -197,6 +198,7 @@ test: deps
 	$(MAKE) prove-hup
 	$(MAKE) matrix-prove
 	$(MAKE) e2e
+	$(MAKE) deb-test
 
 bench: $(MODULE)
 	bash util/bench.sh
