@@ -7,7 +7,7 @@
 #                 with its conf_flags, an nginx.org tree with the configure
 #                 arguments of `$(NGINX) -V` (util/build-module.sh)
 #   make test     install what is missing, build, run every test suite: unit,
-#                 emulator-test, fuzz, compile-check, hardening, prove,
+#                 emulator-test, fuzz, compile-check, build-test, hardening, prove,
 #                 prove-asan, prove-hup (stock nginx), matrix-prove, e2e,
 #                 deb-test (as root: the package on the stock nginx)
 #   make unit     the plain-C unit tests (AddressSanitizer)
@@ -24,6 +24,7 @@
 #                 once more with ASan throughout, and sid's nginx-dev headers
 #   make compile-check  the module with -Werror against $(NGINX_SRC), the
 #                 1.26.x source and sid's nginx-dev headers (compile only)
+#   make build-test  rebuilds after a changed header or config (t/build/)
 #   make hardening   the hardening of build/ngx_http_signalr_module.so (readelf:
 #                 BIND_NOW, relro, stack protector, _FORTIFY_SOURCE)
 #   make matrix-prove  prove, prove-asan (ASan nginx) and prove-hup against the
@@ -68,7 +69,7 @@ SID_SRC    := $(MATRIX)/sid-dev
 
 .PHONY: all module-test module-asan deps test unit fuzz prove prove-asan \
         prove-hup emulator-test bench clean matrix matrix-deps matrix-prove \
-        compile-check hardening FORCE
+        compile-check build-test hardening FORCE
 
 all: $(MODULE)
 
@@ -161,6 +162,10 @@ compile-check: matrix-deps
 	$(MAKE) --no-print-directory module-test $(TRIXIE)
 	$(MAKE) --no-print-directory module-test NGINX_SRC=$(SID_SRC) NGINX=
 
+# util/build-module.sh builds again what a changed header or config needs
+build-test:
+	NGINX_SRC=$(NGINX_SRC) bash t/build/incremental.sh
+
 # the release build keeps the distribution's hardening
 hardening: $(MODULE)
 	@f=$(MODULE); fail=0; \
@@ -192,6 +197,7 @@ test: deps
 	$(MAKE) emulator-test
 	$(MAKE) fuzz
 	$(MAKE) compile-check
+	$(MAKE) build-test
 	$(MAKE) hardening
 	$(MAKE) prove
 	$(MAKE) prove-asan

@@ -115,11 +115,14 @@ fi
 
 echo "build-module.sh: nginx $version ($src), $route"
 cd "$work/nginx"
-if [ "$(cat "$work/configured" 2>/dev/null)" != "$(printf '%s\n' "${args[@]}")" ] \
+# configured again when the arguments or the module's config (its list of
+# sources and headers) change
+stamp=$(printf '%s\n' "${args[@]}"; sha256sum < "$repo/config")
+if [ "$(cat "$work/configured" 2>/dev/null)" != "$stamp" ] \
    || [ ! -f objs/Makefile ]; then
     ./configure "${args[@]}" > "$work/configure.log" 2>&1 \
         || { tail -20 "$work/configure.log"; die "configure failed (log: $work/configure.log)"; }
-    printf '%s\n' "${args[@]}" > "$work/configured"
+    printf '%s\n' "$stamp" > "$work/configured"
 fi
 make -f objs/Makefile -j"$(nproc 2>/dev/null || echo 2)" modules
 cp objs/ngx_http_signalr_module.so "$work/"
