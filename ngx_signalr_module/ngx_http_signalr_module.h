@@ -66,9 +66,9 @@ enum {
 
 
 /*
- * each action is a REST call per endpoint, and each call keeps about 8 KB
- * of the request's pool (nginx's subrequest and upstream) until the
- * request ends
+ * each action is a REST call per endpoint (and one more per retry), and
+ * each call keeps about 9 KB of the request's pool (nginx's subrequest and
+ * upstream) until the request ends: docs/output.md
  */
 #define NGX_HTTP_SIGNALR_MAX_ACTIONS       1000
 

@@ -155,7 +155,7 @@ main::upstream('broadcast')
 
 
 
-=== TEST 7: a location nested in output or trigger locations has their handlers no more
+=== TEST 7: a location nested in output or trigger locations has their handlers no more (as nginx core never passes a content handler down: a guard, not a regression)
 --- http_config eval
 "signalr_endpoint \"$::CS_S1\" rest=/rest/;"
 --- config
@@ -178,7 +178,7 @@ main::upstream('broadcast')
 
 
 
-=== TEST 8: a nested location without a handler of its own serves files, not the outer handler
+=== TEST 8: a nested location without a handler of its own serves files, not the outer handler (a guard, not a regression)
 --- http_config eval
 "signalr_endpoint \"$::CS_A\";"
 --- config
@@ -308,7 +308,7 @@ qr/\[info\] .*signalr: upstream call with an X-ASRS-Signature that matches no si
 
 
 
-=== TEST 14: 1000 actions to two endpoints through a proxied REST location: every call answered, buffers given back on the way
+=== TEST 14: 1000 actions to two endpoints through a proxied REST location: every call answered (the memory they hold: t/008-memory.t)
 --- http_config eval
 "signalr_endpoint \"$::CS_A\" rest=/rest/;
     signalr_endpoint \"$::CS_S1\" rest=/rest/ type=secondary name=b;"
