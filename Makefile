@@ -9,7 +9,8 @@
 #   make test     install what is missing, build, run every test suite: unit,
 #                 emulator-test, fuzz, compile-check, build-test, hardening, prove,
 #                 prove-asan, prove-hup (stock nginx), matrix-prove, e2e,
-#                 deb-test (as root: the package on the stock nginx)
+#                 deb-test (as root or through sudo: the package on the
+#                 stock nginx)
 #   make unit     the plain-C unit tests (AddressSanitizer)
 #   make prove    the Test::Nginx suites t/*.t against $(NGINX) (default the
 #                 stock /usr/sbin/nginx), the module built with -Werror from
@@ -240,8 +241,9 @@ e2e: $(MODULE)
 #                  dpkg-buildpackage -us -uc -b in a copy of HEAD under build/deb/
 #                  (DEB_FROM=worktree: of the working tree), Test::Nginx suites
 #                  run during the build without network
-#   make deb-test  (root) that package installed into the stock nginx, used,
-#                  purged; /etc/nginx must be left exactly as it was
+#   make deb-test  (root, or through sudo) that package installed into the
+#                  stock nginx, used, purged; /etc/nginx must be left exactly
+#                  as it was
 
 .PHONY: dist deb deb-test
 
@@ -253,5 +255,8 @@ dist:
 deb:
 	DEB_FROM=$(DEB_FROM) bash util/deb.sh
 
+# dpkg -i needs root: through sudo for another user, as make deps does
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 deb-test: deb
-	bash util/deb-test.sh
+	$(SUDO) bash util/deb-test.sh

@@ -8,7 +8,10 @@
 #                      (HEAD): what is shipped is what is built and tested
 #   DEB_FROM=worktree  the working tree's tracked and untracked, not ignored,
 #                      files instead, uncommitted changes included
-#   DEB_BUILD_OPTIONS=nocheck  skips the Test::Nginx suites, as usual
+#   DEB_BUILD_OPTIONS=nocheck  skips the Test::Nginx suites, as usual, and
+#                      sets the nocheck build profile too, so that the test
+#                      dependencies (sid's libtest-nginx-perl among them)
+#                      are not needed
 #
 # The build, its tests included, runs without network access (a network
 # namespace with only loopback) where unshare(1) is allowed, as on Debian's
@@ -48,8 +51,15 @@ pkg=$(sed -n '1s/^\([^ ]*\) .*/\1/p' "$src/debian/changelog")
 srcdir=$out/$pkg-$version
 mv "$src" "$srcdir"
 
+# without the suites, their build dependencies are not needed either
+case " ${DEB_BUILD_OPTIONS:-} " in
+*" nocheck "*)
+    export DEB_BUILD_PROFILES="${DEB_BUILD_PROFILES:+$DEB_BUILD_PROFILES }nocheck" ;;
+esac
+
 (cd "$srcdir" && dpkg-checkbuilddeps) || {
-    echo "deb: missing build dependencies: run make deps (util/install-deps.sh)" >&2
+    echo "deb: missing build dependencies: run make deps (util/install-deps.sh)," >&2
+    echo "deb: or build without the test suites: DEB_BUILD_OPTIONS=nocheck make deb" >&2
     exit 1
 }
 
