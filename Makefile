@@ -78,8 +78,21 @@ module-test: $(MODULE_TEST)
 
 module-asan: $(MODULE_ASAN)
 
+# and checks that it left apt's configuration and policy-rc.d as they were,
+# and no list of sid in apt's lists (it fetches sid's Test::Nginx through an
+# apt setup of its own)
+APT_STATE = { find /etc/apt -type f -exec sha256sum {} +; \
+              ls -l /usr/sbin/policy-rc.d; } 2>/dev/null | sort
+
 deps:
+	@mkdir -p $(BUILD)
+	@$(APT_STATE) > $(BUILD)/apt-state.before || true
 	bash util/install-deps.sh
+	@$(APT_STATE) > $(BUILD)/apt-state.after || true
+	@diff -u $(BUILD)/apt-state.before $(BUILD)/apt-state.after \
+	    || { echo "deps: install-deps.sh changed apt's configuration"; exit 1; }
+	@if ls /var/lib/apt/lists | grep -q '_sid_'; then \
+	    echo "deps: apt's lists hold sid"; exit 1; fi
 
 # util/build-module.sh runs every time: it reconfigures only when the
 # configure arguments change, and nginx's make rebuilds what changed

@@ -29,16 +29,16 @@ done
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
 
-# one EXIT trap for everything this script must undo, whichever step fails
+# one EXIT trap for everything this script must undo, whichever step fails;
+# a signal exits through it too (dash runs EXIT traps only on exit)
 rm_policy=
 tmp=
-src=/etc/apt/sources.list.d/signalr-tmp-sid.sources
 cleanup() {
     [ -z "$rm_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
-    $SUDO rm -f "$src"
     [ -z "$tmp" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 if [ -n "$need" ] || ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
     $SUDO apt-get update -qq
@@ -56,17 +56,27 @@ if [ -n "$need" ]; then
 fi
 
 if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
+    # sid's package, fetched through an apt configuration of its own in a
+    # temporary directory: nothing under /etc/apt or /var/lib/apt changes
     tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    mkdir -p "$tmp/sources" "$tmp/prefs" "$tmp/lists/partial" \
+             "$tmp/cache/archives/partial" "$tmp/deb"
     printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: sid\n%s\n%s\n' \
         'Components: main' \
         'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
-        | $SUDO tee "$src" >/dev/null
-    $SUDO apt-get update -qq -o Dir::Etc::sourcelist=/dev/null \
-        -o Dir::Etc::sourceparts="$(dirname "$src")" || true
-    (cd "$tmp" && apt-get download -t sid libtest-nginx-perl)
-    $SUDO rm -f "$src"
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends "$tmp"/libtest-nginx-perl_*.deb >/dev/null
+        > "$tmp/sources/sid.sources"
+    set -- -o Dir::Etc::sourcelist=/dev/null \
+           -o Dir::Etc::sourceparts="$tmp/sources" \
+           -o Dir::Etc::preferences=/dev/null \
+           -o Dir::Etc::preferencesparts="$tmp/prefs" \
+           -o Dir::State::Lists="$tmp/lists" \
+           -o Dir::Cache="$tmp/cache" \
+           -o Acquire::Languages=none
+    [ "$(id -u)" = 0 ] && set -- "$@" -o APT::Sandbox::User=root
+    apt-get "$@" update -qq
+    (cd "$tmp/deb" && apt-get "$@" download libtest-nginx-perl)
+    $SUDO apt-get install -y -qq --no-install-recommends "$tmp"/deb/libtest-nginx-perl_*.deb >/dev/null
 fi
 
 perl -MTest::Nginx::Socket -e1
