@@ -630,7 +630,7 @@ ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
     value.data = (u_char *) allow;
     value.len = ngx_strlen(allow);
 
-    if (ngx_http_signalr_add_header(r, "Allow", &value) != NGX_OK) {
+    if (ngx_http_signalr_add_header(r, "Allow", &value) == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -679,7 +679,7 @@ ngx_http_signalr_conf_hub(ngx_conf_t *cf, ngx_str_t *value)
 
 /* adds a response header; key is a literal */
 
-ngx_int_t
+ngx_table_elt_t *
 ngx_http_signalr_add_header(ngx_http_request_t *r, const char *key,
     ngx_str_t *value)
 {
@@ -687,7 +687,7 @@ ngx_http_signalr_add_header(ngx_http_request_t *r, const char *key,
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h->hash = 1;
@@ -699,7 +699,7 @@ ngx_http_signalr_add_header(ngx_http_request_t *r, const char *key,
     h->next = NULL;
 #endif
 
-    return NGX_OK;
+    return h;
 }
 
 

@@ -221,7 +221,7 @@ ngx_int_t ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
     const char *message);
 ngx_http_complex_value_t *ngx_http_signalr_conf_hub(ngx_conf_t *cf,
     ngx_str_t *value);
-ngx_int_t ngx_http_signalr_add_header(ngx_http_request_t *r,
+ngx_table_elt_t *ngx_http_signalr_add_header(ngx_http_request_t *r,
     const char *key, ngx_str_t *value);
 ngx_table_elt_t *ngx_http_signalr_find_header(ngx_list_t *headers,
     const char *name);

@@ -196,7 +196,11 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
     ngx_int_t                rc;
     ngx_str_t                body;
     ngx_str_t                value;
+    ngx_table_elt_t         *h;
     ngx_http_signalr_ctx_t  *ctx;
+#if (nginx_version < 1023000)
+    ngx_table_elt_t        **ccp;
+#endif
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST|NGX_HTTP_OPTIONS))) {
         return ngx_http_signalr_not_allowed(r, "GET, POST, OPTIONS",
@@ -255,11 +259,37 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
     p = ngx_cpymem(p, "\"}", 2);
     body.len = p - body.data;
 
+    /*
+     * the answer holds a token: never stored by a cache; set as the
+     * response's Cache-Control, which $sent_http_cache_control reads and
+     * which "expires" would replace
+     */
+
     ngx_str_set(&value, "no-store");
 
-    if (ngx_http_signalr_add_header(r, "Cache-Control", &value) != NGX_OK) {
+    h = ngx_http_signalr_add_header(r, "Cache-Control", &value);
+    if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+#if (nginx_version >= 1023000)
+    r->headers_out.cache_control = h;
+#else
+    if (r->headers_out.cache_control.elts == NULL
+        && ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
+                          sizeof(ngx_table_elt_t *))
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ccp = ngx_array_push(&r->headers_out.cache_control);
+    if (ccp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ccp = h;
+#endif
 
     return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &body);
 }

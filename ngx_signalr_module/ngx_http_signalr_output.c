@@ -1117,7 +1117,7 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
 
         if (retry_after) {
             if (ngx_http_signalr_add_header(r, "Retry-After", retry_after)
-                != NGX_OK)
+                == NULL)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }

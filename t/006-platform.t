@@ -345,3 +345,40 @@ GET /n
 --- error_log eval
 qr/\[notice\] .*ngx_signalr_module\/\d+\.\d+\.\d+$/
 --- log_level: notice
+
+
+
+=== TEST 16: the negotiate answer's Cache-Control: no-store is the response's own: $sent_http_cache_control reads it, and it is sent once
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location = /n {
+        signalr_negotiate chat;
+        add_header X-Seen "[$sent_http_cache_control]";
+    }
+--- request
+POST /n
+--- response_headers
+X-Seen: [no-store]
+Cache-Control: no-store
+--- raw_response_headers_unlike: Cache-Control.*Cache-Control
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: expires replaces it, as for any response of nginx (one Cache-Control header; docs/directives.md says not to)
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";"
+--- config
+    location = /n {
+        signalr_negotiate chat;
+        expires 1h;
+    }
+--- request
+POST /n
+--- response_headers
+Cache-Control: max-age=3600
+--- raw_response_headers_unlike: Cache-Control.*Cache-Control
+--- no_error_log
+[error]
