@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Endpoints: the signalr_endpoint directive (connection strings written
  * literally, or read from the environment or a file when the configuration
  * loads), endpoint choice and token signing.

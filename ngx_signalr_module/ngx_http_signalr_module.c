@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * ngx_signalr_module: module registration, configuration, variables and
  * helpers shared by the negotiate, trigger and output locations.
  */

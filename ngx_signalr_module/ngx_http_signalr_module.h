@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * ngx_signalr_module: Azure SignalR Service (serverless mode) in nginx.
  * Types shared by the module's files.
  */

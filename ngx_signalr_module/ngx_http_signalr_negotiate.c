@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Negotiate: the SignalRConnectionInfo input binding as an nginx location.
  * Answers the SignalR client's negotiate call with {"url","accessToken"},
  * the token an HS256 JWT minted from the endpoint's AccessKey.

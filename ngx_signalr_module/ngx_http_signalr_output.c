@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Output: the SignalR output binding of Azure Functions as an nginx
  * location. The actions POSTed to it (one JSON object or an array), or the
  * single action its templated directives describe, become calls of the

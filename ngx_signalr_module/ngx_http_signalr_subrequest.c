@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Subrequests for the trigger routes and the REST calls, and the filters
  * that capture their responses.
  *

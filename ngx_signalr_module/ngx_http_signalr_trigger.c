@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Trigger: the SignalRTrigger binding as an nginx location. Receives the
  * service's upstream calls (X-ASRS-* headers, HMAC signature, JSON or
  * MessagePack bodies), validates them, hands them to a route as the

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Output binding actions to SignalR Service REST API calls: the members of
  * an action are looked up in a table of known members (case-insensitively),
  * type-checked, mapped to one of the routes below and then written out as

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * The actions a user POSTs to an output location, in the JSON the Azure
  * Functions SignalR output binding takes (one object or an array of them),
  * turned into calls of the SignalR Service REST API 2022-06-01. The whole

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Connection string parser, following the SDK's ConnectionStringParser:
  * ';'-separated properties split on the first '=', keys and values trimmed,
  * keys case-insensitive, duplicate keys refused, unknown keys ignored.

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Azure SignalR Service connection strings (protocol.md 1.1-1.3):
  * "Endpoint=https://x.service.signalr.net;AccessKey=...;Version=1.0;" and
  * the URLs derived from them. Plain C: no nginx types.

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * HMAC-SHA256 on a pre-keyed OpenSSL 3 EVP_MAC context, base64url, hex.
  *
  * The context is keyed once when the configuration is read; every

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * HMAC-SHA256 with a pre-keyed OpenSSL 3 context (keyed once, re-used for
  * every signature), base64url and hex helpers. Plain C: no nginx types.
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * JSON helpers: UTF-8 validation, SDK-compatible string escaping and a
  * compact serializer for jansson values.
  */

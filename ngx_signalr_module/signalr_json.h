@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * JSON helpers shared by every part of ngx_signalr_module: UTF-8
  * validation, string escaping as the SignalR SDKs write it (only '"', '\\'
  * and control characters are escaped; '/' and non-ASCII stay raw) and a

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * HS256 JWT builder. The payload JSON is written into the tail of the
  * caller's buffer, then base64url-encoded into its head and signed, so a
  * token costs one allocation and one HMAC.

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * HS256 JSON Web Tokens as Azure SignalR Service expects them: header
  * {"alg":"HS256","typ":"JWT"}, a compact payload whose members come in the
  * SDK's order (claims, nbf, exp, iat, aud), signed with HMAC-SHA256 keyed

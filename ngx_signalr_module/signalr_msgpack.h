@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * MessagePack codec for the SignalR hub protocol: decodes the unframed
  * invocation messages Azure SignalR Service posts to the module into
  * jansson values, and encodes framed (VarInt length prefixed) completion

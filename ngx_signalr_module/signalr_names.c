@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Hub and group name rules of the SignalR Service, and RFC 3986 escaping.
  */
 

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Names the SignalR Service validates (hubs, groups) and the RFC 3986
  * escaping of path segments and query values. Plain C: no nginx types.
  */

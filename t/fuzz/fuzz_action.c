@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * libFuzzer target for signalr_actions_parse(): any input must either fail
  * with a message or give calls whose path, query and body are well formed;
  * nothing may leak. The input is parsed twice, the second time with a tiny

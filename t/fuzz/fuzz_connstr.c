@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Fuzz entry point: connection strings. Any input either parses into
  * well-formed base URLs or fails with a message that never contains the
  * AccessKey.

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Fuzz entry point: HS256 tokens built from arbitrary claim names, values
  * and audiences. The token must be three base64url segments whose payload
  * is valid JSON holding exactly the values given, and whose signature

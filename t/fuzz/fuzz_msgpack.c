@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * libFuzzer entry point for signalr_msgpack.c: decodes the input as one
  * MessagePack value and as an invocation, re-encodes whatever decoded and
  * checks that it decodes back to an equal value.  Build and run:

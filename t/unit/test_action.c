@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Unit tests of signalr_action.c: output binding JSON to SignalR Service
  * REST API calls.
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * UTF-8 validation, JSON escaping and serialization, hub and group names,
  * RFC 3986 escaping.
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * HS256 tokens, base64url, HMAC and hex: byte-exact against the vectors of
  * the SignalR protocol reference (test-vectors.json, copied here).
  */

@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * Unit tests for signalr_msgpack.c, the MessagePack codec of the SignalR
  * hub protocol.  Build and run (see t/unit/unit.h):
  *

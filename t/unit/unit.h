@@ -1,4 +1,9 @@
 /*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
  * A tiny unit-test harness for the plain-C parts of ngx_signalr_module.
  * Each test file defines static test functions, lists them in main() with
  * UNIT_RUN(), and ends with "return unit_report();". The last line printed
