@@ -10,6 +10,7 @@
  */
 
 #include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_endpoint.h"
 #include "signalr_connstr.h"
 
 

@@ -5,7 +5,9 @@
 
 /*
  * ngx_signalr_module: Azure SignalR Service (serverless mode) in nginx.
- * Types shared by the module's files.
+ * Types shared by the module's files; each feature's functions are declared
+ * in its own header (ngx_http_signalr_<feature>.h), the shared helpers in
+ * ngx_http_signalr_util.h.
  */
 
 #ifndef NGX_HTTP_SIGNALR_MODULE_H
@@ -170,67 +172,5 @@ typedef struct {
 
 extern ngx_module_t  ngx_http_signalr_module;
 
-
-/* endpoints: ngx_http_signalr_endpoint.c */
-char *ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-ngx_http_signalr_endpoint_t *ngx_http_signalr_pick_endpoint(
-    ngx_http_request_t *r);
-ngx_int_t ngx_http_signalr_token(ngx_http_request_t *r,
-    ngx_http_signalr_endpoint_t *ep, signalr_jwt_claim_t *claims,
-    ngx_uint_t nclaims, ngx_str_t *aud, time_t lifetime, ngx_str_t *token);
-
-/* negotiate: ngx_http_signalr_negotiate.c */
-char *ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_signalr_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-ngx_int_t ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-
-/* trigger: ngx_http_signalr_trigger.c */
-char *ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_signalr_trigger_check(ngx_conf_t *cf,
-    ngx_http_signalr_loc_conf_t *slcf);
-ngx_int_t ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-
-/* output: ngx_http_signalr_output.c */
-char *ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_signalr_output_check(ngx_conf_t *cf,
-    ngx_http_signalr_loc_conf_t *slcf);
-ngx_int_t ngx_http_signalr_output_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-
-/* subrequests: ngx_http_signalr_subrequest.c */
-ngx_http_signalr_capture_t *ngx_http_signalr_subrequest(
-    ngx_http_request_t *r, ngx_http_signalr_subrequest_t *s);
-void ngx_http_signalr_capture_release(ngx_http_request_t *r,
-    ngx_http_signalr_capture_t *cap);
-ngx_str_t *ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
-    const char *name);
-ngx_int_t ngx_http_signalr_filter_init(ngx_conf_t *cf);
-
-/* shared helpers: ngx_http_signalr_module.c */
-ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);
-ngx_int_t ngx_http_signalr_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *body);
-ngx_int_t ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *body);
-ngx_int_t ngx_http_signalr_send_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *message);
-ngx_int_t ngx_http_signalr_check_hub(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, ngx_str_t *hub);
-ngx_int_t ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
-    const char *message);
-ngx_http_complex_value_t *ngx_http_signalr_conf_hub(ngx_conf_t *cf,
-    ngx_str_t *value);
-ngx_table_elt_t *ngx_http_signalr_add_header(ngx_http_request_t *r,
-    const char *key, ngx_str_t *value);
-ngx_table_elt_t *ngx_http_signalr_find_header(ngx_list_t *headers,
-    const char *name);
-ngx_int_t ngx_http_signalr_read_body(ngx_http_request_t *r, size_t max,
-    ngx_str_t *body);
 
 #endif /* NGX_HTTP_SIGNALR_MODULE_H */

@@ -10,6 +10,9 @@
  */
 
 #include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_endpoint.h"
+#include "ngx_http_signalr_negotiate.h"
+#include "ngx_http_signalr_util.h"
 #include "signalr_json.h"
 #include "signalr_names.h"
 

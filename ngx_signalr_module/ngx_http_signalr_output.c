@@ -13,6 +13,10 @@
  */
 
 #include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_endpoint.h"
+#include "ngx_http_signalr_output.h"
+#include "ngx_http_signalr_subrequest.h"
+#include "ngx_http_signalr_util.h"
 #include "signalr_action.h"
 #include "signalr_json.h"
 #include "signalr_names.h"

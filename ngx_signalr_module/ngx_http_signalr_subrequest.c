@@ -17,6 +17,8 @@
  */
 
 #include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_subrequest.h"
+#include "ngx_http_signalr_util.h"
 
 
 static ngx_int_t ngx_http_signalr_subrequest_done(ngx_http_request_t *r,

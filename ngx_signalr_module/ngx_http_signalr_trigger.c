@@ -12,6 +12,9 @@
  */
 
 #include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_subrequest.h"
+#include "ngx_http_signalr_trigger.h"
+#include "ngx_http_signalr_util.h"
 #include "signalr_json.h"
 #include "signalr_msgpack.h"
 #include "signalr_names.h"

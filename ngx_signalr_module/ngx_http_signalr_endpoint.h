@@ -1,0 +1,26 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * ngx_signalr_module: signalr_endpoint: connection strings, the endpoint for
+ * a request, access tokens.
+ */
+
+#ifndef NGX_HTTP_SIGNALR_ENDPOINT_H
+#define NGX_HTTP_SIGNALR_ENDPOINT_H
+
+#include "ngx_http_signalr_module.h"
+
+
+char *ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_signalr_endpoint_t *ngx_http_signalr_pick_endpoint(
+    ngx_http_request_t *r);
+ngx_int_t ngx_http_signalr_token(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep, signalr_jwt_claim_t *claims,
+    ngx_uint_t nclaims, ngx_str_t *aud, time_t lifetime, ngx_str_t *token);
+
+
+#endif /* NGX_HTTP_SIGNALR_ENDPOINT_H */

@@ -1,0 +1,25 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * ngx_signalr_module: signalr_trigger: upstream calls of the service,
+ * routes, completions.
+ */
+
+#ifndef NGX_HTTP_SIGNALR_TRIGGER_H
+#define NGX_HTTP_SIGNALR_TRIGGER_H
+
+#include "ngx_http_signalr_module.h"
+
+
+char *ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_signalr_trigger_check(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf);
+ngx_int_t ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+#endif /* NGX_HTTP_SIGNALR_TRIGGER_H */

@@ -1,0 +1,355 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * ngx_signalr_module: helpers shared by the negotiate, trigger and output
+ * locations: the request context, answers and error bodies, hub checks,
+ * headers and the request body.
+ */
+
+#include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_util.h"
+#include "signalr_json.h"
+#include "signalr_names.h"
+
+
+ngx_http_signalr_ctx_t *
+ngx_http_signalr_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_signalr_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_signalr_module);
+    }
+
+    return ctx;
+}
+
+
+ngx_int_t
+ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body)
+{
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    return ngx_http_signalr_send(r, status, body);
+}
+
+
+/* sends body as the whole response, with the content type already set */
+
+ngx_int_t
+ngx_http_signalr_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = body->len;
+
+    if (body->len == 0 || r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_signalr_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *message)
+{
+    size_t     len;
+    u_char    *p;
+    ngx_str_t  body;
+
+    len = ngx_strlen(message);
+
+    body.data = ngx_pnalloc(r->pool, sizeof("{\"error\":\"\"}") - 1
+                            + signalr_json_escaped_len((u_char *) message,
+                                                       len));
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body.data, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
+    p = signalr_json_escape(p, (u_char *) message, len);
+    p = ngx_cpymem(p, "\"}", 2);
+    body.len = p - body.data;
+
+    /* error pages would replace the body: send it as a normal response */
+    r->err_status = 0;
+
+    return ngx_http_signalr_send_json(r, status, &body);
+}
+
+
+ngx_int_t
+ngx_http_signalr_check_hub(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *hub)
+{
+    ngx_str_t  value;
+
+    if (cv->lengths == NULL) {
+        *hub = cv->value;
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, cv, &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!signalr_hub_valid(value.data, value.len)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: invalid hub name \"%V\"", &value);
+        return NGX_DECLINED;
+    }
+
+    hub->data = ngx_pnalloc(r->pool, value.len);
+    if (hub->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(hub->data, value.data, value.len);
+    hub->len = value.len;
+
+    return NGX_OK;
+}
+
+
+/* a 405 answer naming the methods the location takes */
+
+ngx_int_t
+ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
+    const char *message)
+{
+    ngx_int_t  rc;
+    ngx_str_t  value;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    value.data = (u_char *) allow;
+    value.len = ngx_strlen(allow);
+
+    if (ngx_http_signalr_add_header(r, "Allow", &value) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_ALLOWED, message);
+}
+
+
+/* the hub argument of signalr_negotiate and signalr_output */
+
+ngx_http_complex_value_t *
+ngx_http_signalr_conf_hub(ngx_conf_t *cf, ngx_str_t *value)
+{
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (cv == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = value;
+    ccv.complex_value = cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NULL;
+    }
+
+    if (cv->lengths == NULL) {
+        if (!signalr_hub_valid(value->data, value->len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid hub name \"%V\": a letter, then up "
+                               "to 127 letters, digits or _`,.[]", value);
+            return NULL;
+        }
+
+        /* a literal hub is checked and lower-cased here, once */
+        ngx_strlow(cv->value.data, cv->value.data, cv->value.len);
+    }
+
+    return cv;
+}
+
+
+/* adds a response header; key is a literal */
+
+ngx_table_elt_t *
+ngx_http_signalr_add_header(ngx_http_request_t *r, const char *key,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value = *value;
+    h->lowcase_key = NULL;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return h;
+}
+
+
+/* the first header of that name (any case) in a headers list */
+
+ngx_table_elt_t *
+ngx_http_signalr_find_header(ngx_list_t *headers, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+/*
+ * the request body in one piece: memory buffers, or a temporary file when
+ * the body was larger than client_body_buffer_size; NGX_DECLINED when it is
+ * larger than max
+ */
+
+ngx_int_t
+ngx_http_signalr_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body)
+{
+    off_t         len, size;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > (off_t) max) {
+        return NGX_DECLINED;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    body->data = ngx_pnalloc(r->pool, (size_t) len);
+    if (body->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = body->data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (!b->in_file) {
+            continue;
+        }
+
+        for (size = b->file_pos; size < b->file_last; size += n) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last - size),
+                              size);
+
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (n == 0) {
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "signalr: the request body file \"%V\" is "
+                              "shorter than expected", &b->file->name);
+                return NGX_ERROR;
+            }
+
+            p += n;
+        }
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}

@@ -1,0 +1,37 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * ngx_signalr_module: helpers shared by negotiate, trigger and output.
+ */
+
+#ifndef NGX_HTTP_SIGNALR_UTIL_H
+#define NGX_HTTP_SIGNALR_UTIL_H
+
+#include "ngx_http_signalr_module.h"
+
+
+ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_signalr_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
+ngx_int_t ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
+ngx_int_t ngx_http_signalr_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *message);
+ngx_int_t ngx_http_signalr_check_hub(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *hub);
+ngx_int_t ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
+    const char *message);
+ngx_http_complex_value_t *ngx_http_signalr_conf_hub(ngx_conf_t *cf,
+    ngx_str_t *value);
+ngx_table_elt_t *ngx_http_signalr_add_header(ngx_http_request_t *r,
+    const char *key, ngx_str_t *value);
+ngx_table_elt_t *ngx_http_signalr_find_header(ngx_list_t *headers,
+    const char *name);
+ngx_int_t ngx_http_signalr_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body);
+
+
+#endif /* NGX_HTTP_SIGNALR_UTIL_H */
