@@ -26,7 +26,10 @@ static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what);
 
 
-/* claim names the SDK renames to asrs.u.<name> (protocol.md 2.4.1) */
+/*
+ * claim names the SDK renames to asrs.u.<name> (ClaimsUtility.cs of
+ * Azure/azure-signalr)
+ */
 static ngx_str_t  ngx_http_signalr_renamed_claims[] = {
     ngx_string("aud"), ngx_string("exp"), ngx_string("iat"),
     ngx_string("nbf"), ngx_string("iss"), ngx_string("actort"),
@@ -446,7 +449,10 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
         }
     }
 
-    /* the client URL and the audience (protocol.md 1.3, 2.3) */
+    /*
+     * the client URL and the audience, as DefaultServiceEndpointGenerator.cs
+     * of Azure/azure-signalr makes them (docs/directives.md)
+     */
 
     ep = ngx_http_signalr_pick_endpoint(r);
 

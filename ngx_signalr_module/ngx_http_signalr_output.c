@@ -1003,9 +1003,10 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
 
 
 /*
- * protocol.md 3.1: a send that got 500 may have been delivered, so sends
- * are retried only on a status above 500 or when nothing answered; group
- * actions and close are idempotent and are retried on 500 and 408 too
+ * As the Management SDK (RestClient.cs of Azure/azure-signalr): a send that
+ * got 500 may have been delivered, so sends are retried only on a status
+ * above 500 or when nothing answered; group actions and close are
+ * idempotent and are retried on 500 and 408 too
  */
 
 static ngx_uint_t

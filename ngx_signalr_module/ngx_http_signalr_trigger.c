@@ -761,7 +761,8 @@ done:
 
 
 /*
- * The InvocationContext of non-.NET Functions (protocol.md 4.6): PascalCase
+ * The InvocationContext of non-.NET Functions (InvocationContext.cs of the
+ * Functions extension, Azure/azure-sdk-for-net): PascalCase
  * members in the order JObject.FromObject writes them.
  */
 
@@ -919,7 +920,10 @@ ngx_http_signalr_trigger_resume(ngx_http_request_t *r)
 }
 
 
-/* what the service expects (protocol.md 4.5) */
+/*
+ * what the service expects (HttpServerlessMessageHandler.cs of the emulator
+ * in Azure/azure-signalr; docs/trigger.md)
+ */
 
 static ngx_int_t
 ngx_http_signalr_trigger_answer(ngx_http_request_t *r,

@@ -4,7 +4,8 @@
  */
 
 /*
- * Azure SignalR Service connection strings (protocol.md 1.1-1.3):
+ * Azure SignalR Service connection strings (as ConnectionStringParser.cs of
+ * Azure/azure-signalr parses them):
  * "Endpoint=https://x.service.signalr.net;AccessKey=...;Version=1.0;" and
  * the URLs derived from them. Plain C: no nginx types.
  */

@@ -18,7 +18,10 @@
 #define SIGNALR_GROUP_MAX_LEN  1024
 
 
-/* ^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$ (protocol.md 2.3) */
+/*
+ * ^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$, the pattern of the hub parameter in
+ * Azure/azure-signalr docs/swagger/V20220601.json
+ */
 int signalr_hub_valid(const unsigned char *p, size_t len);
 
 /* 1..1024 bytes, valid UTF-8, not only white space (swagger pattern) */

@@ -13,7 +13,7 @@ use MIME::Base64 qw(decode_base64 encode_base64);
 use Exporter 'import';
 our @EXPORT_OK = qw(%KEYS b64url_decode b64url_encode verify_jwt);
 
-# keys of the protocol reference's test vectors (test-vectors.json)
+# keys of the fixed test vectors (t/unit/test_jwt.c has the same)
 our %KEYS = (
     A   => 'Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM=',
     EMU => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH',

@@ -4,7 +4,8 @@
  */
 
 /*
- * Connection string rules (protocol.md 1.1-1.3) and the URLs derived.
+ * Connection string rules (ConnectionStringParser.cs of Azure/azure-signalr)
+ * and the URLs derived.
  */
 
 #include "unit.h"

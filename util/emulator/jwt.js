@@ -1,6 +1,7 @@
 'use strict';
-// Verification of the HS256 access tokens the service accepts (protocol.md
-// 2.4 and 3.1). The key is the access key string's UTF-8 bytes.
+// Verification of the HS256 access tokens the service accepts (client and
+// REST tokens: ClaimsUtility.cs and RestApiAccessTokenGenerator.cs of
+// Azure/azure-signalr). The key is the access key string's UTF-8 bytes.
 
 const crypto = require('node:crypto');
 
@@ -57,7 +58,7 @@ function decodeSegment(segment, what) {
 }
 
 // The SignalR user id of a token: asrs.s.uid, else nameid, else sub. An empty
-// asrs.s.uid counts as absent (protocol.md 2.4.2).
+// asrs.s.uid counts as absent (as ClaimsUtility.cs of Azure/azure-signalr).
 function userId(claims) {
   for (const name of ['asrs.s.uid', 'nameid', 'sub']) {
     const value = Array.isArray(claims[name]) ? claims[name][0] : claims[name];
@@ -67,7 +68,7 @@ function userId(claims) {
 }
 
 // The claims rendered like .NET's Claim.ToString(), "type: value", one item
-// per array element, joined by ", " (X-ASRS-User-Claims, protocol.md 4.2).
+// per array element, joined by ", " (X-ASRS-User-Claims; docs/trigger.md).
 function claimsHeader(claims) {
   const items = [];
   for (const [type, value] of Object.entries(claims)) {

@@ -1,6 +1,7 @@
 'use strict';
-// The data-plane REST API (protocol.md 3.1-3.3): API version 2022-06-01
-// under /api/hubs/{hub} and the legacy v1 routes under /api/v1/hubs/{hub}.
+// The data-plane REST API (docs/swagger/V20220601.json of
+// Azure/azure-signalr): API version 2022-06-01 under /api/hubs/{hub} and
+// the legacy v1 routes under /api/v1/hubs/{hub}.
 
 const jwt = require('./jwt');
 const { MessageType } = require('./protocol');

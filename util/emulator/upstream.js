@@ -1,5 +1,6 @@
 'use strict';
-// Upstream calls, service -> serverless app (protocol.md section 4).
+// Upstream calls, service -> serverless app (docs/trigger.md; the emulator
+// of Azure/azure-signalr, HubEmulator/HttpServerlessMessageHandler.cs).
 
 const crypto = require('node:crypto');
 const http = require('node:http');

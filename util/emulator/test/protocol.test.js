@@ -1,5 +1,6 @@
 'use strict';
-// Hub protocol encodings, checked against test-vectors.json and the
+// Hub protocol encodings, checked against fixed vectors (the byte layouts of
+// the SignalR hub protocol specification of dotnet/aspnetcore) and the
 // encodings of @microsoft/signalr's own protocol classes.
 
 const test = require('node:test');
@@ -14,7 +15,7 @@ const { json, messagepack } = protocols;
 const hex = (b) => Buffer.from(b).toString('hex');
 const fromHex = (h) => Buffer.from(h, 'hex');
 
-// test-vectors.json "hub_protocol"
+// hub protocol vectors
 const V = {
   jsonInvocationUpstream: '{"type":1,"invocationId":"0","target":"broadcast","arguments":["hello"]}',
   msgpackInvocationUpstream: '960180a130a962726f61646361737491a568656c6c6f90',
@@ -129,7 +130,7 @@ test('handshake request and responses', () => {
 });
 
 test('upstream signature: sha256=<upper-case hex> per key, joined by ","', () => {
-  const id = '0f9c97a2f0bf4706afe87a14e0797b11'; // test-vectors.json upstream_signature
+  const id = '0f9c97a2f0bf4706afe87a14e0797b11'; // the upstream signature vector
   const sign = (keys) => new Upstream({ template: 'http://x/', keys }).signature(id);
   assert.equal(sign([KEY]), 'sha256=8805D739A12D46F22BCB15382A8C1C2BF38AE8F04566017BD613D5EF47CAFE2C');
   assert.equal(sign(['7aab239577fd4f24bc919802fb629f5f', 'a5f2815d0d0c4b00bd27e832432f91ab']),
