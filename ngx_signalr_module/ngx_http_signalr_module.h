@@ -114,22 +114,8 @@ typedef struct {
 } ngx_http_signalr_loc_conf_t;
 
 
-/* the response of a subrequest, kept by the module's filters */
-typedef struct {
-    ngx_http_request_t         *sr;
-    ngx_uint_t                  status;          /* the outcome */
-    ngx_uint_t                  header_status;   /* as the filter saw it */
-    ngx_uint_t                  error_status;
-    u_char                     *data;
-    size_t                      len;
-    size_t                      alloc;
-    size_t                      max;
-    unsigned                    done:1;
-    unsigned                    failed:1;        /* no (whole) response */
-    unsigned                    truncated:1;
-    unsigned                    last:1;          /* its end was seen */
-    unsigned                    broken:1;        /* failed after header */
-} ngx_http_signalr_capture_t;
+/* the response of a subrequest: opaque, ngx_http_signalr_subrequest.h */
+typedef struct ngx_http_signalr_capture_s  ngx_http_signalr_capture_t;
 
 
 typedef struct {
@@ -152,12 +138,6 @@ typedef struct ngx_http_signalr_output_ctx_s   ngx_http_signalr_output_ctx_t;
 
 
 typedef struct {
-    /* the main request's list of subrequests whose responses are kept */
-    ngx_array_t                  *captures;
-
-    /* in such a subrequest: its own */
-    ngx_http_signalr_capture_t   *capture;
-
     ngx_http_signalr_trigger_ctx_t  *trigger;
     ngx_http_signalr_output_ctx_t   *output;
 

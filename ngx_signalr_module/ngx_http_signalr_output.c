@@ -915,7 +915,7 @@ ngx_http_signalr_output_resume(ngx_http_request_t *r)
     octx = ctx ? ctx->output : NULL;
 
     if (octx == NULL || octx->finished || octx->cap == NULL
-        || !octx->cap->done)
+        || !ngx_http_signalr_capture_done(octx->cap))
     {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "signalr output: nothing to resume");
@@ -944,18 +944,22 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
     ngx_http_signalr_loc_conf_t  *slcf;
+    ngx_uint_t                    rest_status, no_response;
+
+    rest_status = ngx_http_signalr_capture_status(cap);
+    no_response = ngx_http_signalr_capture_failed(cap);
 
     call = &octx->calls[octx->call];
     ep = octx->endpoints[octx->endpoint];
 
-    octx->rest_status = cap->status;
+    octx->rest_status = rest_status;
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\": "
                    "status %ui%s", octx->call, call->what, &ep->name,
-                   cap->status, cap->failed ? " (no response)" : "");
+                   rest_status, no_response ? " (no response)" : "");
 
-    if (!cap->failed && cap->status >= 200 && cap->status < 300) {
+    if (!no_response && rest_status >= 200 && rest_status < 300) {
         ngx_http_signalr_capture_release(r, cap);
         octx->attempt = 0;
 
@@ -988,8 +992,8 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "signalr: REST call \"%s\" to endpoint \"%V\" got "
                       "status %ui%s, retry %ui of %ui in %Mms",
-                      call->what, &ep->name, cap->status,
-                      cap->failed ? " (no response)" : "",
+                      call->what, &ep->name, rest_status,
+                      no_response ? " (no response)" : "",
                       octx->attempt, slcf->rest_retries, delay);
 
         ngx_http_signalr_capture_release(r, cap);
@@ -1013,7 +1017,11 @@ static ngx_uint_t
 ngx_http_signalr_output_retryable(ngx_http_signalr_call_t *call,
     ngx_http_signalr_capture_t *cap)
 {
-    if (cap->failed || cap->status > 500) {
+    ngx_uint_t  rest_status;
+
+    rest_status = ngx_http_signalr_capture_status(cap);
+
+    if (ngx_http_signalr_capture_failed(cap) || rest_status > 500) {
         return 1;
     }
 
@@ -1021,7 +1029,7 @@ ngx_http_signalr_output_retryable(ngx_http_signalr_call_t *call,
         return 0;
     }
 
-    return cap->status == 500 || cap->status == NGX_HTTP_REQUEST_TIME_OUT;
+    return rest_status == 500 || rest_status == NGX_HTTP_REQUEST_TIME_OUT;
 }
 
 
@@ -1096,11 +1104,15 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
     const char                   *error;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
+    ngx_uint_t                    rest_status, no_response;
+
+    rest_status = ngx_http_signalr_capture_status(cap);
+    no_response = ngx_http_signalr_capture_failed(cap);
 
     call = &octx->calls[octx->call];
     ep = octx->endpoints[octx->endpoint];
 
-    code = cap->failed ? NULL
+    code = no_response ? NULL
                        : ngx_http_signalr_capture_header(cap,
                                                          "x-ms-error-code");
 
@@ -1110,17 +1122,17 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
 
     ngx_http_signalr_output_log_failure(r, octx, cap, code);
 
-    switch (cap->status) {
+    switch (rest_status) {
 
     case NGX_HTTP_BAD_REQUEST:
     case NGX_HTTP_NOT_FOUND:
     case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
-        status = cap->status;
+        status = rest_status;
         error = "the service refused it";
         break;
 
     case NGX_HTTP_TOO_MANY_REQUESTS:
-        status = cap->status;
+        status = rest_status;
         error = "the service is throttling calls";
 
         retry_after = ngx_http_signalr_capture_header(cap, "Retry-After");
@@ -1143,17 +1155,17 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
 
     case NGX_HTTP_GATEWAY_TIME_OUT:
         status = NGX_HTTP_GATEWAY_TIME_OUT;
-        error = cap->failed ? "the service did not answer in time"
+        error = no_response ? "the service did not answer in time"
                             : "the service failed";
         break;
 
     default:
         status = NGX_HTTP_BAD_GATEWAY;
 
-        if (cap->failed) {
+        if (no_response) {
             error = "the service could not be reached";
 
-        } else if (cap->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        } else if (rest_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
             error = "the service failed";
 
         } else {
@@ -1178,7 +1190,7 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
     p = ngx_sprintf(body.data, "{\"error\":\"%s: %s\",\"failed\":%ui,"
                     "\"endpoint\":\"", call->what, error, octx->call);
     p = signalr_json_escape(p, ep->name.data, ep->name.len);
-    p = ngx_sprintf(p, "\",\"status\":%ui,\"errorCode\":", cap->status);
+    p = ngx_sprintf(p, "\",\"status\":%ui,\"errorCode\":", rest_status);
 
     if (code) {
         *p++ = '"';
@@ -1212,6 +1224,10 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
     ngx_http_signalr_loc_conf_t  *slcf;
+    ngx_uint_t                    rest_status, no_response;
+
+    rest_status = ngx_http_signalr_capture_status(cap);
+    no_response = ngx_http_signalr_capture_failed(cap);
 
     call = &octx->calls[octx->call];
     ep = octx->endpoints[octx->endpoint];
@@ -1220,7 +1236,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
         code = &none;
     }
 
-    if (cap->failed || cap->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+    if (no_response || rest_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
 
         /* negotiate avoids the endpoint, and so do the next outputs */
 
@@ -1239,8 +1255,8 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       "with status %ui%s after %ui attempts "
                       "(x-ms-error-code: %V); the endpoint is %s offline in "
                       "this worker for %Mms",
-                      call->what, &ep->name, cap->status,
-                      cap->failed ? " (no response: check the \"rest=\" "
+                      call->what, &ep->name, rest_status,
+                      no_response ? " (no response: check the \"rest=\" "
                                     "location, the network and the "
                                     "endpoint's host)" : "",
                       octx->attempt + 1, code,
@@ -1248,7 +1264,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
         return;
     }
 
-    switch (cap->status) {
+    switch (rest_status) {
 
     case NGX_HTTP_UNAUTHORIZED:
     case NGX_HTTP_FORBIDDEN:
@@ -1256,7 +1272,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       "signalr: endpoint \"%V\" refused the access token of "
                       "REST call \"%s\" with status %ui (x-ms-error-code: "
                       "%V): check the AccessKey of its connection string",
-                      &ep->name, call->what, cap->status, code);
+                      &ep->name, call->what, rest_status, code);
         return;
 
     case NGX_HTTP_TOO_MANY_REQUESTS:
@@ -1272,7 +1288,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "signalr: endpoint \"%V\" refused REST call \"%s\" "
                       "with status %ui (x-ms-error-code: %V)",
-                      &ep->name, call->what, cap->status, code);
+                      &ep->name, call->what, rest_status, code);
         return;
 
     default:
@@ -1281,6 +1297,6 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       "unexpected status %ui (x-ms-error-code: %V): check "
                       "the \"rest=\" location, whose proxy_pass must name "
                       "the service with no URI part",
-                      call->what, &ep->name, cap->status, code);
+                      call->what, &ep->name, rest_status, code);
     }
 }

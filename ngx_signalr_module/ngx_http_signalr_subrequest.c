@@ -11,9 +11,14 @@
  * route may be a signalr_output location that issues REST subrequests of
  * its own. So no subrequest of this module is in-memory: a header and a
  * body filter keep the response of every subrequest the module started
- * (up to a size) instead of passing it on. The subrequests are listed in
- * the main request's context rather than in their own, which an internal
- * redirect (error_page, try_files) would clear.
+ * (up to a size) instead of passing it on. A subrequest's capture is
+ * found through its post_subrequest handler, which an internal redirect
+ * (error_page, try_files) keeps, where its module context would be cleared.
+ *
+ * The outcome is decided in the post_subrequest handler alone, from what
+ * the filters saw: a response is whole when its last buffer went through
+ * them (nginx ends a response cut short by its upstream without one).
+ * Callers read it through the accessors below, never the struct.
  */
 
 #include "ngx_http_signalr_module.h"
@@ -21,10 +26,25 @@
 #include "ngx_http_signalr_util.h"
 
 
+struct ngx_http_signalr_capture_s {
+    ngx_http_request_t         *sr;
+    ngx_uint_t                  status;          /* the outcome */
+    ngx_uint_t                  header_status;   /* as the filter saw it */
+    ngx_uint_t                  error_status;
+    u_char                     *data;
+    size_t                      len;
+    size_t                      alloc;
+    size_t                      max;
+    unsigned                    done:1;
+    unsigned                    failed:1;        /* no (whole) response */
+    unsigned                    truncated:1;
+    unsigned                    last:1;          /* its end was seen */
+    unsigned                    broken:1;        /* failed after header */
+};
+
+
 static ngx_int_t ngx_http_signalr_subrequest_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
-static ngx_uint_t ngx_http_signalr_upstream_incomplete(
-    ngx_http_upstream_t *u);
 static ngx_http_signalr_capture_t *ngx_http_signalr_find_capture(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_header_filter(ngx_http_request_t *r);
@@ -46,10 +66,9 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
     ngx_chain_t                 *cl;
     ngx_table_elt_t             *h, *content_type, *content_length;
     ngx_http_request_t          *sr;
-    ngx_http_signalr_ctx_t      *mctx, *sctx;
     ngx_http_request_body_t     *rb;
     ngx_http_post_subrequest_t  *ps;
-    ngx_http_signalr_capture_t  *cap, **slot;
+    ngx_http_signalr_capture_t  *cap;
 
     /*
      * everything is allocated before ngx_http_subrequest(): once it
@@ -57,25 +76,11 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
      * leave a half-built request to run
      */
 
-    mctx = ngx_http_signalr_get_ctx(r->main);
-    if (mctx == NULL) {
-        return NULL;
-    }
-
-    if (mctx->captures == NULL) {
-        mctx->captures = ngx_array_create(r->main->pool, 4,
-                                        sizeof(ngx_http_signalr_capture_t *));
-        if (mctx->captures == NULL) {
-            return NULL;
-        }
-    }
-
     cap = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_capture_t));
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_ctx_t));
     rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
 
-    if (cap == NULL || ps == NULL || sctx == NULL || rb == NULL) {
+    if (cap == NULL || ps == NULL || rb == NULL) {
         return NULL;
     }
 
@@ -159,30 +164,18 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
         rb->buf = b;
     }
 
-    slot = ngx_array_push(mctx->captures);
-    if (slot == NULL) {
-        return NULL;
-    }
-
     cap->max = s->max_response;
 
     ps->handler = ngx_http_signalr_subrequest_done;
     ps->data = cap;
 
     if (ngx_http_subrequest(r, &s->uri, &s->args, &sr, ps, 0) != NGX_OK) {
-        mctx->captures->nelts--;
         return NULL;
     }
 
     /* from here on nothing can fail */
 
     cap->sr = sr;
-    *slot = cap;
-
-    /* found from the subrequest's own context; the list is for redirects */
-
-    sctx->capture = cap;
-    ngx_http_set_ctx(sr, sctx, ngx_http_signalr_module);
 
     sr->method = s->method;
     sr->method_name = s->method_name;
@@ -341,12 +334,16 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
         {
             cap->failed = 1;
 
-        } else if (u && (ngx_uint_t) u->headers_in.status_n == cap->status
-                   && (ngx_http_signalr_upstream_incomplete(u)
-                       || (!cap->last && !r->header_only
-                           && cap->status != NGX_HTTP_NO_CONTENT
-                           && cap->status != NGX_HTTP_NOT_MODIFIED)))
+        } else if (!cap->last && !r->header_only
+                   && r->headers_out.content_length_n != 0
+                   && cap->status != NGX_HTTP_NO_CONTENT
+                   && cap->status != NGX_HTTP_NOT_MODIFIED)
         {
+            /*
+             * a response with a body whose last buffer never came (nginx
+             * sends the header alone of a subrequest's empty answer)
+             */
+
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "signalr: the response of \"%V\" ended before "
                           "its end", &r->uri);
@@ -363,24 +360,47 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
 }
 
 
-/* the upstream closed or failed before the end of its response */
+/* the subrequest has finished: the accessors below may be read */
 
-static ngx_uint_t
-ngx_http_signalr_upstream_incomplete(ngx_http_upstream_t *u)
+ngx_uint_t
+ngx_http_signalr_capture_done(ngx_http_signalr_capture_t *cap)
 {
-    ngx_event_pipe_t  *p;
-
-    if (!u->buffering) {
-        return u->length > 0;
-    }
-
-    p = u->pipe;
-
-    return p != NULL
-           && (p->upstream_error
-               || (p->upstream_eof && !p->upstream_done && p->length > 0));
+    return cap->done;
 }
 
+
+/* the status of the response; 502 when there was none */
+
+ngx_uint_t
+ngx_http_signalr_capture_status(ngx_http_signalr_capture_t *cap)
+{
+    return cap->status;
+}
+
+
+/* no response, or not a whole one: the status is nginx's own */
+
+ngx_uint_t
+ngx_http_signalr_capture_failed(ngx_http_signalr_capture_t *cap)
+{
+    return cap->failed;
+}
+
+
+/* the body kept; NGX_DECLINED when it was larger than the limit */
+
+ngx_int_t
+ngx_http_signalr_capture_body(ngx_http_signalr_capture_t *cap,
+    ngx_str_t *body)
+{
+    body->data = cap->data;
+    body->len = cap->len;
+
+    return cap->truncated ? NGX_DECLINED : NGX_OK;
+}
+
+
+/* a response header, until ngx_http_signalr_capture_release() */
 
 ngx_str_t *
 ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
@@ -394,6 +414,13 @@ ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
 }
 
 
+ngx_str_t *
+ngx_http_signalr_capture_content_type(ngx_http_signalr_capture_t *cap)
+{
+    return &cap->sr->headers_out.content_type;
+}
+
+
 /*
  * the capture of r, or of the nearest ancestor that has one: what a route's
  * handler produces through subrequests of its own is part of its response
@@ -404,36 +431,14 @@ ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,
 static ngx_http_signalr_capture_t *
 ngx_http_signalr_find_capture(ngx_http_request_t *r)
 {
-    ngx_uint_t                   i;
     ngx_http_request_t          *sr;
-    ngx_http_signalr_ctx_t      *mctx;
-    ngx_http_signalr_capture_t **caps;
+    ngx_http_post_subrequest_t  *ps;
 
-    if (r == r->main) {
-        return NULL;
-    }
+    for (sr = r; sr != sr->main; sr = sr->parent) {
+        ps = sr->post_subrequest;
 
-    mctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
-
-    if (mctx && mctx->capture) {
-        return mctx->capture;
-    }
-
-    /* an internal redirect cleared the context, or a route's subrequest */
-
-    mctx = ngx_http_get_module_ctx(r->main, ngx_http_signalr_module);
-
-    if (mctx == NULL || mctx->captures == NULL) {
-        return NULL;
-    }
-
-    caps = mctx->captures->elts;
-
-    for (sr = r; sr != r->main; sr = sr->parent) {
-        for (i = 0; i < mctx->captures->nelts; i++) {
-            if (caps[i]->sr == sr) {
-                return caps[i];
-            }
+        if (ps && ps->handler == ngx_http_signalr_subrequest_done) {
+            return ps->data;
         }
 
         /* their output goes to whoever started them, not to the route */

@@ -908,7 +908,7 @@ ngx_http_signalr_trigger_resume(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
 
     if (ctx == NULL || ctx->trigger == NULL || ctx->trigger->capture == NULL
-        || !ctx->trigger->capture->done)
+        || !ngx_http_signalr_capture_done(ctx->trigger->capture))
     {
         return;
     }
@@ -930,81 +930,85 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t)
 {
     json_t                      *result;
-    ngx_int_t                    rc;
-    ngx_str_t                    empty, media;
+    ngx_int_t                    rc, whole;
+    ngx_str_t                    empty, media, body;
+    ngx_uint_t                   status;
     json_error_t                 jerr;
-    ngx_http_request_t          *sr;
     ngx_http_signalr_capture_t  *cap;
 
     cap = t->capture;
-    sr = cap->sr;
+    status = ngx_http_signalr_capture_status(cap);
+    whole = ngx_http_signalr_capture_body(cap, &body);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr trigger: route answered %ui, %uz bytes",
-                   cap->status, cap->len);
+                   status, body.len);
 
     ngx_str_null(&empty);
 
-    if (cap->status == NGX_HTTP_NOT_FOUND) {
+    if (status == NGX_HTTP_NOT_FOUND) {
         return ngx_http_signalr_send_error(r, NGX_HTTP_NOT_FOUND,
                                            "no route for this event");
     }
 
     if (!t->messages) {
 
-        if (t->connected && (cap->status < 200 || cap->status > 299)) {
+        if (t->connected && (status < 200 || status > 299)) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "signalr: route \"%V\" refused connection \"%V\" "
                           "with %ui", &t->route, &t->connection_id,
-                          cap->status);
+                          status);
             return ngx_http_signalr_send_error(r, NGX_HTTP_FORBIDDEN,
                                                "connection refused");
         }
 
-        if (cap->status < 200 || cap->status > 299) {
+        if (status < 200 || status > 299) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "signalr: route \"%V\" answered %ui to a "
-                          "disconnected event", &t->route, cap->status);
+                          "disconnected event", &t->route, status);
         }
 
         return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &empty);
     }
 
     if (!t->has_invocation_id) {
-        if (cap->status < 200 || cap->status > 299) {
+        if (status < 200 || status > 299) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "signalr: route \"%V\" answered %ui to \"%V\"",
-                          &t->route, cap->status, &t->event);
+                          &t->route, status, &t->event);
         }
 
         return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &empty);
     }
 
-    if (cap->status < 200 || cap->status > 299) {
+    if (status < 200 || status > 299) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "signalr: route \"%V\" answered %ui to invocation "
-                      "\"%V\" of \"%V\"%s", &t->route, cap->status,
+                      "\"%V\" of \"%V\"%s", &t->route, status,
                       &t->invocation_id, &t->event,
-                      cap->failed ? " (no response)" : "");
+                      ngx_http_signalr_capture_failed(cap)
+                      ? " (no response)" : "");
         return ngx_http_signalr_trigger_completion(r, t, NULL,
                                                    "Invocation failed.");
     }
 
-    if (cap->truncated) {
+    if (whole != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "signalr: the result of route \"%V\" is larger than "
-                      "%uz bytes", &t->route, cap->max);
+                      "%uz bytes", &t->route,
+                      (size_t) NGX_HTTP_SIGNALR_MAX_RESULT);
         return ngx_http_signalr_trigger_completion(r, t, NULL,
                                                    "Invocation failed.");
     }
 
-    if (cap->status == NGX_HTTP_NO_CONTENT || cap->len == 0) {
+    if (status == NGX_HTTP_NO_CONTENT || body.len == 0) {
         return ngx_http_signalr_trigger_completion(r, t, json_null(), NULL);
     }
 
     /* a JSON body is the result value; any other body a string result */
 
-    ngx_http_signalr_media_type(&sr->headers_out.content_type, &media);
+    ngx_http_signalr_media_type(ngx_http_signalr_capture_content_type(cap),
+                               &media);
 
     if (ngx_http_signalr_caseless_eq(&media, "application/json",
                                      sizeof("application/json") - 1)
@@ -1013,7 +1017,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
             && ngx_strncasecmp(media.data + media.len - 5, (u_char *) "+json",
                                5) == 0))
     {
-        result = json_loadb((char *) cap->data, cap->len,
+        result = json_loadb((char *) body.data, body.len,
                             JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 
         if (result == NULL) {
@@ -1025,7 +1029,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
         }
 
     } else {
-        if (!signalr_utf8_valid(cap->data, cap->len)) {
+        if (!signalr_utf8_valid(body.data, body.len)) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "signalr: route \"%V\" answered a body that is "
                           "neither JSON nor UTF-8 text", &t->route);
@@ -1033,7 +1037,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
                                                        "Invocation failed.");
         }
 
-        result = json_stringn((char *) cap->data, cap->len);
+        result = json_stringn((char *) body.data, body.len);
     }
 
     rc = ngx_http_signalr_trigger_completion(r, t, result, NULL);
