@@ -18,10 +18,9 @@
 #include "signalr_json.h"
 #include "signalr_msgpack.h"
 #include "signalr_names.h"
+#include "signalr_trigger.h"
 
 
-#define NGX_HTTP_SIGNALR_MAX_SIGNATURES  32
-#define NGX_HTTP_SIGNALR_MAX_PAIRS       256
 #define NGX_HTTP_SIGNALR_MAX_RESULT      (1024 * 1024)
 
 
@@ -78,6 +77,8 @@ static ngx_int_t ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
     ngx_str_t *context, ngx_http_signalr_trigger_err_t *err);
+static ngx_int_t ngx_http_signalr_trigger_copy(ngx_pool_t *pool,
+    ngx_str_t *dst, const char *src, size_t len);
 static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, json_t *arguments, ngx_str_t *out);
 static void ngx_http_signalr_trigger_resume(ngx_http_request_t *r);
@@ -89,14 +90,6 @@ static ngx_int_t ngx_http_signalr_safe_token(ngx_str_t *s);
 static void ngx_http_signalr_media_type(ngx_str_t *value, ngx_str_t *media);
 static ngx_int_t ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b,
     size_t len);
-static json_t *ngx_http_signalr_caseless_member(json_t *obj,
-    const char *name);
-static ngx_int_t ngx_http_signalr_add_joined(json_t *obj, u_char *key,
-    size_t klen, u_char *value, size_t vlen, ngx_uint_t join);
-static ngx_int_t ngx_http_signalr_trigger_query(ngx_http_request_t *r,
-    json_t *query, ngx_str_t *value);
-static ngx_int_t ngx_http_signalr_trigger_claims(json_t *claims,
-    ngx_str_t *value);
 
 
 char *
@@ -487,13 +480,11 @@ static ngx_int_t
 ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     ngx_str_t *connection_id)
 {
-    u_char                        *p, *last, *item, *end, *macs;
-    size_t                         len;
-    ngx_uint_t                     i, items;
+    u_char                        *macs;
+    ngx_uint_t                     i;
     ngx_table_elt_t               *h;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
-    u_char                         got[SIGNALR_SHA256_LEN];
 
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
                                      "X-ASRS-Signature");
@@ -525,51 +516,10 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
         }
     }
 
-    /* "sha256=<hex>" items, comma-separated, spaces around them allowed */
-
-    p = h->value.data;
-    last = p + h->value.len;
-    items = 0;
-
-    while (p < last && items < NGX_HTTP_SIGNALR_MAX_SIGNATURES) {
-        item = p;
-        end = ngx_strlchr(p, last, ',');
-        if (end == NULL) {
-            end = last;
-        }
-
-        p = end + 1;
-
-        while (item < end && (*item == ' ' || *item == '\t')) {
-            item++;
-        }
-
-        while (end > item && (end[-1] == ' ' || end[-1] == '\t')) {
-            end--;
-        }
-
-        len = end - item;
-
-        if (len == 0) {
-            continue;
-        }
-
-        items++;
-
-        if (len != sizeof("sha256=") - 1 + 2 * SIGNALR_SHA256_LEN
-            || ngx_strncasecmp(item, (u_char *) "sha256=", 7) != 0
-            || signalr_hex_decode(got, item + 7, SIGNALR_SHA256_LEN) != 0)
-        {
-            continue;
-        }
-
-        for (i = 0; i < smcf->endpoints.nelts; i++) {
-            if (signalr_ct_equal(got, macs + i * SIGNALR_SHA256_LEN,
-                                 SIGNALR_SHA256_LEN))
-            {
-                return NGX_OK;
-            }
-        }
+    if (signalr_signature_match(h->value.data, h->value.len, macs,
+                                smcf->endpoints.nelts))
+    {
+        return NGX_OK;
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -586,177 +536,126 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
     ngx_str_t *context, ngx_http_signalr_trigger_err_t *err)
 {
-    char                          msg[128];
-    json_t                       *root, *v, *args;
-    ngx_int_t                     rc;
-    json_error_t                  jerr;
-    signalr_str_t                 text;
-    signalr_msgpack_invocation_t  inv;
+    int                 prc;
+    char                detail[128];
+    ngx_int_t           rc;
+    const char         *why;
+    signalr_str_t       text;
+    signalr_message_t   m;
 
-    ngx_memzero(&inv, sizeof(signalr_msgpack_invocation_t));
     ngx_memzero(&text, sizeof(signalr_str_t));
-
-    root = NULL;
-    args = NULL;
-    rc = NGX_ERROR;
+    detail[0] = '\0';
+    why = "internal error";
 
     err->status = NGX_HTTP_BAD_REQUEST;
 
+    if (!t->messages && t->msgpack) {
+        err->message = "connection events carry JSON bodies";
+        return NGX_ERROR;
+    }
+
     if (!t->messages) {
+        prc = signalr_parse_event(body, len, t->connected, &m, &why);
 
-        /* {"type":10} or {"type":11,"error":...}, names in any case */
-
-        if (t->msgpack) {
-            err->message = "connection events carry JSON bodies";
-            return NGX_ERROR;
-        }
-
-        root = json_loadb((char *) body, len, 0, &jerr);
-        v = root ? ngx_http_signalr_caseless_member(root, "type") : NULL;
-
-        if (v == NULL || !json_is_integer(v)
-            || json_integer_value(v) != (t->connected ? 10 : 11))
-        {
-            err->message = t->connected
-                           ? "a connected event needs the body {\"type\":10}"
-                           : "a disconnected event needs the body "
-                             "{\"type\":11}";
-            goto done;
-        }
-
-        v = ngx_http_signalr_caseless_member(root, "error");
-
-        if (v && json_is_string(v)) {
-            t->error.len = json_string_length(v);
-            t->error.data = ngx_pnalloc(r->pool, t->error.len);
-            if (t->error.data == NULL) {
-                goto done;
-            }
-
-            ngx_memcpy(t->error.data, json_string_value(v), t->error.len);
-            t->has_error = 1;
-
-        } else if (v && !json_is_null(v)) {
-            err->message = "the error of a disconnected event must be a "
-                           "string";
-            goto done;
-        }
-
-        goto context;
-    }
-
-    /* an Invocation: one hub message, JSON without 0x1e or MessagePack */
-
-    if (t->msgpack) {
-        if (signalr_msgpack_parse_invocation(body, len, &inv, msg,
-                                             sizeof(msg))
-            != 0)
-        {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "signalr: invalid MessagePack invocation: %s", msg);
-            err->message = "invalid MessagePack invocation";
-            goto done;
-        }
-
-        args = inv.arguments;
-        v = inv.invocation_id;
-
-        if (ngx_strlen(inv.target) != t->event.len
-            || ngx_strncasecmp((u_char *) inv.target, t->event.data,
-                               t->event.len) != 0)
-        {
-            err->message = "the invocation target differs from X-ASRS-Event";
-            goto done;
-        }
-
+    } else if (t->msgpack) {
+        prc = signalr_parse_invocation_msgpack(body, len, t->event.data,
+                                               t->event.len, &m, &why,
+                                               detail, sizeof(detail));
     } else {
-        root = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &jerr);
+        prc = signalr_parse_invocation_json(body, len, t->event.data,
+                                            t->event.len, &m, &why,
+                                            detail, sizeof(detail));
+    }
 
-        if (root == NULL || !json_is_object(root)) {
+    if (prc == SIGNALR_TRIGGER_INVALID) {
+        if (detail[0]) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "signalr: invalid JSON invocation: %s",
-                          root ? "not an object" : jerr.text);
-            err->message = "invalid JSON invocation";
-            goto done;
+                          "signalr: %s: %s", why, detail);
         }
 
-        v = json_object_get(root, "type");
-        if (!json_is_integer(v) || json_integer_value(v) != 1) {
-            err->message = "the message is not an invocation (type 1)";
-            goto done;
-        }
-
-        v = json_object_get(root, "target");
-        if (!json_is_string(v)
-            || json_string_length(v) != t->event.len
-            || ngx_strncasecmp((u_char *) json_string_value(v), t->event.data,
-                               t->event.len) != 0)
-        {
-            err->message = "the invocation target differs from X-ASRS-Event";
-            goto done;
-        }
-
-        args = json_object_get(root, "arguments");
-        if (!json_is_array(args)) {
-            err->message = "the invocation arguments must be an array";
-            goto done;
-        }
-
-        v = json_object_get(root, "invocationId");
-        if (v && !json_is_string(v) && !json_is_null(v)) {
-            err->message = "the invocationId must be a string";
-            goto done;
-        }
+        signalr_message_free(&m);
+        err->message = why;
+        return NGX_ERROR;
     }
 
-    if (v && json_is_string(v)) {
-        t->invocation_id.len = json_string_length(v);
-        t->invocation_id.data = ngx_pnalloc(r->pool, t->invocation_id.len);
-        if (t->invocation_id.data == NULL) {
-            goto done;
-        }
+    rc = NGX_ERROR;
 
-        ngx_memcpy(t->invocation_id.data, json_string_value(v),
-                   t->invocation_id.len);
-        t->has_invocation_id = 1;
+    if (prc != SIGNALR_TRIGGER_OK) {
+        goto failed;
     }
 
-    if (signalr_json_dump(&text, args) != 0) {
-        goto done;
+    if (m.error
+        && ngx_http_signalr_trigger_copy(r->pool, &t->error,
+                                         json_string_value(m.error),
+                                         json_string_length(m.error))
+           != NGX_OK)
+    {
+        goto failed;
     }
 
-    t->arguments.len = text.len;
-    t->arguments.data = ngx_pnalloc(r->pool, text.len);
-    if (t->arguments.data == NULL) {
-        goto done;
+    t->has_error = (m.error != NULL);
+
+    if (m.invocation_id
+        && ngx_http_signalr_trigger_copy(r->pool, &t->invocation_id,
+                                         json_string_value(m.invocation_id),
+                                         json_string_length(m.invocation_id))
+           != NGX_OK)
+    {
+        goto failed;
     }
 
-    ngx_memcpy(t->arguments.data, text.data, text.len);
+    t->has_invocation_id = (m.invocation_id != NULL);
 
-context:
+    if (m.arguments
+        && (signalr_json_dump(&text, m.arguments) != 0
+            || ngx_http_signalr_trigger_copy(r->pool, &t->arguments,
+                                             text.data, text.len)
+               != NGX_OK))
+    {
+        goto failed;
+    }
 
-    rc = ngx_http_signalr_trigger_context(r, t, args, context);
+    rc = ngx_http_signalr_trigger_context(r, t, m.arguments, context);
 
     if (rc == NGX_DECLINED) {
         err->message = "X-ASRS-* values that are not UTF-8, or too many "
                        "headers, query parameters or claims";
         rc = NGX_ERROR;
-
-    } else if (rc == NGX_ERROR) {
-        err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        err->message = "internal error";
+        goto done;
     }
+
+    if (rc == NGX_OK) {
+        goto done;
+    }
+
+failed:
+
+    err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    err->message = "internal error";
+    rc = NGX_ERROR;
 
 done:
 
     signalr_str_free(&text);
-    signalr_msgpack_invocation_free(&inv);
-
-    if (root) {
-        json_decref(root);
-    }
+    signalr_message_free(&m);
 
     return rc;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_copy(ngx_pool_t *pool, ngx_str_t *dst,
+    const char *src, size_t len)
+{
+    dst->data = ngx_pnalloc(pool, len);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src, len);
+    dst->len = len;
+
+    return NGX_OK;
 }
 
 
@@ -770,6 +669,7 @@ static ngx_int_t
 ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, json_t *arguments, ngx_str_t *out)
 {
+    int               prc;
     json_t           *ctx, *headers, *query, *claims;
     ngx_int_t         rc;
     ngx_uint_t        i;
@@ -842,24 +742,29 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
             continue;
         }
 
-        if (ngx_http_signalr_add_joined(headers, h[i].key.data, h[i].key.len,
-                                        h[i].value.data, h[i].value.len, 1)
-            != NGX_OK)
-        {
-            goto invalid;
+        prc = signalr_pairs_add(headers, h[i].key.data, h[i].key.len,
+                                h[i].value.data, h[i].value.len, 1);
+        if (prc != SIGNALR_TRIGGER_OK) {
+            goto pairs;
         }
     }
 
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
                                      "X-ASRS-Client-Query");
-    if (h && ngx_http_signalr_trigger_query(r, query, &h->value) != NGX_OK) {
-        goto invalid;
+    if (h) {
+        prc = signalr_parse_query(query, h->value.data, h->value.len);
+        if (prc != SIGNALR_TRIGGER_OK) {
+            goto pairs;
+        }
     }
 
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
                                      "X-ASRS-User-Claims");
-    if (h && ngx_http_signalr_trigger_claims(claims, &h->value) != NGX_OK) {
-        goto invalid;
+    if (h) {
+        prc = signalr_parse_claims(claims, h->value.data, h->value.len);
+        if (prc != SIGNALR_TRIGGER_OK) {
+            goto pairs;
+        }
     }
 
     if (json_object_set(ctx, "Headers", headers) != 0
@@ -881,12 +786,14 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     rc = NGX_OK;
     goto done;
 
-invalid:
+pairs:
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "signalr: upstream headers that are not UTF-8, or too many "
-                  "headers, query parameters or claims");
-    rc = NGX_DECLINED;
+    if (prc == SIGNALR_TRIGGER_INVALID) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: upstream headers that are not UTF-8, or too "
+                      "many headers, query parameters or claims");
+        rc = NGX_DECLINED;
+    }
 
 done:
 
@@ -1254,232 +1161,4 @@ ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b, size_t len)
 {
     return a->len == len
            && ngx_strncasecmp(a->data, (u_char *) b, len) == 0;
-}
-
-
-static json_t *
-ngx_http_signalr_caseless_member(json_t *obj, const char *name)
-{
-    json_t      *v;
-    const char  *key;
-
-    if (!json_is_object(obj)) {
-        return NULL;
-    }
-
-    json_object_foreach(obj, key, v) {
-        if (ngx_strcasecmp((u_char *) key, (u_char *) name) == 0) {
-            return v;
-        }
-    }
-
-    return NULL;
-}
-
-
-/* adds key: value, or appends ",value" to an existing key (any case) */
-
-static ngx_int_t
-ngx_http_signalr_add_joined(json_t *obj, u_char *key, size_t klen,
-    u_char *value, size_t vlen, ngx_uint_t join)
-{
-    json_t         *old;
-    const char     *name;
-    signalr_str_t   joined;
-
-    if (json_object_size(obj) >= NGX_HTTP_SIGNALR_MAX_PAIRS
-        || ngx_strlchr(key, key + klen, '\0') != NULL
-        || !signalr_utf8_valid(key, klen) || !signalr_utf8_valid(value, vlen))
-    {
-        return NGX_DECLINED;
-    }
-
-    json_object_foreach(obj, name, old) {
-        if (ngx_strlen(name) != klen
-            || ngx_strncasecmp((u_char *) name, key, klen) != 0)
-        {
-            continue;
-        }
-
-        if (!join) {
-            return NGX_OK;
-        }
-
-        ngx_memzero(&joined, sizeof(signalr_str_t));
-
-        if (signalr_str_append(&joined, json_string_value(old),
-                               json_string_length(old)) != 0
-            || signalr_str_append(&joined, ",", 1) != 0
-            || signalr_str_append(&joined, value, vlen) != 0
-            || json_string_setn(old, joined.data, joined.len) != 0)
-        {
-            signalr_str_free(&joined);
-            return NGX_ERROR;
-        }
-
-        signalr_str_free(&joined);
-
-        return NGX_OK;
-    }
-
-    if (json_object_setn_new(obj, (char *) key, klen,
-                             json_stringn((char *) value, vlen))
-        != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* "?k1=v1&k1=v2" -> {"k1":"v1,v2"}, '+' and %XX decoded */
-
-static ngx_int_t
-ngx_http_signalr_trigger_query(ngx_http_request_t *r, json_t *query,
-    ngx_str_t *value)
-{
-    u_char     *p, *last, *pair, *end, *eq, *buf, *dst, *src, *d;
-    ngx_str_t   k, v, *s;
-    ngx_uint_t  i;
-
-    p = value->data;
-    last = p + value->len;
-
-    if (p < last && *p == '?') {
-        p++;
-    }
-
-    buf = ngx_pnalloc(r->pool, last - p + 1);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    while (p < last) {
-        pair = p;
-        end = ngx_strlchr(p, last, '&');
-        if (end == NULL) {
-            end = last;
-        }
-
-        p = end + 1;
-
-        if (end == pair) {
-            continue;
-        }
-
-        eq = ngx_strlchr(pair, end, '=');
-
-        k.data = pair;
-        k.len = (eq ? eq : end) - pair;
-        v.data = eq ? eq + 1 : end;
-        v.len = end - v.data;
-
-        /* decode both in place into buf: '+' is a space, then %XX */
-
-        for (i = 0; i < 2; i++) {
-            s = i ? &v : &k;
-
-            for (src = s->data, dst = buf; src < s->data + s->len; src++) {
-                *dst++ = (*src == '+') ? ' ' : *src;
-            }
-
-            src = buf;
-            d = buf;
-            ngx_unescape_uri(&d, &src, dst - buf, 0);
-
-            s->data = ngx_pnalloc(r->pool, d - buf);
-            if (s->data == NULL) {
-                return NGX_ERROR;
-            }
-
-            s->len = d - buf;
-            ngx_memcpy(s->data, buf, s->len);
-        }
-
-        if (k.len == 0) {
-            continue;
-        }
-
-        if (ngx_http_signalr_add_joined(query, k.data, k.len, v.data, v.len,
-                                        1)
-            != NGX_OK)
-        {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* "k1: v1, k2: v2": pieces split on ", " then ": ", first key wins */
-
-static ngx_int_t
-ngx_http_signalr_trigger_claims(json_t *claims, ngx_str_t *value)
-{
-    u_char     *p, *last, *piece, *end, *sep, *k, *v, *ke, *ve;
-    ngx_uint_t  parts;
-
-    p = value->data;
-    last = p + value->len;
-
-    while (p < last) {
-        piece = p;
-        end = ngx_strlchr(p, last, ',');
-        if (end == NULL) {
-            end = last;
-        }
-
-        p = end + 1;
-
-        /* exactly one ": " in the piece, as the Functions split does */
-
-        parts = 1;
-        sep = NULL;
-
-        for (k = piece; k + 1 < end; k++) {
-            if (k[0] == ':' && k[1] == ' ') {
-                parts++;
-                sep = sep ? sep : k;
-            }
-        }
-
-        if (parts != 2) {
-            continue;
-        }
-
-        k = piece;
-        ke = sep;
-        v = sep + 2;
-        ve = end;
-
-        while (k < ke && *k == ' ') {
-            k++;
-        }
-
-        while (ke > k && ke[-1] == ' ') {
-            ke--;
-        }
-
-        while (v < ve && *v == ' ') {
-            v++;
-        }
-
-        while (ve > v && ve[-1] == ' ') {
-            ve--;
-        }
-
-        if (ke == k) {
-            continue;
-        }
-
-        if (ngx_http_signalr_add_joined(claims, k, ke - k, v, ve - v, 0)
-            != NGX_OK)
-        {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
 }

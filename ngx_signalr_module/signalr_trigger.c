@@ -1,0 +1,555 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * The upstream calls of Azure SignalR Service: signatures, bodies, client
+ * query and claims (see signalr_trigger.h). Plain C: no nginx types.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signalr_crypto.h"
+#include "signalr_json.h"
+#include "signalr_msgpack.h"
+#include "signalr_trigger.h"
+
+
+static json_t *signalr_caseless_member(json_t *obj, const char *name);
+static int signalr_target_is(json_t *target, const unsigned char *event,
+    size_t event_len);
+static size_t signalr_query_decode(unsigned char *dst,
+    const unsigned char *src, size_t len);
+static int signalr_hex_value(unsigned char c);
+
+
+#define signalr_lower(c)                                                     \
+    (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
+
+#define signalr_is_space(c)  ((c) == ' ' || (c) == '\t')
+
+
+int
+signalr_caseless_eq(const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen)
+{
+    size_t  i;
+
+    if (alen != blen) {
+        return 0;
+    }
+
+    for (i = 0; i < alen; i++) {
+        if (signalr_lower(a[i]) != signalr_lower(b[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+signalr_signature_match(const unsigned char *value, size_t len,
+    const unsigned char *macs, size_t nmacs)
+{
+    size_t                i, n, items;
+    const unsigned char  *p, *last, *item, *end;
+    unsigned char         got[SIGNALR_SHA256_LEN];
+
+    /* "sha256=<hex>" items, comma-separated, spaces around them allowed */
+
+    p = value;
+    last = value + len;
+    items = 0;
+
+    while (p < last && items < SIGNALR_TRIGGER_MAX_SIGNATURES) {
+        item = p;
+        end = memchr(p, ',', last - p);
+
+        if (end == NULL) {
+            end = last;
+            p = last;
+
+        } else {
+            p = end + 1;
+        }
+
+        while (item < end && signalr_is_space(*item)) {
+            item++;
+        }
+
+        while (end > item && signalr_is_space(end[-1])) {
+            end--;
+        }
+
+        n = end - item;
+
+        if (n == 0) {
+            continue;
+        }
+
+        items++;
+
+        if (n != sizeof("sha256=") - 1 + 2 * SIGNALR_SHA256_LEN
+            || !signalr_caseless_eq(item, 7, (unsigned char *) "sha256=", 7)
+            || signalr_hex_decode(got, item + 7, SIGNALR_SHA256_LEN) != 0)
+        {
+            continue;
+        }
+
+        for (i = 0; i < nmacs; i++) {
+            if (signalr_ct_equal(got, macs + i * SIGNALR_SHA256_LEN,
+                                 SIGNALR_SHA256_LEN))
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+int
+signalr_parse_event(const unsigned char *body, size_t len, int connected,
+    signalr_message_t *m, const char **why)
+{
+    int           rc;
+    json_t       *root, *v;
+    json_error_t  jerr;
+
+    memset(m, 0, sizeof(signalr_message_t));
+
+    /* {"type":10} or {"type":11,"error":...}, names in any case */
+
+    root = json_loadb((const char *) body, len, 0, &jerr);
+    v = signalr_caseless_member(root, "type");
+
+    if (v == NULL || !json_is_integer(v)
+        || json_integer_value(v) != (connected ? 10 : 11))
+    {
+        *why = connected ? "a connected event needs the body {\"type\":10}"
+                         : "a disconnected event needs the body "
+                           "{\"type\":11}";
+        rc = SIGNALR_TRIGGER_INVALID;
+        goto done;
+    }
+
+    v = signalr_caseless_member(root, "error");
+
+    if (v && json_is_string(v)) {
+        m->error = json_incref(v);
+
+    } else if (v && !json_is_null(v)) {
+        *why = "the error of a disconnected event must be a string";
+        rc = SIGNALR_TRIGGER_INVALID;
+        goto done;
+    }
+
+    rc = SIGNALR_TRIGGER_OK;
+
+done:
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+int
+signalr_parse_invocation_json(const unsigned char *body, size_t len,
+    const unsigned char *event, size_t event_len, signalr_message_t *m,
+    const char **why, char *detail, size_t detlen)
+{
+    int           rc;
+    json_t       *root, *v, *args;
+    json_error_t  jerr;
+
+    memset(m, 0, sizeof(signalr_message_t));
+
+    rc = SIGNALR_TRIGGER_INVALID;
+
+    root = json_loadb((const char *) body, len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+
+    if (root == NULL || !json_is_object(root)) {
+        if (detlen) {
+            snprintf(detail, detlen, "%s",
+                     root ? "not an object" : jerr.text);
+        }
+
+        *why = "invalid JSON invocation";
+        goto done;
+    }
+
+    v = json_object_get(root, "type");
+    if (!json_is_integer(v) || json_integer_value(v) != 1) {
+        *why = "the message is not an invocation (type 1)";
+        goto done;
+    }
+
+    if (!signalr_target_is(json_object_get(root, "target"), event,
+                           event_len))
+    {
+        *why = "the invocation target differs from X-ASRS-Event";
+        goto done;
+    }
+
+    args = json_object_get(root, "arguments");
+    if (!json_is_array(args)) {
+        *why = "the invocation arguments must be an array";
+        goto done;
+    }
+
+    v = json_object_get(root, "invocationId");
+    if (v && !json_is_string(v) && !json_is_null(v)) {
+        *why = "the invocationId must be a string";
+        goto done;
+    }
+
+    m->arguments = json_incref(args);
+    m->invocation_id = json_is_string(v) ? json_incref(v) : NULL;
+
+    rc = SIGNALR_TRIGGER_OK;
+
+done:
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+int
+signalr_parse_invocation_msgpack(const unsigned char *body, size_t len,
+    const unsigned char *event, size_t event_len, signalr_message_t *m,
+    const char **why, char *detail, size_t detlen)
+{
+    int                           rc;
+    json_t                       *target;
+    signalr_msgpack_invocation_t  inv;
+
+    memset(m, 0, sizeof(signalr_message_t));
+
+    if (signalr_msgpack_parse_invocation(body, len, &inv, detail, detlen)
+        != 0)
+    {
+        *why = "invalid MessagePack invocation";
+        return SIGNALR_TRIGGER_INVALID;
+    }
+
+    target = json_string(inv.target);
+
+    if (target == NULL) {
+        rc = SIGNALR_TRIGGER_NOMEM;
+
+    } else if (!signalr_target_is(target, event, event_len)) {
+        *why = "the invocation target differs from X-ASRS-Event";
+        rc = SIGNALR_TRIGGER_INVALID;
+
+    } else {
+        m->arguments = inv.arguments;
+        m->invocation_id = inv.invocation_id;
+        inv.arguments = NULL;
+        inv.invocation_id = NULL;
+        rc = SIGNALR_TRIGGER_OK;
+    }
+
+    json_decref(target);
+    signalr_msgpack_invocation_free(&inv);
+
+    return rc;
+}
+
+
+void
+signalr_message_free(signalr_message_t *m)
+{
+    json_decref(m->arguments);
+    json_decref(m->invocation_id);
+    json_decref(m->error);
+
+    memset(m, 0, sizeof(signalr_message_t));
+}
+
+
+int
+signalr_pairs_add(json_t *obj, const unsigned char *name, size_t nlen,
+    const unsigned char *value, size_t vlen, int join)
+{
+    json_t         *old;
+    const char     *key;
+    signalr_str_t   joined;
+
+    if (json_object_size(obj) >= SIGNALR_TRIGGER_MAX_PAIRS
+        || memchr(name, '\0', nlen) != NULL
+        || !signalr_utf8_valid(name, nlen) || !signalr_utf8_valid(value, vlen))
+    {
+        return SIGNALR_TRIGGER_INVALID;
+    }
+
+    json_object_foreach(obj, key, old) {
+        if (!signalr_caseless_eq((const unsigned char *) key, strlen(key),
+                                 name, nlen))
+        {
+            continue;
+        }
+
+        if (!join) {
+            return SIGNALR_TRIGGER_OK;
+        }
+
+        memset(&joined, 0, sizeof(signalr_str_t));
+
+        if (signalr_str_append(&joined, json_string_value(old),
+                               json_string_length(old)) != 0
+            || signalr_str_append(&joined, ",", 1) != 0
+            || signalr_str_append(&joined, value, vlen) != 0
+            || json_string_setn(old, joined.data, joined.len) != 0)
+        {
+            signalr_str_free(&joined);
+            return SIGNALR_TRIGGER_NOMEM;
+        }
+
+        signalr_str_free(&joined);
+
+        return SIGNALR_TRIGGER_OK;
+    }
+
+    if (json_object_setn_new(obj, (const char *) name, nlen,
+                             json_stringn((const char *) value, vlen))
+        != 0)
+    {
+        return SIGNALR_TRIGGER_NOMEM;
+    }
+
+    return SIGNALR_TRIGGER_OK;
+}
+
+
+int
+signalr_parse_query(json_t *obj, const unsigned char *p, size_t len)
+{
+    int                   rc;
+    size_t                klen, vlen;
+    unsigned char        *buf, *k, *v;
+    const unsigned char  *last, *pair, *end, *eq;
+
+    last = p + len;
+
+    if (p < last && *p == '?') {
+        p++;
+    }
+
+    /* room for a decoded name and value, never longer than the query */
+
+    buf = malloc(2 * (last - p) + 2);
+    if (buf == NULL) {
+        return SIGNALR_TRIGGER_NOMEM;
+    }
+
+    rc = SIGNALR_TRIGGER_OK;
+
+    while (p < last) {
+        pair = p;
+        end = memchr(p, '&', last - p);
+
+        if (end == NULL) {
+            end = last;
+            p = last;
+
+        } else {
+            p = end + 1;
+        }
+
+        if (end == pair) {
+            continue;
+        }
+
+        eq = memchr(pair, '=', end - pair);
+
+        k = buf;
+        klen = signalr_query_decode(k, pair, (eq ? eq : end) - pair);
+
+        v = buf + klen + 1;
+        vlen = eq ? signalr_query_decode(v, eq + 1, end - eq - 1) : 0;
+
+        if (klen == 0) {
+            continue;
+        }
+
+        rc = signalr_pairs_add(obj, k, klen, v, vlen, 1);
+        if (rc != SIGNALR_TRIGGER_OK) {
+            break;
+        }
+    }
+
+    free(buf);
+
+    return rc;
+}
+
+
+int
+signalr_parse_claims(json_t *obj, const unsigned char *p, size_t len)
+{
+    int                   rc;
+    size_t                parts;
+    const unsigned char  *last, *piece, *end, *sep, *k, *v, *ke, *ve, *q;
+
+    last = p + len;
+
+    while (p < last) {
+        piece = p;
+        end = memchr(p, ',', last - p);
+
+        if (end == NULL) {
+            end = last;
+            p = last;
+
+        } else {
+            p = end + 1;
+        }
+
+        /* exactly one ": " in the piece, as the Functions split does */
+
+        parts = 1;
+        sep = NULL;
+
+        for (q = piece; q + 1 < end; q++) {
+            if (q[0] == ':' && q[1] == ' ') {
+                parts++;
+                sep = sep ? sep : q;
+            }
+        }
+
+        if (parts != 2) {
+            continue;
+        }
+
+        k = piece;
+        ke = sep;
+        v = sep + 2;
+        ve = end;
+
+        while (k < ke && *k == ' ') {
+            k++;
+        }
+
+        while (ke > k && ke[-1] == ' ') {
+            ke--;
+        }
+
+        while (v < ve && *v == ' ') {
+            v++;
+        }
+
+        while (ve > v && ve[-1] == ' ') {
+            ve--;
+        }
+
+        if (ke == k) {
+            continue;
+        }
+
+        rc = signalr_pairs_add(obj, k, ke - k, v, ve - v, 0);
+        if (rc != SIGNALR_TRIGGER_OK) {
+            return rc;
+        }
+    }
+
+    return SIGNALR_TRIGGER_OK;
+}
+
+
+/* the member of obj named name in any case, or NULL */
+
+static json_t *
+signalr_caseless_member(json_t *obj, const char *name)
+{
+    json_t      *v;
+    const char  *key;
+
+    if (!json_is_object(obj)) {
+        return NULL;
+    }
+
+    json_object_foreach(obj, key, v) {
+        if (signalr_caseless_eq((const unsigned char *) key, strlen(key),
+                                (const unsigned char *) name, strlen(name)))
+        {
+            return v;
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+signalr_target_is(json_t *target, const unsigned char *event,
+    size_t event_len)
+{
+    return json_is_string(target)
+           && signalr_caseless_eq(
+                  (const unsigned char *) json_string_value(target),
+                  json_string_length(target), event, event_len);
+}
+
+
+/* '+' is a space, %XX a byte, any other '%' itself; returns the length */
+
+static size_t
+signalr_query_decode(unsigned char *dst, const unsigned char *src,
+    size_t len)
+{
+    int             hi, lo;
+    size_t          i;
+    unsigned char  *d;
+
+    d = dst;
+
+    for (i = 0; i < len; i++) {
+
+        if (src[i] == '+') {
+            *d++ = ' ';
+            continue;
+        }
+
+        if (src[i] == '%' && i + 2 < len) {
+            hi = signalr_hex_value(src[i + 1]);
+            lo = signalr_hex_value(src[i + 2]);
+
+            if (hi >= 0 && lo >= 0) {
+                *d++ = (unsigned char) (hi << 4 | lo);
+                i += 2;
+                continue;
+            }
+        }
+
+        *d++ = src[i];
+    }
+
+    return d - dst;
+}
+
+
+static int
+signalr_hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c = signalr_lower(c);
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}

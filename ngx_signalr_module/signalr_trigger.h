@@ -1,0 +1,100 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * The upstream calls of Azure SignalR Service (the SignalRTrigger binding
+ * of Azure Functions): the X-ASRS-Signature check, the bodies of connection
+ * events and of invocations (JSON or MessagePack), and the client query and
+ * user claims that the InvocationContext carries. Attackers write all of
+ * it, so it is plain C with unit tests and a fuzz entry point: no nginx
+ * types. docs/trigger.md describes the calls.
+ */
+
+#ifndef SIGNALR_TRIGGER_H
+#define SIGNALR_TRIGGER_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+
+/* "sha256=<hex>" items looked at in one X-ASRS-Signature, at the most */
+#define SIGNALR_TRIGGER_MAX_SIGNATURES  32
+
+/* names in one of the Headers, Query or Claims objects, at the most */
+#define SIGNALR_TRIGGER_MAX_PAIRS       256
+
+#define SIGNALR_TRIGGER_OK        0
+#define SIGNALR_TRIGGER_INVALID   1      /* the caller's input: refused */
+#define SIGNALR_TRIGGER_NOMEM    -1
+
+
+/* what an upstream call's body holds */
+typedef struct {
+    json_t  *arguments;       /* invocations: the arguments array */
+    json_t  *invocation_id;   /* invocations: a string, or NULL */
+    json_t  *error;           /* disconnected events: a string, or NULL */
+} signalr_message_t;
+
+
+/*
+ * 1 when one of the comma-separated "sha256=<64 hex digits>" items of an
+ * X-ASRS-Signature value equals one of the nmacs 32-byte macs (compared in
+ * constant time), 0 otherwise. Items past the first
+ * SIGNALR_TRIGGER_MAX_SIGNATURES non-empty ones are not looked at.
+ */
+int signalr_signature_match(const unsigned char *value, size_t len,
+    const unsigned char *macs, size_t nmacs);
+
+/*
+ * The body of a connected ({"type":10}) or disconnected ({"type":11,
+ * "error":...}) event, JSON with member names in any case. On
+ * SIGNALR_TRIGGER_INVALID *why says what is wrong.
+ */
+int signalr_parse_event(const unsigned char *body, size_t len,
+    int connected, signalr_message_t *m, const char **why);
+
+/*
+ * One Invocation message (type 1) whose target must be the event name
+ * (any case): JSON without its 0x1e separator, or unframed MessagePack.
+ * On SIGNALR_TRIGGER_INVALID *why says what is wrong for the caller and
+ * detail (when detlen is not 0) the parser's own message, for a log.
+ */
+int signalr_parse_invocation_json(const unsigned char *body, size_t len,
+    const unsigned char *event, size_t event_len, signalr_message_t *m,
+    const char **why, char *detail, size_t detlen);
+int signalr_parse_invocation_msgpack(const unsigned char *body, size_t len,
+    const unsigned char *event, size_t event_len, signalr_message_t *m,
+    const char **why, char *detail, size_t detlen);
+
+void signalr_message_free(signalr_message_t *m);
+
+/*
+ * Sets name: value in the object obj, or, when the name is there already
+ * in any case, appends ",value" to it (join) or leaves it (no join).
+ * SIGNALR_TRIGGER_INVALID: a name with NUL, a name or value that is not
+ * UTF-8, or SIGNALR_TRIGGER_MAX_PAIRS names already.
+ */
+int signalr_pairs_add(json_t *obj, const unsigned char *name, size_t nlen,
+    const unsigned char *value, size_t vlen, int join);
+
+/*
+ * X-ASRS-Client-Query, "?k1=v1&k1=v2&k2", into obj: {"k1":"v1,v2",
+ * "k2":""}; '+' is a space, %XX a byte, a '%' without two hex digits
+ * stays as it is (as ASP.NET Core's QueryHelpers reads a query).
+ */
+int signalr_parse_query(json_t *obj, const unsigned char *p, size_t len);
+
+/*
+ * X-ASRS-User-Claims, "type1: value1, type2: value2", into obj: pieces
+ * split on ',', each with exactly one ": ", names and values trimmed of
+ * spaces; the first value of a name counts.
+ */
+int signalr_parse_claims(json_t *obj, const unsigned char *p, size_t len);
+
+/* ASCII case-insensitive equality of a (alen bytes) and b (blen bytes) */
+int signalr_caseless_eq(const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen);
+
+#endif /* SIGNALR_TRIGGER_H */

@@ -1,0 +1,358 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * The trigger's protocol: X-ASRS-Signature items, connection event and
+ * invocation bodies (JSON, MessagePack), the client query and the claims.
+ */
+
+#include <stdlib.h>
+
+#include "unit.h"
+#include "signalr_crypto.h"
+#include "signalr_json.h"
+#include "signalr_trigger.h"
+
+
+#define U(s)  (const unsigned char *) (s), strlen(s)
+
+/* HMAC-SHA256 of the connection id 0f9c97a2f0bf4706afe87a14e0797b11 */
+#define MAC1  "7767effcb3946f3e1de039df4b986ef02c110b1469d02c0a06f41b3b727ab561"
+#define MAC2  "00000000000000000000000000000000000000000000000000000000000000ff"
+
+
+static void
+macs(unsigned char *out)
+{
+    CHECK(signalr_hex_decode(out, (const unsigned char *) MAC1, 32) == 0);
+    CHECK(signalr_hex_decode(out + 32, (const unsigned char *) MAC2, 32)
+          == 0);
+}
+
+
+static void
+test_signature(void)
+{
+    unsigned char  m[64];
+    char           many[40 * 72 + 80];
+    int            i;
+
+    macs(m);
+
+    CHECK(signalr_signature_match(U("sha256=" MAC1), m, 2));
+    CHECK(signalr_signature_match(U("SHA256=" MAC1), m, 2));
+    CHECK(signalr_signature_match(U("sha256=" MAC2), m, 2));
+    /* the second endpoint's key only counts when it is given */
+    CHECK(!signalr_signature_match(U("sha256=" MAC2), m, 1));
+    /* several items, spaces and tabs around them, empty ones */
+    CHECK(signalr_signature_match(U("sha256=abc, ,\tsha256=" MAC1 " ,"), m,
+                                  1));
+    CHECK(signalr_signature_match(U(",,sha256=" MAC1), m, 1));
+    /* upper-case hex */
+    {
+        char  up[80];
+
+        strcpy(up, "sha256=" MAC1);
+        for (i = 7; up[i]; i++) {
+            if (up[i] >= 'a' && up[i] <= 'f') {
+                up[i] -= 32;
+            }
+        }
+        CHECK(signalr_signature_match(U(up), m, 1));
+    }
+
+    CHECK(!signalr_signature_match(U(""), m, 2));
+    CHECK(!signalr_signature_match(U(","), m, 2));
+    CHECK(!signalr_signature_match(U(MAC1), m, 2));             /* no prefix */
+    CHECK(!signalr_signature_match(U("sha1=" MAC1), m, 2));
+    CHECK(!signalr_signature_match(U("sha256=" MAC1 "00"), m, 2));
+    CHECK(!signalr_signature_match(U("sha256=7767"), m, 2));
+    CHECK(!signalr_signature_match(U("sha256= " MAC1), m, 2));
+    CHECK(!signalr_signature_match(U("sha256=" MAC1), m, 0));
+    /* a bad hex digit in a right-sized item */
+    CHECK(!signalr_signature_match(
+              U("sha256=g767effcb3946f3e1de039df4b986ef02c110b1469d02c0a06f"
+                "41b3b727ab561"), m, 2));
+
+    /* past SIGNALR_TRIGGER_MAX_SIGNATURES items nothing is looked at */
+    many[0] = '\0';
+    for (i = 0; i < SIGNALR_TRIGGER_MAX_SIGNATURES; i++) {
+        strcat(many, "sha256=" MAC2 ",");
+    }
+    strcat(many, "sha256=" MAC1);
+    CHECK(!signalr_signature_match(U(many), m, 1));
+    CHECK(signalr_signature_match(U(many), m, 2));
+}
+
+
+static void
+test_event(void)
+{
+    const char         *why;
+    signalr_message_t   m;
+
+    CHECK_INT(signalr_parse_event(U("{\"type\":10}"), 1, &m, &why),
+              SIGNALR_TRIGGER_OK);
+    CHECK(m.arguments == NULL && m.error == NULL);
+    signalr_message_free(&m);
+
+    CHECK_INT(signalr_parse_event(U("{\"Type\":11,\"Error\":\"gone\"}"), 0,
+                                  &m, &why), SIGNALR_TRIGGER_OK);
+    CHECK(m.error != NULL);
+    CHECK_STR(json_string_value(m.error), "gone");
+    signalr_message_free(&m);
+
+    CHECK_INT(signalr_parse_event(U("{\"type\":11,\"error\":null}"), 0, &m,
+                                  &why), SIGNALR_TRIGGER_OK);
+    CHECK(m.error == NULL);
+    signalr_message_free(&m);
+
+    CHECK_INT(signalr_parse_event(U("{\"type\":11}"), 1, &m, &why),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "a connected event needs the body {\"type\":10}");
+    CHECK_INT(signalr_parse_event(U("{\"type\":10}"), 0, &m, &why),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "a disconnected event needs the body {\"type\":11}");
+    CHECK_INT(signalr_parse_event(U("{\"type\":\"10\"}"), 1, &m, &why),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_INT(signalr_parse_event(U("[10]"), 1, &m, &why),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_INT(signalr_parse_event(U(""), 1, &m, &why),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_INT(signalr_parse_event(U("{\"type\":11,\"error\":5}"), 0, &m,
+                                  &why), SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "the error of a disconnected event must be a string");
+}
+
+
+static void
+test_invocation_json(void)
+{
+    char                detail[128];
+    const char         *why;
+    signalr_message_t   m;
+    signalr_str_t       s = { NULL, 0, 0 };
+
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"invocationId\":\"7\",\"target\":\"Send\","
+                    "\"arguments\":[\"a\",1.5]}"), U("send"), &m, &why,
+                  detail, sizeof(detail)), SIGNALR_TRIGGER_OK);
+    CHECK_STR(json_string_value(m.invocation_id), "7");
+    CHECK(signalr_json_dump(&s, m.arguments) == 0);
+    CHECK_MEM(s.data, s.len, "[\"a\",1.5]", 9);
+    signalr_str_free(&s);
+    signalr_message_free(&m);
+
+    /* a non-blocking invocation: no id, or a null one */
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"target\":\"send\",\"arguments\":[]}"),
+                  U("send"), &m, &why, NULL, 0), SIGNALR_TRIGGER_OK);
+    CHECK(m.invocation_id == NULL && json_array_size(m.arguments) == 0);
+    signalr_message_free(&m);
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"invocationId\":null,\"target\":\"send\","
+                    "\"arguments\":[]}"), U("send"), &m, &why, NULL, 0),
+              SIGNALR_TRIGGER_OK);
+    CHECK(m.invocation_id == NULL);
+    signalr_message_free(&m);
+
+    detail[0] = '\0';
+    CHECK_INT(signalr_parse_invocation_json(U("{\"type\":1,"), U("send"), &m,
+                                            &why, detail, sizeof(detail)),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "invalid JSON invocation");
+    CHECK(detail[0] != '\0');
+    CHECK_INT(signalr_parse_invocation_json(U("[1]"), U("send"), &m, &why,
+                                            detail, sizeof(detail)),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(detail, "not an object");
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"type\":1,\"target\":\"send\","
+                    "\"arguments\":[]}"), U("send"), &m, &why, NULL, 0),
+              SIGNALR_TRIGGER_INVALID);                   /* duplicates */
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":3,\"target\":\"send\",\"arguments\":[]}"),
+                  U("send"), &m, &why, NULL, 0), SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "the message is not an invocation (type 1)");
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"target\":\"other\",\"arguments\":[]}"),
+                  U("send"), &m, &why, NULL, 0), SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "the invocation target differs from X-ASRS-Event");
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"target\":\"sen\",\"arguments\":[]}"),
+                  U("send"), &m, &why, NULL, 0), SIGNALR_TRIGGER_INVALID);
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"target\":\"send\",\"arguments\":{}}"),
+                  U("send"), &m, &why, NULL, 0), SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "the invocation arguments must be an array");
+    CHECK_INT(signalr_parse_invocation_json(
+                  U("{\"type\":1,\"invocationId\":7,\"target\":\"send\","
+                    "\"arguments\":[]}"), U("send"), &m, &why, NULL, 0),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "the invocationId must be a string");
+}
+
+
+static void
+test_invocation_msgpack(void)
+{
+    int                 n;
+    char                detail[128];
+    const char         *why;
+    unsigned char       body[64];
+    signalr_message_t   m;
+
+    /* [1, {}, "7", "Send", ["a"]] */
+    n = unit_unhex("950180a137a453656e6491a161", body, sizeof(body));
+    CHECK(n > 0);
+
+    CHECK_INT(signalr_parse_invocation_msgpack(body, n, U("send"), &m, &why,
+                                               detail, sizeof(detail)),
+              SIGNALR_TRIGGER_OK);
+    CHECK_STR(json_string_value(m.invocation_id), "7");
+    CHECK_INT(json_array_size(m.arguments), 1);
+    signalr_message_free(&m);
+
+    CHECK_INT(signalr_parse_invocation_msgpack(body, n, U("other"), &m, &why,
+                                               detail, sizeof(detail)),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "the invocation target differs from X-ASRS-Event");
+
+    detail[0] = '\0';
+    CHECK_INT(signalr_parse_invocation_msgpack(body, n - 1, U("send"), &m,
+                                               &why, detail, sizeof(detail)),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_STR(why, "invalid MessagePack invocation");
+    CHECK(detail[0] != '\0');
+}
+
+
+static void
+check_object(json_t *obj, const char *expected)
+{
+    signalr_str_t  s = { NULL, 0, 0 };
+
+    CHECK(signalr_json_dump(&s, obj) == 0);
+    CHECK_MEM(s.data, s.len, expected, strlen(expected));
+    signalr_str_free(&s);
+}
+
+
+static void
+test_query(void)
+{
+    json_t  *q;
+
+    q = json_object();
+    CHECK_INT(signalr_parse_query(q, U("?hub=chat&id=abc%2Bdef&k=v+1&k=v2"
+                                       "&empty=&flag&&=x&K=v3")),
+              SIGNALR_TRIGGER_OK);
+    check_object(q, "{\"hub\":\"chat\",\"id\":\"abc+def\",\"k\":\"v 1,v2,v3\","
+                    "\"empty\":\"\",\"flag\":\"\"}");
+    json_decref(q);
+
+    /* escapes: bad ones stay as they are, UTF-8 decoded, not UTF-8 refused */
+    q = json_object();
+    CHECK_INT(signalr_parse_query(q, U("a=%zz%4&b=%&c=%C3%A9&d=%41%2b%2B")),
+              SIGNALR_TRIGGER_OK);
+    check_object(q, "{\"a\":\"%zz%4\",\"b\":\"%\",\"c\":\"\xc3\xa9\","
+                    "\"d\":\"A++\"}");
+    json_decref(q);
+
+    q = json_object();
+    CHECK_INT(signalr_parse_query(q, U("a=%ff")), SIGNALR_TRIGGER_INVALID);
+    json_decref(q);
+
+    q = json_object();
+    CHECK_INT(signalr_parse_query(q, U("%00=1")), SIGNALR_TRIGGER_INVALID);
+    json_decref(q);
+
+    q = json_object();
+    CHECK_INT(signalr_parse_query(q, U("")), SIGNALR_TRIGGER_OK);
+    CHECK_INT(signalr_parse_query(q, U("?")), SIGNALR_TRIGGER_OK);
+    CHECK_INT(json_object_size(q), 0);
+    json_decref(q);
+}
+
+
+static void
+test_pairs_limit(void)
+{
+    int       i;
+    char      name[16];
+    json_t   *q;
+
+    q = json_object();
+
+    for (i = 0; i < SIGNALR_TRIGGER_MAX_PAIRS; i++) {
+        snprintf(name, sizeof(name), "k%d", i);
+        CHECK_INT(signalr_pairs_add(q, U(name), U("v"), 1),
+                  SIGNALR_TRIGGER_OK);
+    }
+
+    CHECK_INT(signalr_pairs_add(q, U("one-more"), U("v"), 1),
+              SIGNALR_TRIGGER_INVALID);
+    /* a name that is there already is refused too: the object is full */
+    CHECK_INT(signalr_pairs_add(q, U("k0"), U("v"), 1),
+              SIGNALR_TRIGGER_INVALID);
+    json_decref(q);
+
+    q = json_object();
+    CHECK_INT(signalr_pairs_add(q, U("Name"), U("a"), 0), SIGNALR_TRIGGER_OK);
+    CHECK_INT(signalr_pairs_add(q, U("NAME"), U("b"), 0), SIGNALR_TRIGGER_OK);
+    CHECK_INT(signalr_pairs_add(q, U("name"), U("c"), 1), SIGNALR_TRIGGER_OK);
+    check_object(q, "{\"Name\":\"a,c\"}");
+    CHECK_INT(signalr_pairs_add(q, U("x"), U("\xc3"), 1),
+              SIGNALR_TRIGGER_INVALID);
+    json_decref(q);
+}
+
+
+static void
+test_claims(void)
+{
+    json_t  *c;
+
+    c = json_object();
+    CHECK_INT(signalr_parse_claims(c, U("asrs.s.uid: alice, role: admin, "
+                                        "role: ops, aud: http://localhost/"
+                                        "client/?hub=chat, odd: a: b, "
+                                        "nocolon, : empty,  sp :  x  ")),
+              SIGNALR_TRIGGER_OK);
+    check_object(c, "{\"asrs.s.uid\":\"alice\",\"role\":\"admin\","
+                    "\"aud\":\"http://localhost/client/?hub=chat\","
+                    "\"sp\":\"x\"}");
+    json_decref(c);
+
+    c = json_object();
+    CHECK_INT(signalr_parse_claims(c, U("k: \xff")), SIGNALR_TRIGGER_INVALID);
+    json_decref(c);
+}
+
+
+static void
+test_caseless(void)
+{
+    CHECK(signalr_caseless_eq(U("Send"), U("sEND")));
+    CHECK(!signalr_caseless_eq(U("send"), U("sends")));
+    CHECK(!signalr_caseless_eq(U("a\x80"), U("A\xa0")));
+    CHECK(signalr_caseless_eq(U(""), U("")));
+}
+
+
+int
+main(void)
+{
+    UNIT_RUN(test_signature);
+    UNIT_RUN(test_event);
+    UNIT_RUN(test_invocation_json);
+    UNIT_RUN(test_invocation_msgpack);
+    UNIT_RUN(test_query);
+    UNIT_RUN(test_pairs_limit);
+    UNIT_RUN(test_claims);
+    UNIT_RUN(test_caseless);
+
+    return unit_report();
+}
