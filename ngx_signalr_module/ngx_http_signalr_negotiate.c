@@ -203,10 +203,10 @@ ngx_http_signalr_claim_renamed(ngx_array_t *claims, ngx_str_t *name)
 static ngx_int_t
 ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
 {
-    u_char                  *p;
     ngx_int_t                rc;
-    ngx_str_t                body;
     ngx_str_t                value;
+    signalr_jw_t             w;
+    signalr_str_t            text;
     ngx_table_elt_t         *h;
     ngx_http_signalr_ctx_t  *ctx;
 #if (nginx_version < 1023000)
@@ -252,23 +252,14 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
                                            "created");
     }
 
-    body.len = sizeof("{\"url\":\"\",\"accessToken\":\"\"}") - 1
-               + signalr_json_escaped_len(ctx->client_url.data,
-                                          ctx->client_url.len)
-               + ctx->access_token.len;
+    ngx_http_signalr_jw_init(r, &w, &text);
 
-    body.data = ngx_pnalloc(r->pool, body.len);
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(body.data, "{\"url\":\"", sizeof("{\"url\":\"") - 1);
-    p = signalr_json_escape(p, ctx->client_url.data, ctx->client_url.len);
-    p = ngx_cpymem(p, "\",\"accessToken\":\"",
-                   sizeof("\",\"accessToken\":\"") - 1);
-    p = ngx_cpymem(p, ctx->access_token.data, ctx->access_token.len);
-    p = ngx_cpymem(p, "\"}", 2);
-    body.len = p - body.data;
+    signalr_jw_object(&w);
+    signalr_jw_key_lit(&w, "url");
+    signalr_jw_string(&w, ctx->client_url.data, ctx->client_url.len);
+    signalr_jw_key_lit(&w, "accessToken");
+    signalr_jw_string(&w, ctx->access_token.data, ctx->access_token.len);
+    signalr_jw_end(&w);
 
     /*
      * the answer holds a token: never stored by a cache; set as the
@@ -302,7 +293,7 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
     *ccp = h;
 #endif
 
-    return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &body);
+    return ngx_http_signalr_send_jw(r, NGX_HTTP_OK, &w);
 }
 
 

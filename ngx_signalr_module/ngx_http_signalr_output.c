@@ -1075,19 +1075,19 @@ static ngx_int_t
 ngx_http_signalr_output_done(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
-    ngx_str_t  body;
+    signalr_jw_t   w;
+    signalr_str_t  text;
 
-    body.data = ngx_pnalloc(r->pool, sizeof("{\"completed\":,\"total\":}") - 1
-                                     + 2 * NGX_INT_T_LEN);
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_http_signalr_jw_init(r, &w, &text);
 
-    body.len = ngx_sprintf(body.data, "{\"completed\":%ui,\"total\":%ui}",
-                           octx->completed, octx->ncalls)
-               - body.data;
+    signalr_jw_object(&w);
+    signalr_jw_key_lit(&w, "completed");
+    signalr_jw_integer(&w, octx->completed);
+    signalr_jw_key_lit(&w, "total");
+    signalr_jw_integer(&w, octx->ncalls);
+    signalr_jw_end(&w);
 
-    return ngx_http_signalr_send_json(r, NGX_HTTP_ACCEPTED, &body);
+    return ngx_http_signalr_send_jw(r, NGX_HTTP_ACCEPTED, &w);
 }
 
 
@@ -1098,13 +1098,14 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap)
 {
     u_char                       *p;
-    size_t                        len;
-    ngx_str_t                     body, *code, *retry_after;
-    ngx_uint_t                    status;
+    ngx_str_t                    *code, *retry_after;
+    ngx_uint_t                    status, rest_status, no_response;
     const char                   *error;
+    signalr_jw_t                  w;
+    signalr_str_t                 text;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
-    ngx_uint_t                    rest_status, no_response;
+    u_char                        message[128];
 
     rest_status = ngx_http_signalr_capture_status(cap);
     no_response = ngx_http_signalr_capture_failed(cap);
@@ -1173,43 +1174,38 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
         }
     }
 
-    /* call->what and error are ASCII without quotes: JSON as they are */
+    p = ngx_snprintf(message, sizeof(message), "%s: %s", call->what, error);
 
-    len = sizeof("{\"error\":\": \",\"failed\":,\"endpoint\":\"\","
-                 "\"status\":,\"errorCode\":,\"completed\":,\"total\":}") - 1
-          + ngx_strlen(call->what) + ngx_strlen(error) + 4 * NGX_INT_T_LEN
-          + signalr_json_escaped_len(ep->name.data, ep->name.len)
-          + (code ? 2 + signalr_json_escaped_len(code->data, code->len)
-                  : sizeof("null") - 1);
+    ngx_http_signalr_jw_init(r, &w, &text);
 
-    body.data = ngx_pnalloc(r->pool, len);
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_sprintf(body.data, "{\"error\":\"%s: %s\",\"failed\":%ui,"
-                    "\"endpoint\":\"", call->what, error, octx->call);
-    p = signalr_json_escape(p, ep->name.data, ep->name.len);
-    p = ngx_sprintf(p, "\",\"status\":%ui,\"errorCode\":", rest_status);
+    signalr_jw_object(&w);
+    signalr_jw_key_lit(&w, "error");
+    signalr_jw_string(&w, message, p - message);
+    signalr_jw_key_lit(&w, "failed");
+    signalr_jw_integer(&w, octx->call);
+    signalr_jw_key_lit(&w, "endpoint");
+    signalr_jw_string(&w, ep->name.data, ep->name.len);
+    signalr_jw_key_lit(&w, "status");
+    signalr_jw_integer(&w, rest_status);
+    signalr_jw_key_lit(&w, "errorCode");
 
     if (code) {
-        *p++ = '"';
-        p = signalr_json_escape(p, code->data, code->len);
-        *p++ = '"';
+        signalr_jw_string(&w, code->data, code->len);
 
     } else {
-        p = ngx_cpymem(p, "null", sizeof("null") - 1);
+        signalr_jw_null(&w);
     }
 
-    p = ngx_sprintf(p, ",\"completed\":%ui,\"total\":%ui}",
-                    octx->completed, octx->ncalls);
-
-    body.len = p - body.data;
+    signalr_jw_key_lit(&w, "completed");
+    signalr_jw_integer(&w, octx->completed);
+    signalr_jw_key_lit(&w, "total");
+    signalr_jw_integer(&w, octx->ncalls);
+    signalr_jw_end(&w);
 
     /* error pages would replace the body */
     r->err_status = 0;
 
-    return ngx_http_signalr_send_json(r, status, &body);
+    return ngx_http_signalr_send_jw(r, status, &w);
 }
 
 

@@ -15,6 +15,10 @@
 #include "signalr_names.h"
 
 
+static void *ngx_http_signalr_pool_grow(void *ctx, void *data, size_t len,
+    size_t size);
+
+
 ngx_http_signalr_ctx_t *
 ngx_http_signalr_get_ctx(ngx_http_request_t *r)
 {
@@ -92,28 +96,77 @@ ngx_int_t
 ngx_http_signalr_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *message)
 {
-    size_t     len;
-    u_char    *p;
-    ngx_str_t  body;
+    signalr_jw_t   w;
+    signalr_str_t  text;
 
-    len = ngx_strlen(message);
+    ngx_http_signalr_jw_init(r, &w, &text);
 
-    body.data = ngx_pnalloc(r->pool, sizeof("{\"error\":\"\"}") - 1
-                            + signalr_json_escaped_len((u_char *) message,
-                                                       len));
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(body.data, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
-    p = signalr_json_escape(p, (u_char *) message, len);
-    p = ngx_cpymem(p, "\"}", 2);
-    body.len = p - body.data;
+    signalr_jw_object(&w);
+    signalr_jw_key_lit(&w, "error");
+    signalr_jw_string(&w, message, ngx_strlen(message));
+    signalr_jw_end(&w);
 
     /* error pages would replace the body: send it as a normal response */
     r->err_status = 0;
 
+    return ngx_http_signalr_send_jw(r, status, &w);
+}
+
+
+/* JSON text written into the request's pool, grown there as needed */
+
+void
+ngx_http_signalr_jw_init(ngx_http_request_t *r, signalr_jw_t *w,
+    signalr_str_t *text)
+{
+    ngx_memzero(text, sizeof(signalr_str_t));
+
+    text->grow = ngx_http_signalr_pool_grow;
+    text->ctx = r->pool;
+
+    signalr_jw_init(w, text);
+}
+
+
+ngx_int_t
+ngx_http_signalr_send_jw(ngx_http_request_t *r, ngx_uint_t status,
+    signalr_jw_t *w)
+{
+    ngx_str_t  body;
+
+    if (signalr_jw_done(w) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = (u_char *) w->out->data;
+    body.len = w->out->len;
+
     return ngx_http_signalr_send_json(r, status, &body);
+}
+
+
+static void *
+ngx_http_signalr_pool_grow(void *ctx, void *data, size_t len, size_t size)
+{
+    ngx_pool_t *pool = ctx;
+
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, size);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (len) {
+        ngx_memcpy(p, data, len);
+    }
+
+    if (data) {
+        /* a large block goes back at once; a small one stays */
+        (void) ngx_pfree(pool, data);
+    }
+
+    return p;
 }
 
 

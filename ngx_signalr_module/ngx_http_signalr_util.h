@@ -11,6 +11,7 @@
 #define NGX_HTTP_SIGNALR_UTIL_H
 
 #include "ngx_http_signalr_module.h"
+#include "signalr_json.h"
 
 
 ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);
@@ -20,6 +21,10 @@ ngx_int_t ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 ngx_int_t ngx_http_signalr_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
+void ngx_http_signalr_jw_init(ngx_http_request_t *r, signalr_jw_t *w,
+    signalr_str_t *text);
+ngx_int_t ngx_http_signalr_send_jw(ngx_http_request_t *r, ngx_uint_t status,
+    signalr_jw_t *w);
 ngx_int_t ngx_http_signalr_check_hub(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *hub);
 ngx_int_t ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,

@@ -148,7 +148,8 @@ signalr_str_reserve(signalr_str_t *s, size_t len)
         cap *= 2;
     }
 
-    p = realloc(s->data, cap);
+    p = s->grow ? s->grow(s->ctx, s->data, s->len, cap)
+                : realloc(s->data, cap);
     if (p == NULL) {
         return -1;
     }
@@ -179,21 +180,65 @@ signalr_str_append(signalr_str_t *s, const void *data, size_t len)
 int
 signalr_str_append_json_string(signalr_str_t *s, const char *src, size_t len)
 {
-    size_t          n;
-    unsigned char  *p;
+    size_t                i, run;
+    unsigned char         c;
+    char                  esc[6];
+    const unsigned char  *p;
 
-    n = signalr_json_escaped_len((const unsigned char *) src, len);
+    /* one pass: runs of plain bytes copied whole, escapes between them */
 
-    if (signalr_str_reserve(s, n + 2) != 0) {
+    if (signalr_str_reserve(s, len + 2) != 0) {
         return -1;
     }
 
-    p = (unsigned char *) s->data + s->len;
-    *p++ = '"';
-    p = signalr_json_escape(p, (const unsigned char *) src, len);
-    *p++ = '"';
+    s->data[s->len++] = '"';
 
-    s->len = (char *) p - s->data;
+    p = (const unsigned char *) src;
+    run = 0;
+
+    for (i = 0; i < len; i++) {
+        c = p[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+
+        if (signalr_str_append(s, p + run, i - run) != 0) {
+            return -1;
+        }
+
+        run = i + 1;
+
+        esc[0] = '\\';
+
+        switch (c) {
+        case '"':  esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = signalr_json_hex[c >> 4];
+            esc[5] = signalr_json_hex[c & 0xf];
+            if (signalr_str_append(s, esc, 6) != 0) {
+                return -1;
+            }
+            continue;
+        }
+
+        if (signalr_str_append(s, esc, 2) != 0) {
+            return -1;
+        }
+    }
+
+    if (signalr_str_append(s, p + run, len - run) != 0
+        || signalr_str_append(s, "\"", 1) != 0)
+    {
+        return -1;
+    }
 
     return 0;
 }
@@ -202,7 +247,10 @@ signalr_str_append_json_string(signalr_str_t *s, const char *src, size_t len)
 void
 signalr_str_free(signalr_str_t *s)
 {
-    free(s->data);
+    if (s->grow == NULL) {
+        free(s->data);
+    }
+
     s->data = NULL;
     s->len = 0;
     s->cap = 0;
@@ -246,77 +294,244 @@ signalr_json_format_real(char *buf, size_t size, double value)
 int
 signalr_json_dump(signalr_str_t *s, json_t *value)
 {
+    signalr_jw_t  w;
+
+    signalr_jw_init(&w, s);
+    signalr_jw_json(&w, value);
+
+    return signalr_jw_done(&w);
+}
+
+
+void
+signalr_jw_init(signalr_jw_t *w, signalr_str_t *out)
+{
+    memset(w, 0, sizeof(signalr_jw_t));
+    w->out = out;
+}
+
+
+/* the comma before a value or a key, unless it follows a key */
+
+static void
+signalr_jw_sep(signalr_jw_t *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+
+    if ((w->more[w->depth] & 1)
+        && signalr_str_append(w->out, ",", 1) != 0)
+    {
+        w->failed = 1;
+    }
+
+    w->more[w->depth] |= 1;
+}
+
+
+static void
+signalr_jw_put(signalr_jw_t *w, const void *p, size_t len)
+{
+    if (!w->failed && signalr_str_append(w->out, p, len) != 0) {
+        w->failed = 1;
+    }
+}
+
+
+static void
+signalr_jw_open(signalr_jw_t *w, const char *c)
+{
+    signalr_jw_sep(w);
+
+    if (w->depth == SIGNALR_JW_MAX_DEPTH) {
+        w->failed = 1;
+        return;
+    }
+
+    signalr_jw_put(w, c, 1);
+
+    /* bit 0: a member was written at this level; bit 1: an object */
+    w->more[++w->depth] = (*c == '{') ? 2 : 0;
+}
+
+
+void
+signalr_jw_object(signalr_jw_t *w)
+{
+    signalr_jw_open(w, "{");
+}
+
+
+void
+signalr_jw_array(signalr_jw_t *w)
+{
+    signalr_jw_open(w, "[");
+}
+
+
+void
+signalr_jw_end(signalr_jw_t *w)
+{
+    char  c;
+
+    if (w->depth == 0) {
+        w->failed = 1;
+        return;
+    }
+
+    c = (w->more[w->depth] & 2) ? '}' : ']';
+    w->depth--;
+    signalr_jw_put(w, &c, 1);
+}
+
+
+void
+signalr_jw_key(signalr_jw_t *w, const char *name, size_t len)
+{
+    signalr_jw_sep(w);
+
+    if (!w->failed
+        && (signalr_str_append_json_string(w->out, name, len) != 0
+            || signalr_str_append(w->out, ":", 1) != 0))
+    {
+        w->failed = 1;
+    }
+
+    w->after_key = 1;
+}
+
+
+void
+signalr_jw_string(signalr_jw_t *w, const void *s, size_t len)
+{
+    signalr_jw_sep(w);
+
+    if (!w->failed
+        && signalr_str_append_json_string(w->out, s, len) != 0)
+    {
+        w->failed = 1;
+    }
+}
+
+
+void
+signalr_jw_integer(signalr_jw_t *w, long long n)
+{
+    int   len;
+    char  num[24];
+
+    signalr_jw_sep(w);
+    len = snprintf(num, sizeof(num), "%lld", n);
+    signalr_jw_put(w, num, len);
+}
+
+
+void
+signalr_jw_null(signalr_jw_t *w)
+{
+    signalr_jw_sep(w);
+    signalr_jw_put(w, "null", 4);
+}
+
+
+void
+signalr_jw_bool(signalr_jw_t *w, int b)
+{
+    signalr_jw_sep(w);
+    signalr_jw_put(w, b ? "true" : "false", b ? 4 : 5);
+}
+
+
+void
+signalr_jw_raw(signalr_jw_t *w, const void *json, size_t len)
+{
+    signalr_jw_sep(w);
+    signalr_jw_put(w, json, len);
+}
+
+
+void
+signalr_jw_json(signalr_jw_t *w, json_t *value)
+{
     int          n;
     char         num[64];
-    size_t       i, len;
+    size_t       i;
     json_t      *v;
     const char  *key;
 
     switch (json_typeof(value)) {
 
     case JSON_OBJECT:
-        if (signalr_str_append(s, "{", 1) != 0) {
-            return -1;
-        }
+        signalr_jw_object(w);
 
-        i = 0;
         json_object_foreach(value, key, v) {
-            if ((i++ && signalr_str_append(s, ",", 1) != 0)
-                || signalr_str_append_json_string(s, key, strlen(key)) != 0
-                || signalr_str_append(s, ":", 1) != 0
-                || signalr_json_dump(s, v) != 0)
-            {
-                return -1;
+            signalr_jw_key(w, key, strlen(key));
+            signalr_jw_json(w, v);
+
+            if (w->failed) {
+                return;
             }
         }
 
-        return signalr_str_append(s, "}", 1);
+        signalr_jw_end(w);
+        return;
 
     case JSON_ARRAY:
-        if (signalr_str_append(s, "[", 1) != 0) {
-            return -1;
-        }
+        signalr_jw_array(w);
 
         json_array_foreach(value, i, v) {
-            if ((i && signalr_str_append(s, ",", 1) != 0)
-                || signalr_json_dump(s, v) != 0)
-            {
-                return -1;
+            signalr_jw_json(w, v);
+
+            if (w->failed) {
+                return;
             }
         }
 
-        return signalr_str_append(s, "]", 1);
+        signalr_jw_end(w);
+        return;
 
     case JSON_STRING:
-        len = json_string_length(value);
-        return signalr_str_append_json_string(s, json_string_value(value),
-                                              len);
+        signalr_jw_string(w, json_string_value(value),
+                          json_string_length(value));
+        return;
 
     case JSON_INTEGER:
-        n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(value));
-        return signalr_str_append(s, num, n);
+        signalr_jw_integer(w, json_integer_value(value));
+        return;
 
     case JSON_REAL:
-        if (!isfinite(json_real_value(value))) {
-            return -1;
-        }
+        n = isfinite(json_real_value(value))
+            ? signalr_json_format_real(num, sizeof(num),
+                                       json_real_value(value))
+            : -1;
 
-        n = signalr_json_format_real(num, sizeof(num),
-                                     json_real_value(value));
         if (n < 0) {
-            return -1;
+            w->failed = 1;
+            return;
         }
 
-        return signalr_str_append(s, num, n);
+        signalr_jw_raw(w, num, n);
+        return;
 
     case JSON_TRUE:
-        return signalr_str_append(s, "true", 4);
+        signalr_jw_bool(w, 1);
+        return;
 
     case JSON_FALSE:
-        return signalr_str_append(s, "false", 5);
+        signalr_jw_bool(w, 0);
+        return;
 
     default: /* JSON_NULL */
-        return signalr_str_append(s, "null", 4);
+        signalr_jw_null(w);
+        return;
     }
+}
+
+
+int
+signalr_jw_done(signalr_jw_t *w)
+{
+    return (w->failed || w->depth != 0 || w->after_key) ? -1 : 0;
 }

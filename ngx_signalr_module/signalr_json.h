@@ -19,11 +19,38 @@
 #include <jansson.h>
 
 
+/*
+ * The growable buffer of the plain-C layer; all zero is a valid empty one,
+ * grown with realloc(). With grow set it grows through grow(ctx, data, len,
+ * size), which returns a block of size bytes holding the len bytes of data
+ * (the nginx glue grows it in a request's pool), and is not freed.
+ */
 typedef struct {
     char    *data;
     size_t   len;
     size_t   cap;
+    void  *(*grow)(void *ctx, void *data, size_t len, size_t size);
+    void    *ctx;
 } signalr_str_t;
+
+
+/*
+ * The JSON writer: compact JSON text appended to a signalr_str_t, commas
+ * and nesting kept by the writer, strings escaped as the SignalR SDKs
+ * write them. Errors (memory, nesting deeper than SIGNALR_JW_MAX_DEPTH, a
+ * real that is not finite) are kept and reported once, by
+ * signalr_jw_done().
+ */
+
+#define SIGNALR_JW_MAX_DEPTH  64
+
+typedef struct {
+    signalr_str_t  *out;
+    unsigned        depth;
+    unsigned        failed:1;
+    unsigned        after_key:1;
+    unsigned char   more[SIGNALR_JW_MAX_DEPTH + 1];   /* per level */
+} signalr_jw_t;
 
 
 int signalr_utf8_valid(const unsigned char *p, size_t len);
@@ -42,6 +69,25 @@ void signalr_str_free(signalr_str_t *s);
 
 /* appends the compact JSON text of value; 0 or -1 (allocation failure) */
 int signalr_json_dump(signalr_str_t *s, json_t *value);
+
+void signalr_jw_init(signalr_jw_t *w, signalr_str_t *out);
+void signalr_jw_object(signalr_jw_t *w);
+void signalr_jw_array(signalr_jw_t *w);
+void signalr_jw_end(signalr_jw_t *w);
+void signalr_jw_key(signalr_jw_t *w, const char *name, size_t len);
+void signalr_jw_string(signalr_jw_t *w, const void *s, size_t len);
+void signalr_jw_integer(signalr_jw_t *w, long long n);
+void signalr_jw_null(signalr_jw_t *w);
+void signalr_jw_bool(signalr_jw_t *w, int b);
+/* text that is JSON already (a value), appended as it is */
+void signalr_jw_raw(signalr_jw_t *w, const void *json, size_t len);
+/* a jansson value; reals in their shortest round-trip form */
+void signalr_jw_json(signalr_jw_t *w, json_t *value);
+/* 0 when everything was written, -1 otherwise */
+int signalr_jw_done(signalr_jw_t *w);
+
+/* a literal C string as the key */
+#define signalr_jw_key_lit(w, s)  signalr_jw_key(w, s, sizeof(s) - 1)
 
 /* writes a double in its shortest round-trip form; returns the length */
 int signalr_json_format_real(char *buf, size_t size, double value);

@@ -46,7 +46,7 @@ fuzz_check_pairs(json_t *obj)
 static void
 fuzz_check_message(signalr_message_t *m, int invocation)
 {
-    signalr_str_t  s = { NULL, 0, 0 };
+    signalr_str_t  s = { 0 };
 
     if (invocation) {
         if (!json_is_array(m->arguments)

@@ -52,7 +52,7 @@ static void
 check_dump(const char *in, const char *expected)
 {
     json_t        *v;
-    signalr_str_t  s = { NULL, 0, 0 };
+    signalr_str_t  s = { 0 };
 
     v = json_loads(in, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     CHECK(v != NULL);
@@ -133,11 +133,128 @@ test_uri_escape(void)
 }
 
 
+typedef struct {
+    int     n;
+    char   *blocks[32];
+} test_pool_t;
+
+
+static void *
+test_grow(void *ctx, void *data, size_t len, size_t size)
+{
+    char         *p;
+    test_pool_t  *pool = ctx;
+
+    /* a new block each time, as a pool gives; the old one is kept */
+
+    if (pool->n == 32) {
+        return NULL;
+    }
+
+    p = malloc(size);
+    if (p != NULL && len) {
+        memcpy(p, data, len);
+    }
+
+    pool->blocks[pool->n++] = p;
+
+    return p;
+}
+
+
+static void
+test_writer(void)
+{
+    int            i;
+    test_pool_t    pool;
+    signalr_jw_t   w;
+    signalr_str_t  s = { 0 };
+    const char    *expected =
+        "{\"a\":[1,-2,null,true,false,\"x\\\"y\\u0001\\n\"],\"b\":{},"
+        "\"c\":[],\"k\\\\\":{\"raw\":[0.1]},\"e\":\"\"}";
+
+    signalr_jw_init(&w, &s);
+    signalr_jw_object(&w);
+    signalr_jw_key_lit(&w, "a");
+    signalr_jw_array(&w);
+    signalr_jw_integer(&w, 1);
+    signalr_jw_integer(&w, -2);
+    signalr_jw_null(&w);
+    signalr_jw_bool(&w, 1);
+    signalr_jw_bool(&w, 0);
+    signalr_jw_string(&w, "x\"y\001\n", 5);
+    signalr_jw_end(&w);
+    signalr_jw_key_lit(&w, "b");
+    signalr_jw_object(&w);
+    signalr_jw_end(&w);
+    signalr_jw_key_lit(&w, "c");
+    signalr_jw_array(&w);
+    signalr_jw_end(&w);
+    signalr_jw_key(&w, "k\\", 2);
+    signalr_jw_object(&w);
+    signalr_jw_key_lit(&w, "raw");
+    signalr_jw_raw(&w, "[0.1]", 5);
+    signalr_jw_end(&w);
+    signalr_jw_key_lit(&w, "e");
+    signalr_jw_string(&w, "", 0);
+    signalr_jw_end(&w);
+
+    CHECK_INT(signalr_jw_done(&w), 0);
+    CHECK_MEM(s.data, s.len, expected, strlen(expected));
+    signalr_str_free(&s);
+
+    /* unbalanced, a key without a value, too deep: refused */
+    signalr_jw_init(&w, &s);
+    signalr_jw_object(&w);
+    CHECK_INT(signalr_jw_done(&w), -1);
+    signalr_str_free(&s);
+
+    signalr_jw_init(&w, &s);
+    signalr_jw_end(&w);
+    CHECK_INT(signalr_jw_done(&w), -1);
+    signalr_str_free(&s);
+
+    signalr_jw_init(&w, &s);
+    signalr_jw_object(&w);
+    signalr_jw_key_lit(&w, "k");
+    CHECK_INT(signalr_jw_done(&w), -1);
+    signalr_str_free(&s);
+
+    signalr_jw_init(&w, &s);
+    for (i = 0; i < SIGNALR_JW_MAX_DEPTH + 1; i++) {
+        signalr_jw_array(&w);
+    }
+    CHECK_INT(signalr_jw_done(&w), -1);
+    signalr_str_free(&s);
+
+    /* grown through a hook, not realloc(), and not freed by it */
+    memset(&pool, 0, sizeof(test_pool_t));
+    s.grow = test_grow;
+    s.ctx = &pool;
+    signalr_jw_init(&w, &s);
+    signalr_jw_array(&w);
+    for (i = 0; i < 200; i++) {
+        signalr_jw_string(&w, "0123456789", 10);
+    }
+    signalr_jw_end(&w);
+    CHECK_INT(signalr_jw_done(&w), 0);
+    CHECK_INT(s.len, 200 * 13 + 1);
+    CHECK(pool.n >= 2);
+    CHECK(s.data[0] == '[' && s.data[s.len - 1] == ']');
+    signalr_str_free(&s);
+    CHECK(pool.n > 0 && s.data == NULL);
+
+    for (i = 0; i < pool.n; i++) {
+        free(pool.blocks[i]);
+    }
+}
+
 int
 main(void)
 {
     UNIT_RUN(test_utf8);
     UNIT_RUN(test_escape);
+    UNIT_RUN(test_writer);
     UNIT_RUN(test_dump);
     UNIT_RUN(test_hub_names);
     UNIT_RUN(test_group_names);

@@ -133,7 +133,7 @@ test_invocation_json(void)
     char                detail[128];
     const char         *why;
     signalr_message_t   m;
-    signalr_str_t       s = { NULL, 0, 0 };
+    signalr_str_t       s = { 0 };
 
     CHECK_INT(signalr_parse_invocation_json(
                   U("{\"type\":1,\"invocationId\":\"7\",\"target\":\"Send\","
@@ -232,7 +232,7 @@ test_invocation_msgpack(void)
 static void
 check_object(json_t *obj, const char *expected)
 {
-    signalr_str_t  s = { NULL, 0, 0 };
+    signalr_str_t  s = { 0 };
 
     CHECK(signalr_json_dump(&s, obj) == 0);
     CHECK_MEM(s.data, s.len, expected, strlen(expected));
