@@ -80,7 +80,7 @@ static ngx_int_t ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_trigger_copy(ngx_pool_t *pool,
     ngx_str_t *dst, const char *src, size_t len);
 static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, json_t *arguments, ngx_str_t *out);
+    ngx_http_signalr_trigger_ctx_t *t, ngx_str_t *out);
 static void ngx_http_signalr_trigger_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
@@ -615,7 +615,7 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
         goto failed;
     }
 
-    rc = ngx_http_signalr_trigger_context(r, t, m.arguments, context);
+    rc = ngx_http_signalr_trigger_context(r, t, context);
 
     if (rc == NGX_DECLINED) {
         err->message = "X-ASRS-* values that are not UTF-8, or too many "
@@ -667,53 +667,19 @@ ngx_http_signalr_trigger_copy(ngx_pool_t *pool, ngx_str_t *dst,
 
 static ngx_int_t
 ngx_http_signalr_trigger_context(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, json_t *arguments, ngx_str_t *out)
+    ngx_http_signalr_trigger_ctx_t *t, ngx_str_t *out)
 {
-    int               prc;
-    json_t           *ctx, *headers, *query, *claims;
-    ngx_int_t         rc;
+    int               rc;
     ngx_uint_t        i;
+    signalr_jw_t      w;
+    signalr_str_t     text;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
-    signalr_str_t     text;
+    signalr_pairs_t   headers, query, claims;
 
-    ngx_memzero(&text, sizeof(signalr_str_t));
-    rc = NGX_ERROR;
-
-    ctx = json_object();
-    headers = json_object();
-    query = json_object();
-    claims = json_object();
-
-    if (ctx == NULL || headers == NULL || query == NULL || claims == NULL) {
-        goto done;
-    }
-
-    if (json_object_set(ctx, "Arguments",
-                        arguments ? arguments : json_null()) != 0
-        || json_object_set_new(ctx, "Error", t->has_error
-                               ? json_stringn((char *) t->error.data,
-                                              t->error.len)
-                               : json_null()) != 0
-        || json_object_set_new(ctx, "Category",
-                               json_stringn((char *) t->category.data,
-                                            t->category.len)) != 0
-        || json_object_set_new(ctx, "Event",
-                               json_stringn((char *) t->event.data,
-                                            t->event.len)) != 0
-        || json_object_set_new(ctx, "Hub",
-                               json_stringn((char *) t->hub.data,
-                                            t->hub.len)) != 0
-        || json_object_set_new(ctx, "ConnectionId",
-                               json_stringn((char *) t->connection_id.data,
-                                            t->connection_id.len)) != 0
-        || json_object_set_new(ctx, "UserId", t->user_id.len
-                               ? json_stringn((char *) t->user_id.data,
-                                              t->user_id.len)
-                               : json_null()) != 0)
-    {
-        goto done;
-    }
+    ngx_http_signalr_pairs_init(r, &headers, 1);
+    ngx_http_signalr_pairs_init(r, &query, 1);
+    ngx_http_signalr_pairs_init(r, &claims, 0);
 
     /* every request header but the content ones, repeated names joined */
 
@@ -742,9 +708,9 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
             continue;
         }
 
-        prc = signalr_pairs_add(headers, h[i].key.data, h[i].key.len,
-                                h[i].value.data, h[i].value.len, 1);
-        if (prc != SIGNALR_TRIGGER_OK) {
+        rc = signalr_pairs_add(&headers, h[i].key.data, h[i].key.len,
+                               h[i].value.data, h[i].value.len);
+        if (rc != SIGNALR_TRIGGER_OK) {
             goto pairs;
         }
     }
@@ -752,8 +718,8 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
                                      "X-ASRS-Client-Query");
     if (h) {
-        prc = signalr_parse_query(query, h->value.data, h->value.len);
-        if (prc != SIGNALR_TRIGGER_OK) {
+        rc = signalr_parse_query(&query, h->value.data, h->value.len);
+        if (rc != SIGNALR_TRIGGER_OK) {
             goto pairs;
         }
     }
@@ -761,49 +727,81 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     h = ngx_http_signalr_find_header(&r->headers_in.headers,
                                      "X-ASRS-User-Claims");
     if (h) {
-        prc = signalr_parse_claims(claims, h->value.data, h->value.len);
-        if (prc != SIGNALR_TRIGGER_OK) {
+        rc = signalr_parse_claims(&claims, h->value.data, h->value.len);
+        if (rc != SIGNALR_TRIGGER_OK) {
             goto pairs;
         }
     }
 
-    if (json_object_set(ctx, "Headers", headers) != 0
-        || json_object_set(ctx, "Query", query) != 0
-        || json_object_set(ctx, "Claims", claims) != 0
-        || signalr_json_dump(&text, ctx) != 0)
-    {
-        goto done;
+    /* every value below was checked to be UTF-8 */
+
+    ngx_http_signalr_jw_init(r, &w, &text);
+
+    signalr_jw_object(&w);
+
+    signalr_jw_key_lit(&w, "Arguments");
+
+    if (t->arguments.data) {
+        signalr_jw_raw(&w, t->arguments.data, t->arguments.len);
+
+    } else {
+        signalr_jw_null(&w);
     }
 
+    signalr_jw_key_lit(&w, "Error");
+
+    if (t->has_error) {
+        signalr_jw_string(&w, t->error.data, t->error.len);
+
+    } else {
+        signalr_jw_null(&w);
+    }
+
+    signalr_jw_key_lit(&w, "Category");
+    signalr_jw_string(&w, t->category.data, t->category.len);
+    signalr_jw_key_lit(&w, "Event");
+    signalr_jw_string(&w, t->event.data, t->event.len);
+    signalr_jw_key_lit(&w, "Hub");
+    signalr_jw_string(&w, t->hub.data, t->hub.len);
+    signalr_jw_key_lit(&w, "ConnectionId");
+    signalr_jw_string(&w, t->connection_id.data, t->connection_id.len);
+    signalr_jw_key_lit(&w, "UserId");
+
+    if (t->user_id.len) {
+        signalr_jw_string(&w, t->user_id.data, t->user_id.len);
+
+    } else {
+        signalr_jw_null(&w);
+    }
+
+    signalr_jw_key_lit(&w, "Headers");
+    signalr_jw_pairs(&w, &headers);
+    signalr_jw_key_lit(&w, "Query");
+    signalr_jw_pairs(&w, &query);
+    signalr_jw_key_lit(&w, "Claims");
+    signalr_jw_pairs(&w, &claims);
+
+    signalr_jw_end(&w);
+
+    if (signalr_jw_done(&w) != 0) {
+        return NGX_ERROR;
+    }
+
+    out->data = (u_char *) text.data;
     out->len = text.len;
-    out->data = ngx_pnalloc(r->pool, text.len);
-    if (out->data == NULL) {
-        goto done;
-    }
 
-    ngx_memcpy(out->data, text.data, text.len);
-
-    rc = NGX_OK;
-    goto done;
+    return NGX_OK;
 
 pairs:
 
-    if (prc == SIGNALR_TRIGGER_INVALID) {
+    if (rc == SIGNALR_TRIGGER_INVALID) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "signalr: upstream headers that are not UTF-8, or too "
                       "many headers, query parameters or claims");
-        rc = NGX_DECLINED;
+        return NGX_DECLINED;
     }
 
-done:
-
-    signalr_str_free(&text);
-    json_decref(ctx);
-    json_decref(headers);
-    json_decref(query);
-    json_decref(claims);
-
-    return rc;
+    return NGX_ERROR;
 }
 
 

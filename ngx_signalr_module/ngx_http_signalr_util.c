@@ -128,6 +128,23 @@ ngx_http_signalr_jw_init(ngx_http_request_t *r, signalr_jw_t *w,
 }
 
 
+/* name and value pairs whose lists grow in the request's pool */
+
+void
+ngx_http_signalr_pairs_init(ngx_http_request_t *r, signalr_pairs_t *pairs,
+    ngx_uint_t join)
+{
+    ngx_memzero(pairs, sizeof(signalr_pairs_t));
+
+    pairs->list.grow = ngx_http_signalr_pool_grow;
+    pairs->list.ctx = r->pool;
+    pairs->decoded.grow = ngx_http_signalr_pool_grow;
+    pairs->decoded.ctx = r->pool;
+
+    signalr_pairs_init(pairs, join);
+}
+
+
 ngx_int_t
 ngx_http_signalr_send_jw(ngx_http_request_t *r, ngx_uint_t status,
     signalr_jw_t *w)

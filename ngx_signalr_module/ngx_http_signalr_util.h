@@ -12,6 +12,7 @@
 
 #include "ngx_http_signalr_module.h"
 #include "signalr_json.h"
+#include "signalr_trigger.h"
 
 
 ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);
@@ -23,6 +24,8 @@ ngx_int_t ngx_http_signalr_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
 void ngx_http_signalr_jw_init(ngx_http_request_t *r, signalr_jw_t *w,
     signalr_str_t *text);
+void ngx_http_signalr_pairs_init(ngx_http_request_t *r,
+    signalr_pairs_t *pairs, ngx_uint_t join);
 ngx_int_t ngx_http_signalr_send_jw(ngx_http_request_t *r, ngx_uint_t status,
     signalr_jw_t *w);
 ngx_int_t ngx_http_signalr_check_hub(ngx_http_request_t *r,

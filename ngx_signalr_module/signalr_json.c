@@ -129,7 +129,7 @@ signalr_json_escape(unsigned char *dst, const unsigned char *src, size_t len)
 }
 
 
-static int
+int
 signalr_str_reserve(signalr_str_t *s, size_t len)
 {
     char    *p;
@@ -180,6 +180,20 @@ signalr_str_append(signalr_str_t *s, const void *data, size_t len)
 int
 signalr_str_append_json_string(signalr_str_t *s, const char *src, size_t len)
 {
+    if (signalr_str_append(s, "\"", 1) != 0
+        || signalr_str_append_escaped(s, src, len) != 0
+        || signalr_str_append(s, "\"", 1) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+signalr_str_append_escaped(signalr_str_t *s, const void *src, size_t len)
+{
     size_t                i, run;
     unsigned char         c;
     char                  esc[6];
@@ -187,13 +201,11 @@ signalr_str_append_json_string(signalr_str_t *s, const char *src, size_t len)
 
     /* one pass: runs of plain bytes copied whole, escapes between them */
 
-    if (signalr_str_reserve(s, len + 2) != 0) {
+    if (signalr_str_reserve(s, len) != 0) {
         return -1;
     }
 
-    s->data[s->len++] = '"';
-
-    p = (const unsigned char *) src;
+    p = src;
     run = 0;
 
     for (i = 0; i < len; i++) {
@@ -234,13 +246,7 @@ signalr_str_append_json_string(signalr_str_t *s, const char *src, size_t len)
         }
     }
 
-    if (signalr_str_append(s, p + run, len - run) != 0
-        || signalr_str_append(s, "\"", 1) != 0)
-    {
-        return -1;
-    }
-
-    return 0;
+    return signalr_str_append(s, p + run, len - run);
 }
 
 
@@ -413,6 +419,32 @@ signalr_jw_string(signalr_jw_t *w, const void *s, size_t len)
     {
         w->failed = 1;
     }
+}
+
+
+/* a string written in parts: open, any number of parts, close */
+
+void
+signalr_jw_string_open(signalr_jw_t *w)
+{
+    signalr_jw_sep(w);
+    signalr_jw_put(w, "\"", 1);
+}
+
+
+void
+signalr_jw_string_part(signalr_jw_t *w, const void *s, size_t len)
+{
+    if (!w->failed && signalr_str_append_escaped(w->out, s, len) != 0) {
+        w->failed = 1;
+    }
+}
+
+
+void
+signalr_jw_string_close(signalr_jw_t *w)
+{
+    signalr_jw_put(w, "\"", 1);
 }
 
 

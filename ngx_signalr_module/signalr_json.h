@@ -62,8 +62,13 @@ size_t signalr_json_escaped_len(const unsigned char *src, size_t len);
 unsigned char *signalr_json_escape(unsigned char *dst,
     const unsigned char *src, size_t len);
 
+/* room for len more bytes; 0 or -1 */
+int signalr_str_reserve(signalr_str_t *s, size_t len);
 int signalr_str_append(signalr_str_t *s, const void *data, size_t len);
 int signalr_str_append_json_string(signalr_str_t *s, const char *src,
+    size_t len);
+/* the escaped form of src, without quotes */
+int signalr_str_append_escaped(signalr_str_t *s, const void *src,
     size_t len);
 void signalr_str_free(signalr_str_t *s);
 
@@ -76,6 +81,9 @@ void signalr_jw_array(signalr_jw_t *w);
 void signalr_jw_end(signalr_jw_t *w);
 void signalr_jw_key(signalr_jw_t *w, const char *name, size_t len);
 void signalr_jw_string(signalr_jw_t *w, const void *s, size_t len);
+void signalr_jw_string_open(signalr_jw_t *w);
+void signalr_jw_string_part(signalr_jw_t *w, const void *s, size_t len);
+void signalr_jw_string_close(signalr_jw_t *w);
 void signalr_jw_integer(signalr_jw_t *w, long long n);
 void signalr_jw_null(signalr_jw_t *w);
 void signalr_jw_bool(signalr_jw_t *w, int b);

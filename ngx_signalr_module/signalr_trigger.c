@@ -277,53 +277,81 @@ signalr_message_free(signalr_message_t *m)
 }
 
 
-int
-signalr_pairs_add(json_t *obj, const unsigned char *name, size_t nlen,
-    const unsigned char *value, size_t vlen, int join)
+void
+signalr_pairs_init(signalr_pairs_t *p, int join)
 {
-    json_t         *old;
-    const char     *key;
-    signalr_str_t   joined;
+    p->list.len = 0;
+    p->decoded.len = 0;
+    p->names = 0;
+    p->join = join;
+}
 
-    if (json_object_size(obj) >= SIGNALR_TRIGGER_MAX_PAIRS
-        || memchr(name, '\0', nlen) != NULL
+
+void
+signalr_pairs_free(signalr_pairs_t *p)
+{
+    signalr_str_free(&p->list);
+    signalr_str_free(&p->decoded);
+}
+
+
+/* the first entry named name (any case), or NULL */
+
+static signalr_pair_t *
+signalr_pairs_find(signalr_pairs_t *p, size_t end, const unsigned char *name,
+    size_t nlen)
+{
+    size_t           i;
+    signalr_pair_t  *e;
+
+    e = (signalr_pair_t *) p->list.data;
+
+    for (i = 0; i < end; i++) {
+        if (signalr_caseless_eq(e[i].name, e[i].name_len, name, nlen)) {
+            return &e[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+signalr_pairs_add(signalr_pairs_t *p, const unsigned char *name,
+    size_t nlen, const unsigned char *value, size_t vlen)
+{
+    size_t          n;
+    signalr_pair_t  e;
+
+    if (memchr(name, '\0', nlen) != NULL
         || !signalr_utf8_valid(name, nlen) || !signalr_utf8_valid(value, vlen))
     {
         return SIGNALR_TRIGGER_INVALID;
     }
 
-    json_object_foreach(obj, key, old) {
-        if (!signalr_caseless_eq((const unsigned char *) key, strlen(key),
-                                 name, nlen))
-        {
-            continue;
+    n = p->list.len / sizeof(signalr_pair_t);
+
+    if (signalr_pairs_find(p, n, name, nlen) == NULL) {
+        if (p->names == SIGNALR_TRIGGER_MAX_PAIRS) {
+            return SIGNALR_TRIGGER_INVALID;
         }
 
-        if (!join) {
-            return SIGNALR_TRIGGER_OK;
-        }
+        p->names++;
 
-        memset(&joined, 0, sizeof(signalr_str_t));
-
-        if (signalr_str_append(&joined, json_string_value(old),
-                               json_string_length(old)) != 0
-            || signalr_str_append(&joined, ",", 1) != 0
-            || signalr_str_append(&joined, value, vlen) != 0
-            || json_string_setn(old, joined.data, joined.len) != 0)
-        {
-            signalr_str_free(&joined);
-            return SIGNALR_TRIGGER_NOMEM;
-        }
-
-        signalr_str_free(&joined);
-
+    } else if (!p->join) {
         return SIGNALR_TRIGGER_OK;
     }
 
-    if (json_object_setn_new(obj, (const char *) name, nlen,
-                             json_stringn((const char *) value, vlen))
-        != 0)
-    {
+    if (n == SIGNALR_TRIGGER_MAX_ENTRIES) {
+        return SIGNALR_TRIGGER_INVALID;
+    }
+
+    e.name = name;
+    e.name_len = nlen;
+    e.value = value;
+    e.value_len = vlen;
+
+    if (signalr_str_append(&p->list, &e, sizeof(signalr_pair_t)) != 0) {
         return SIGNALR_TRIGGER_NOMEM;
     }
 
@@ -331,12 +359,52 @@ signalr_pairs_add(json_t *obj, const unsigned char *name, size_t nlen,
 }
 
 
+void
+signalr_jw_pairs(signalr_jw_t *w, signalr_pairs_t *p)
+{
+    size_t           i, j, n;
+    signalr_pair_t  *e;
+
+    e = (signalr_pair_t *) p->list.data;
+    n = p->list.len / sizeof(signalr_pair_t);
+
+    signalr_jw_object(w);
+
+    for (i = 0; i < n; i++) {
+
+        /* a name is written where it first appears, with all its values */
+
+        if (signalr_pairs_find(p, i, e[i].name, e[i].name_len) != NULL) {
+            continue;
+        }
+
+        signalr_jw_key(w, (const char *) e[i].name, e[i].name_len);
+        signalr_jw_string_open(w);
+        signalr_jw_string_part(w, e[i].value, e[i].value_len);
+
+        for (j = i + 1; j < n; j++) {
+            if (signalr_caseless_eq(e[j].name, e[j].name_len, e[i].name,
+                                    e[i].name_len))
+            {
+                signalr_jw_string_part(w, ",", 1);
+                signalr_jw_string_part(w, e[j].value, e[j].value_len);
+            }
+        }
+
+        signalr_jw_string_close(w);
+    }
+
+    signalr_jw_end(w);
+}
+
+
 int
-signalr_parse_query(json_t *obj, const unsigned char *p, size_t len)
+signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
+    size_t len)
 {
     int                   rc;
     size_t                klen, vlen;
-    unsigned char        *buf, *k, *v;
+    unsigned char        *k, *v;
     const unsigned char  *last, *pair, *end, *eq;
 
     last = p + len;
@@ -345,14 +413,16 @@ signalr_parse_query(json_t *obj, const unsigned char *p, size_t len)
         p++;
     }
 
-    /* room for a decoded name and value, never longer than the query */
+    /*
+     * the decoded names and values, never longer than the query: one
+     * block, reserved once, so that the pairs can point into it
+     */
 
-    buf = malloc(2 * (last - p) + 2);
-    if (buf == NULL) {
+    pairs->decoded.len = 0;
+
+    if (signalr_str_reserve(&pairs->decoded, last - p + 1) != 0) {
         return SIGNALR_TRIGGER_NOMEM;
     }
-
-    rc = SIGNALR_TRIGGER_OK;
 
     while (p < last) {
         pair = p;
@@ -372,30 +442,31 @@ signalr_parse_query(json_t *obj, const unsigned char *p, size_t len)
 
         eq = memchr(pair, '=', end - pair);
 
-        k = buf;
+        k = (unsigned char *) pairs->decoded.data + pairs->decoded.len;
         klen = signalr_query_decode(k, pair, (eq ? eq : end) - pair);
 
-        v = buf + klen + 1;
+        v = k + klen;
         vlen = eq ? signalr_query_decode(v, eq + 1, end - eq - 1) : 0;
 
         if (klen == 0) {
             continue;
         }
 
-        rc = signalr_pairs_add(obj, k, klen, v, vlen, 1);
+        pairs->decoded.len += klen + vlen;
+
+        rc = signalr_pairs_add(pairs, k, klen, v, vlen);
         if (rc != SIGNALR_TRIGGER_OK) {
-            break;
+            return rc;
         }
     }
 
-    free(buf);
-
-    return rc;
+    return SIGNALR_TRIGGER_OK;
 }
 
 
 int
-signalr_parse_claims(json_t *obj, const unsigned char *p, size_t len)
+signalr_parse_claims(signalr_pairs_t *pairs, const unsigned char *p,
+    size_t len)
 {
     int                   rc;
     size_t                parts;
@@ -456,7 +527,7 @@ signalr_parse_claims(json_t *obj, const unsigned char *p, size_t len)
             continue;
         }
 
-        rc = signalr_pairs_add(obj, k, ke - k, v, ve - v, 0);
+        rc = signalr_pairs_add(pairs, k, ke - k, v, ve - v);
         if (rc != SIGNALR_TRIGGER_OK) {
             return rc;
         }

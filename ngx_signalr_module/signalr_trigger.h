@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "signalr_json.h"
+
 
 /* "sha256=<hex>" items looked at in one X-ASRS-Signature, at the most */
 #define SIGNALR_TRIGGER_MAX_SIGNATURES  32
@@ -71,27 +73,62 @@ int signalr_parse_invocation_msgpack(const unsigned char *body, size_t len,
 void signalr_message_free(signalr_message_t *m);
 
 /*
- * Sets name: value in the object obj, or, when the name is there already
- * in any case, appends ",value" to it (join) or leaves it (no join).
- * SIGNALR_TRIGGER_INVALID: a name with NUL, a name or value that is not
- * UTF-8, or SIGNALR_TRIGGER_MAX_PAIRS names already.
+ * Name and value pairs (request headers, the client query, the claims) as
+ * they are written into the InvocationContext: names in any case are one
+ * name, whose values are joined with ',' (join) or of which the first
+ * counts. Names and values point into the caller's memory, or into the
+ * pairs' own copy of a decoded query; the list grows through a
+ * signalr_str_t, so the nginx glue keeps it in the request's pool.
  */
-int signalr_pairs_add(json_t *obj, const unsigned char *name, size_t nlen,
-    const unsigned char *value, size_t vlen, int join);
+
+typedef struct {
+    const unsigned char  *name;
+    size_t                name_len;
+    const unsigned char  *value;
+    size_t                value_len;
+} signalr_pair_t;
+
+typedef struct {
+    signalr_str_t         list;          /* of signalr_pair_t */
+    signalr_str_t         decoded;       /* the decoded query */
+    size_t                names;         /* distinct names */
+    int                   join;
+} signalr_pairs_t;
+
+/* entries, repeated names included, in one list at the most */
+#define SIGNALR_TRIGGER_MAX_ENTRIES  (4 * SIGNALR_TRIGGER_MAX_PAIRS)
+
+/* list and decoded may carry a grow hook (signalr_str_t) already */
+void signalr_pairs_init(signalr_pairs_t *p, int join);
+void signalr_pairs_free(signalr_pairs_t *p);
 
 /*
- * X-ASRS-Client-Query, "?k1=v1&k1=v2&k2", into obj: {"k1":"v1,v2",
- * "k2":""}; '+' is a space, %XX a byte, a '%' without two hex digits
- * stays as it is (as ASP.NET Core's QueryHelpers reads a query).
+ * Adds name: value. SIGNALR_TRIGGER_INVALID: a name with NUL, a name or
+ * value that is not UTF-8, a new name past SIGNALR_TRIGGER_MAX_PAIRS, or
+ * more than SIGNALR_TRIGGER_MAX_ENTRIES entries.
  */
-int signalr_parse_query(json_t *obj, const unsigned char *p, size_t len);
+int signalr_pairs_add(signalr_pairs_t *p, const unsigned char *name,
+    size_t nlen, const unsigned char *value, size_t vlen);
+
+/* the JSON object of the pairs, in the order names first appear */
+void signalr_jw_pairs(signalr_jw_t *w, signalr_pairs_t *p);
 
 /*
- * X-ASRS-User-Claims, "type1: value1, type2: value2", into obj: pieces
- * split on ',', each with exactly one ": ", names and values trimmed of
- * spaces; the first value of a name counts.
+ * X-ASRS-Client-Query, "?k1=v1&k1=v2&k2", into pairs: {"k1":"v1,v2",
+ * "k2":""} once written (join); '+' is a space, %XX a byte, a '%' without
+ * two hex digits stays as it is (as ASP.NET Core's QueryHelpers reads a
+ * query). The decoded text is kept in pairs->decoded.
  */
-int signalr_parse_claims(json_t *obj, const unsigned char *p, size_t len);
+int signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
+    size_t len);
+
+/*
+ * X-ASRS-User-Claims, "type1: value1, type2: value2", into pairs (no
+ * join: the first value of a name counts): pieces split on ',', each with
+ * exactly one ": ", names and values trimmed of spaces.
+ */
+int signalr_parse_claims(signalr_pairs_t *pairs, const unsigned char *p,
+    size_t len);
 
 /* ASCII case-insensitive equality of a (alen bytes) and b (blen bytes) */
 int signalr_caseless_eq(const unsigned char *a, size_t alen,

@@ -230,11 +230,14 @@ test_invocation_msgpack(void)
 
 
 static void
-check_object(json_t *obj, const char *expected)
+check_pairs(signalr_pairs_t *p, const char *expected)
 {
+    signalr_jw_t   w;
     signalr_str_t  s = { 0 };
 
-    CHECK(signalr_json_dump(&s, obj) == 0);
+    signalr_jw_init(&w, &s);
+    signalr_jw_pairs(&w, p);
+    CHECK_INT(signalr_jw_done(&w), 0);
     CHECK_MEM(s.data, s.len, expected, strlen(expected));
     signalr_str_free(&s);
 }
@@ -243,92 +246,105 @@ check_object(json_t *obj, const char *expected)
 static void
 test_query(void)
 {
-    json_t  *q;
+    signalr_pairs_t  q = { 0 };
 
-    q = json_object();
-    CHECK_INT(signalr_parse_query(q, U("?hub=chat&id=abc%2Bdef&k=v+1&k=v2"
-                                       "&empty=&flag&&=x&K=v3")),
+    signalr_pairs_init(&q, 1);
+    CHECK_INT(signalr_parse_query(&q, U("?hub=chat&id=abc%2Bdef&k=v+1&k=v2"
+                                        "&empty=&flag&&=x&K=v3")),
               SIGNALR_TRIGGER_OK);
-    check_object(q, "{\"hub\":\"chat\",\"id\":\"abc+def\",\"k\":\"v 1,v2,v3\","
+    check_pairs(&q, "{\"hub\":\"chat\",\"id\":\"abc+def\",\"k\":\"v 1,v2,v3\","
                     "\"empty\":\"\",\"flag\":\"\"}");
-    json_decref(q);
 
     /* escapes: bad ones stay as they are, UTF-8 decoded, not UTF-8 refused */
-    q = json_object();
-    CHECK_INT(signalr_parse_query(q, U("a=%zz%4&b=%&c=%C3%A9&d=%41%2b%2B")),
+    signalr_pairs_init(&q, 1);
+    CHECK_INT(signalr_parse_query(&q, U("a=%zz%4&b=%&c=%C3%A9&d=%41%2b%2B"
+                                        "&q=%22%5C")),
               SIGNALR_TRIGGER_OK);
-    check_object(q, "{\"a\":\"%zz%4\",\"b\":\"%\",\"c\":\"\xc3\xa9\","
-                    "\"d\":\"A++\"}");
-    json_decref(q);
+    check_pairs(&q, "{\"a\":\"%zz%4\",\"b\":\"%\",\"c\":\"\xc3\xa9\","
+                    "\"d\":\"A++\",\"q\":\"\\\"\\\\\"}");
 
-    q = json_object();
-    CHECK_INT(signalr_parse_query(q, U("a=%ff")), SIGNALR_TRIGGER_INVALID);
-    json_decref(q);
+    signalr_pairs_init(&q, 1);
+    CHECK_INT(signalr_parse_query(&q, U("a=%ff")), SIGNALR_TRIGGER_INVALID);
 
-    q = json_object();
-    CHECK_INT(signalr_parse_query(q, U("%00=1")), SIGNALR_TRIGGER_INVALID);
-    json_decref(q);
+    signalr_pairs_init(&q, 1);
+    CHECK_INT(signalr_parse_query(&q, U("%00=1")), SIGNALR_TRIGGER_INVALID);
 
-    q = json_object();
-    CHECK_INT(signalr_parse_query(q, U("")), SIGNALR_TRIGGER_OK);
-    CHECK_INT(signalr_parse_query(q, U("?")), SIGNALR_TRIGGER_OK);
-    CHECK_INT(json_object_size(q), 0);
-    json_decref(q);
+    signalr_pairs_init(&q, 1);
+    CHECK_INT(signalr_parse_query(&q, U("")), SIGNALR_TRIGGER_OK);
+    CHECK_INT(signalr_parse_query(&q, U("?")), SIGNALR_TRIGGER_OK);
+    check_pairs(&q, "{}");
+
+    signalr_pairs_free(&q);
 }
 
 
 static void
 test_pairs_limit(void)
 {
-    int       i;
-    char      name[16];
-    json_t   *q;
+    int              i;
+    char             names[SIGNALR_TRIGGER_MAX_PAIRS][16];
+    signalr_pairs_t  q = { 0 };
 
-    q = json_object();
+    signalr_pairs_init(&q, 1);
 
     for (i = 0; i < SIGNALR_TRIGGER_MAX_PAIRS; i++) {
-        snprintf(name, sizeof(name), "k%d", i);
-        CHECK_INT(signalr_pairs_add(q, U(name), U("v"), 1),
+        snprintf(names[i], sizeof(names[i]), "k%d", i);
+        CHECK_INT(signalr_pairs_add(&q, U(names[i]), U("v")),
                   SIGNALR_TRIGGER_OK);
     }
 
-    CHECK_INT(signalr_pairs_add(q, U("one-more"), U("v"), 1),
+    CHECK_INT(signalr_pairs_add(&q, U("one-more"), U("v")),
               SIGNALR_TRIGGER_INVALID);
-    /* a name that is there already is refused too: the object is full */
-    CHECK_INT(signalr_pairs_add(q, U("k0"), U("v"), 1),
-              SIGNALR_TRIGGER_INVALID);
-    json_decref(q);
+    /* a name that is there already: one more value */
+    CHECK_INT(signalr_pairs_add(&q, U("K0"), U("w")), SIGNALR_TRIGGER_OK);
 
-    q = json_object();
-    CHECK_INT(signalr_pairs_add(q, U("Name"), U("a"), 0), SIGNALR_TRIGGER_OK);
-    CHECK_INT(signalr_pairs_add(q, U("NAME"), U("b"), 0), SIGNALR_TRIGGER_OK);
-    CHECK_INT(signalr_pairs_add(q, U("name"), U("c"), 1), SIGNALR_TRIGGER_OK);
-    check_object(q, "{\"Name\":\"a,c\"}");
-    CHECK_INT(signalr_pairs_add(q, U("x"), U("\xc3"), 1),
+    /* entries, repeated names included, are bounded too */
+    for (i = SIGNALR_TRIGGER_MAX_PAIRS + 1;
+         i < SIGNALR_TRIGGER_MAX_ENTRIES; i++)
+    {
+        CHECK_INT(signalr_pairs_add(&q, U("k1"), U("v")), SIGNALR_TRIGGER_OK);
+    }
+    CHECK_INT(signalr_pairs_add(&q, U("k1"), U("v")),
               SIGNALR_TRIGGER_INVALID);
-    json_decref(q);
+
+    signalr_pairs_init(&q, 0);
+    CHECK_INT(signalr_pairs_add(&q, U("Name"), U("a")), SIGNALR_TRIGGER_OK);
+    CHECK_INT(signalr_pairs_add(&q, U("NAME"), U("b")), SIGNALR_TRIGGER_OK);
+    check_pairs(&q, "{\"Name\":\"a\"}");
+
+    signalr_pairs_init(&q, 1);
+    CHECK_INT(signalr_pairs_add(&q, U("Name"), U("a")), SIGNALR_TRIGGER_OK);
+    CHECK_INT(signalr_pairs_add(&q, U("x"), U("1")), SIGNALR_TRIGGER_OK);
+    CHECK_INT(signalr_pairs_add(&q, U("name"), U("c")), SIGNALR_TRIGGER_OK);
+    check_pairs(&q, "{\"Name\":\"a,c\",\"x\":\"1\"}");
+    CHECK_INT(signalr_pairs_add(&q, U("x"), U("\xc3")),
+              SIGNALR_TRIGGER_INVALID);
+    CHECK_INT(signalr_pairs_add(&q, (const unsigned char *) "a\0b", 3,
+                                U("v")), SIGNALR_TRIGGER_INVALID);
+
+    signalr_pairs_free(&q);
 }
 
 
 static void
 test_claims(void)
 {
-    json_t  *c;
+    signalr_pairs_t  c = { 0 };
 
-    c = json_object();
-    CHECK_INT(signalr_parse_claims(c, U("asrs.s.uid: alice, role: admin, "
-                                        "role: ops, aud: http://localhost/"
-                                        "client/?hub=chat, odd: a: b, "
-                                        "nocolon, : empty,  sp :  x  ")),
+    signalr_pairs_init(&c, 0);
+    CHECK_INT(signalr_parse_claims(&c, U("asrs.s.uid: alice, role: admin, "
+                                         "role: ops, aud: http://localhost/"
+                                         "client/?hub=chat, odd: a: b, "
+                                         "nocolon, : empty,  sp :  x  ")),
               SIGNALR_TRIGGER_OK);
-    check_object(c, "{\"asrs.s.uid\":\"alice\",\"role\":\"admin\","
+    check_pairs(&c, "{\"asrs.s.uid\":\"alice\",\"role\":\"admin\","
                     "\"aud\":\"http://localhost/client/?hub=chat\","
                     "\"sp\":\"x\"}");
-    json_decref(c);
 
-    c = json_object();
-    CHECK_INT(signalr_parse_claims(c, U("k: \xff")), SIGNALR_TRIGGER_INVALID);
-    json_decref(c);
+    signalr_pairs_init(&c, 0);
+    CHECK_INT(signalr_parse_claims(&c, U("k: \xff")), SIGNALR_TRIGGER_INVALID);
+
+    signalr_pairs_free(&c);
 }
 
 
