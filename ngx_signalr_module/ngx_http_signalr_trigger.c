@@ -540,10 +540,10 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     char                detail[128];
     ngx_int_t           rc;
     const char         *why;
+    signalr_jw_t        w;
     signalr_str_t       text;
     signalr_message_t   m;
 
-    ngx_memzero(&text, sizeof(signalr_str_t));
     detail[0] = '\0';
     why = "internal error";
 
@@ -606,13 +606,16 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
 
     t->has_invocation_id = (m.invocation_id != NULL);
 
-    if (m.arguments
-        && (signalr_json_dump(&text, m.arguments) != 0
-            || ngx_http_signalr_trigger_copy(r->pool, &t->arguments,
-                                             text.data, text.len)
-               != NGX_OK))
-    {
-        goto failed;
+    if (m.arguments) {
+        ngx_http_signalr_jw_init(r, &w, &text);
+        signalr_jw_json(&w, m.arguments);
+
+        if (signalr_jw_done(&w) != 0) {
+            goto failed;
+        }
+
+        t->arguments.data = (u_char *) text.data;
+        t->arguments.len = text.len;
     }
 
     rc = ngx_http_signalr_trigger_context(r, t, context);
@@ -636,7 +639,6 @@ failed:
 
 done:
 
-    signalr_str_free(&text);
     signalr_message_free(&m);
 
     return rc;
@@ -957,15 +959,15 @@ static ngx_int_t
 ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, json_t *result, const char *error)
 {
-    json_t           *msg, *value;
+    json_t           *value;
     ngx_int_t         rc;
     ngx_str_t         body;
+    signalr_jw_t      w;
     signalr_str_t     text;
     signalr_mpbuf_t   mp;
 
     ngx_memzero(&text, sizeof(signalr_str_t));
     ngx_memzero(&mp, sizeof(signalr_mpbuf_t));
-    msg = NULL;
     value = NULL;
     rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
@@ -1010,29 +1012,35 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
         r->headers_out.content_type_len = r->headers_out.content_type.len;
 
     } else {
-        msg = json_object();
+        ngx_http_signalr_jw_init(r, &w, &text);
 
-        if (msg == NULL
-            || json_object_set_new(msg, "type", json_integer(3)) != 0
-            || json_object_set_new(msg, "invocationId",
-                                   json_stringn((char *) t->invocation_id.data,
-                                                t->invocation_id.len)) != 0
-            || (error
-                ? json_object_set_new(msg, "error", json_string(error))
-                : json_object_set(msg, "result", result)) != 0
-            || signalr_json_dump(&text, msg) != 0
+        signalr_jw_object(&w);
+        signalr_jw_key_lit(&w, "type");
+        signalr_jw_integer(&w, 3);
+        signalr_jw_key_lit(&w, "invocationId");
+        signalr_jw_string(&w, t->invocation_id.data, t->invocation_id.len);
+
+        if (error) {
+            signalr_jw_key_lit(&w, "error");
+            signalr_jw_string(&w, error, ngx_strlen(error));
+
+        } else {
+            signalr_jw_key_lit(&w, "result");
+            signalr_jw_json(&w, result);
+        }
+
+        signalr_jw_end(&w);
+
+        /* the hub protocol's record separator ends the message */
+
+        if (signalr_jw_done(&w) != 0
             || signalr_str_append(&text, "\x1e", 1) != 0)
         {
             goto done;
         }
 
+        body.data = (u_char *) text.data;
         body.len = text.len;
-        body.data = ngx_pnalloc(r->pool, text.len);
-        if (body.data == NULL) {
-            goto done;
-        }
-
-        ngx_memcpy(body.data, text.data, text.len);
         ngx_str_set(&r->headers_out.content_type, "application/json");
         r->headers_out.content_type_len = r->headers_out.content_type.len;
     }
@@ -1043,10 +1051,6 @@ done:
 
     signalr_str_free(&text);
     signalr_mpbuf_free(&mp);
-
-    if (msg) {
-        json_decref(msg);
-    }
 
     if (value) {
         json_decref(value);
