@@ -88,8 +88,6 @@ static ngx_int_t ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, json_t *result, const char *error);
 static ngx_int_t ngx_http_signalr_safe_token(ngx_str_t *s);
 static void ngx_http_signalr_media_type(ngx_str_t *value, ngx_str_t *media);
-static ngx_int_t ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b,
-    size_t len);
 
 
 char *
@@ -270,14 +268,10 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     ngx_http_signalr_media_type(&ct->value, &media);
 
-    if (ngx_http_signalr_caseless_eq(&media, "application/x-msgpack",
-                                     sizeof("application/x-msgpack") - 1))
-    {
+    if (ngx_http_signalr_str_is(&media, "application/x-msgpack")) {
         t->msgpack = 1;
 
-    } else if (!ngx_http_signalr_caseless_eq(&media, "application/json",
-                                             sizeof("application/json") - 1))
-    {
+    } else if (!ngx_http_signalr_str_is(&media, "application/json")) {
         err->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
         err->message = "Content-Type must be application/json or "
                        "application/x-msgpack";
@@ -332,20 +326,14 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_signalr_caseless_eq(&t->category, "connections",
-                                     sizeof("connections") - 1))
-    {
+    if (ngx_http_signalr_str_is(&t->category, "connections")) {
         ngx_str_set(&t->category, "connections");
 
-        if (ngx_http_signalr_caseless_eq(&t->event, "connected",
-                                         sizeof("connected") - 1))
-        {
+        if (ngx_http_signalr_str_is(&t->event, "connected")) {
             ngx_str_set(&t->event, "connected");
             t->connected = 1;
 
-        } else if (ngx_http_signalr_caseless_eq(&t->event, "disconnected",
-                                                sizeof("disconnected") - 1))
-        {
+        } else if (ngx_http_signalr_str_is(&t->event, "disconnected")) {
             ngx_str_set(&t->event, "disconnected");
 
         } else {
@@ -355,9 +343,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-    } else if (ngx_http_signalr_caseless_eq(&t->category, "messages",
-                                            sizeof("messages") - 1))
-    {
+    } else if (ngx_http_signalr_str_is(&t->category, "messages")) {
         ngx_str_set(&t->category, "messages");
         t->messages = 1;
 
@@ -917,8 +903,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_media_type(ngx_http_signalr_capture_content_type(cap),
                                &media);
 
-    if (ngx_http_signalr_caseless_eq(&media, "application/json",
-                                     sizeof("application/json") - 1)
+    if (ngx_http_signalr_str_is(&media, "application/json")
         || (media.len > sizeof("application/+json") - 1
             && ngx_strncasecmp(media.data, (u_char *) "application/", 12) == 0
             && ngx_strncasecmp(media.data + media.len - 5, (u_char *) "+json",
@@ -1157,10 +1142,3 @@ ngx_http_signalr_media_type(ngx_str_t *value, ngx_str_t *media)
     media->len = last - p;
 }
 
-
-static ngx_int_t
-ngx_http_signalr_caseless_eq(ngx_str_t *a, const char *b, size_t len)
-{
-    return a->len == len
-           && ngx_strncasecmp(a->data, (u_char *) b, len) == 0;
-}

@@ -12,7 +12,13 @@
 
 #include "ngx_http_signalr_module.h"
 #include "signalr_json.h"
+#include "signalr_names.h"
 #include "signalr_trigger.h"
+
+
+/* an ngx_str_t equal to a literal in any case (ASCII) */
+#define ngx_http_signalr_str_is(s, lit)                                      \
+    signalr_caseless_eq((s)->data, (s)->len, (u_char *) lit, sizeof(lit) - 1)
 
 
 ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);

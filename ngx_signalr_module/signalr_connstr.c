@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "signalr_connstr.h"
+#include "signalr_names.h"
 
 
 typedef struct {
@@ -50,19 +51,6 @@ typedef struct {
     const char  *path;         /* without trailing '/' characters */
     size_t       path_len;
 } signalr_connstr_url_t;
-
-
-static int
-signalr_connstr_ncaseeq(const char *a, const char *b, size_t n)
-{
-    while (n--) {
-        if (tolower((unsigned char) *a++) != tolower((unsigned char) *b++)) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
 
 
 /*
@@ -114,12 +102,16 @@ signalr_connstr_parse_url(const char *name, const char *s, size_t len,
         end--;
     }
 
-    if ((size_t) (end - p) > 7 && signalr_connstr_ncaseeq(p, "http://", 7)) {
+    if ((size_t) (end - p) > 7
+        && signalr_caseless_eq((const unsigned char *) p, 7,
+                               (const unsigned char *) "http://", 7))
+    {
         u->https = 0;
         p += 7;
 
     } else if ((size_t) (end - p) > 8
-               && signalr_connstr_ncaseeq(p, "https://", 8))
+               && signalr_caseless_eq((const unsigned char *) p, 8,
+                                      (const unsigned char *) "https://", 8))
     {
         u->https = 1;
         p += 8;
@@ -328,8 +320,10 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
             while (vlen && isspace((unsigned char) v[vlen - 1])) { vlen--; }
 
             for (i = 0; i < SIGNALR_CS_NPROPS; i++) {
-                if (strlen(props[i].name) == klen
-                    && signalr_connstr_ncaseeq(props[i].name, k, klen))
+                if (signalr_caseless_eq(
+                        (const unsigned char *) props[i].name,
+                        strlen(props[i].name), (const unsigned char *) k,
+                        klen))
                 {
                     break;
                 }

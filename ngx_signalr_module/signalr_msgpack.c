@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signalr_json.h"
 #include "signalr_msgpack.h"
 
 
@@ -33,7 +34,6 @@ static int signalr_msgpack_fail(signalr_msgpack_reader_t *r,
 static int signalr_msgpack_set(signalr_msgpack_reader_t *r, json_t *value,
     json_t **out);
 static int signalr_msgpack_is_str(unsigned char c);
-static int signalr_msgpack_utf8_valid(const unsigned char *p, size_t n);
 static int signalr_msgpack_read_uint(signalr_msgpack_reader_t *r, size_t n,
     uint64_t *v);
 static json_int_t signalr_msgpack_sign(uint64_t v, size_t n);
@@ -298,7 +298,7 @@ signalr_msgpack_completion(signalr_mpbuf_t *out, const char *invocation_id,
     }
 
     if (invocation_id == NULL
-        || !signalr_msgpack_utf8_valid((const unsigned char *) invocation_id,
+        || !signalr_utf8_valid((const unsigned char *) invocation_id,
                                        id_len))
     {
         return -1;
@@ -400,65 +400,6 @@ static int
 signalr_msgpack_is_str(unsigned char c)
 {
     return (c >= 0xa0 && c <= 0xbf) || (c >= 0xd9 && c <= 0xdb);
-}
-
-
-/* RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF */
-
-static int
-signalr_msgpack_utf8_valid(const unsigned char *p, size_t n)
-{
-    size_t    i, k, need;
-    uint32_t  cp, min;
-
-    i = 0;
-
-    while (i < n) {
-
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-
-        if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-            need = 1;
-            cp = p[i] & 0x1f;
-            min = 0x80;
-
-        } else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-            need = 2;
-            cp = p[i] & 0x0f;
-            min = 0x800;
-
-        } else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-            need = 3;
-            cp = p[i] & 0x07;
-            min = 0x10000;
-
-        } else {
-            return 0;
-        }
-
-        if (n - i - 1 < need) {
-            return 0;
-        }
-
-        for (k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) {
-                return 0;
-            }
-
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return 0;
-        }
-
-        i += need + 1;
-    }
-
-    return 1;
 }
 
 
@@ -671,7 +612,7 @@ signalr_msgpack_read_str(signalr_msgpack_reader_t *r, uint64_t n,
         return signalr_msgpack_fail(r, "truncated MessagePack input");
     }
 
-    if (!signalr_msgpack_utf8_valid(r->pos, n)) {
+    if (!signalr_utf8_valid(r->pos, n)) {
         return signalr_msgpack_fail(r, "invalid UTF-8 in MessagePack string");
     }
 

@@ -34,4 +34,8 @@ size_t signalr_uri_escaped_len(const unsigned char *p, size_t len);
 unsigned char *signalr_uri_escape(unsigned char *dst, const unsigned char *p,
     size_t len);
 
+/* ASCII case-insensitive equality of a (alen bytes) and b (blen bytes) */
+int signalr_caseless_eq(const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen);
+
 #endif /* SIGNALR_NAMES_H */

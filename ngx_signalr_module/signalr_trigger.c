@@ -15,6 +15,7 @@
 #include "signalr_crypto.h"
 #include "signalr_json.h"
 #include "signalr_msgpack.h"
+#include "signalr_names.h"
 #include "signalr_trigger.h"
 
 
@@ -30,26 +31,6 @@ static int signalr_hex_value(unsigned char c);
     (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
 
 #define signalr_is_space(c)  ((c) == ' ' || (c) == '\t')
-
-
-int
-signalr_caseless_eq(const unsigned char *a, size_t alen,
-    const unsigned char *b, size_t blen)
-{
-    size_t  i;
-
-    if (alen != blen) {
-        return 0;
-    }
-
-    for (i = 0; i < alen; i++) {
-        if (signalr_lower(a[i]) != signalr_lower(b[i])) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
 
 
 int

@@ -130,8 +130,4 @@ int signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
 int signalr_parse_claims(signalr_pairs_t *pairs, const unsigned char *p,
     size_t len);
 
-/* ASCII case-insensitive equality of a (alen bytes) and b (blen bytes) */
-int signalr_caseless_eq(const unsigned char *a, size_t alen,
-    const unsigned char *b, size_t blen);
-
 #endif /* SIGNALR_TRIGGER_H */

@@ -13,6 +13,7 @@
 #include "unit.h"
 #include "signalr_crypto.h"
 #include "signalr_json.h"
+#include "signalr_names.h"
 #include "signalr_trigger.h"
 
 
