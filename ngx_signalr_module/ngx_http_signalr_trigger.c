@@ -949,10 +949,8 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     ngx_str_t         body;
     signalr_jw_t      w;
     signalr_str_t     text;
-    signalr_mpbuf_t   mp;
 
-    ngx_memzero(&text, sizeof(signalr_str_t));
-    ngx_memzero(&mp, sizeof(signalr_mpbuf_t));
+    ngx_http_signalr_pool_str(r->pool, &text);
     value = NULL;
     rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
@@ -962,7 +960,7 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
         }
 
         if ((error && value == NULL)
-            || signalr_msgpack_completion(&mp,
+            || signalr_msgpack_completion(&text,
                                           (char *) t->invocation_id.data,
                                           t->invocation_id.len,
                                           error
@@ -986,13 +984,8 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
             goto done;
         }
 
-        body.len = mp.len;
-        body.data = ngx_pnalloc(r->pool, mp.len);
-        if (body.data == NULL) {
-            goto done;
-        }
-
-        ngx_memcpy(body.data, mp.data, mp.len);
+        body.data = (u_char *) text.data;
+        body.len = text.len;
         ngx_str_set(&r->headers_out.content_type, "application/x-msgpack");
         r->headers_out.content_type_len = r->headers_out.content_type.len;
 
@@ -1033,9 +1026,6 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     rc = ngx_http_signalr_send(r, NGX_HTTP_OK, &body);
 
 done:
-
-    signalr_str_free(&text);
-    signalr_mpbuf_free(&mp);
 
     if (value) {
         json_decref(value);

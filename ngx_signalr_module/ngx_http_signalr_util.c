@@ -119,12 +119,20 @@ void
 ngx_http_signalr_jw_init(ngx_http_request_t *r, signalr_jw_t *w,
     signalr_str_t *text)
 {
-    ngx_memzero(text, sizeof(signalr_str_t));
-
-    text->grow = ngx_http_signalr_pool_grow;
-    text->ctx = r->pool;
-
+    ngx_http_signalr_pool_str(r->pool, text);
     signalr_jw_init(w, text);
+}
+
+
+/* a growable buffer of the plain-C layer that grows in a pool */
+
+void
+ngx_http_signalr_pool_str(ngx_pool_t *pool, signalr_str_t *s)
+{
+    ngx_memzero(s, sizeof(signalr_str_t));
+
+    s->grow = ngx_http_signalr_pool_grow;
+    s->ctx = pool;
 }
 
 
@@ -134,12 +142,8 @@ void
 ngx_http_signalr_pairs_init(ngx_http_request_t *r, signalr_pairs_t *pairs,
     ngx_uint_t join)
 {
-    ngx_memzero(pairs, sizeof(signalr_pairs_t));
-
-    pairs->list.grow = ngx_http_signalr_pool_grow;
-    pairs->list.ctx = r->pool;
-    pairs->decoded.grow = ngx_http_signalr_pool_grow;
-    pairs->decoded.ctx = r->pool;
+    ngx_http_signalr_pool_str(r->pool, &pairs->list);
+    ngx_http_signalr_pool_str(r->pool, &pairs->decoded);
 
     signalr_pairs_init(pairs, join);
 }

@@ -28,6 +28,7 @@ ngx_int_t ngx_http_signalr_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 ngx_int_t ngx_http_signalr_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
+void ngx_http_signalr_pool_str(ngx_pool_t *pool, signalr_str_t *s);
 void ngx_http_signalr_jw_init(ngx_http_request_t *r, signalr_jw_t *w,
     signalr_str_t *text);
 void ngx_http_signalr_pairs_init(ngx_http_request_t *r,

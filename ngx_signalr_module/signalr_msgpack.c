@@ -49,17 +49,15 @@ static int signalr_msgpack_read_array(signalr_msgpack_reader_t *r,
     uint64_t n, unsigned depth, json_t **out);
 static int signalr_msgpack_read_map(signalr_msgpack_reader_t *r,
     uint64_t n, unsigned depth, json_t **out);
-static int signalr_msgpack_reserve(signalr_mpbuf_t *b, size_t n);
-static int signalr_msgpack_put(signalr_mpbuf_t *b, const void *p, size_t n);
-static int signalr_msgpack_put_code(signalr_mpbuf_t *b, unsigned char code,
+static int signalr_msgpack_put_code(signalr_str_t *b, unsigned char code,
     uint64_t v, size_t n);
-static int signalr_msgpack_put_len(signalr_mpbuf_t *b, size_t n,
+static int signalr_msgpack_put_len(signalr_str_t *b, size_t n,
     unsigned char fix, size_t fixmax, unsigned char code8,
     unsigned char code16);
-static int signalr_msgpack_put_int(signalr_mpbuf_t *b, json_int_t v);
-static int signalr_msgpack_put_str(signalr_mpbuf_t *b, const char *s,
+static int signalr_msgpack_put_int(signalr_str_t *b, json_int_t v);
+static int signalr_msgpack_put_str(signalr_str_t *b, const char *s,
     size_t n);
-static int signalr_msgpack_encode_value(signalr_mpbuf_t *b, json_t *value,
+static int signalr_msgpack_encode_value(signalr_str_t *b, json_t *value,
     unsigned depth);
 
 
@@ -248,7 +246,7 @@ signalr_msgpack_invocation_free(signalr_msgpack_invocation_t *inv)
 
 
 int
-signalr_msgpack_encode(signalr_mpbuf_t *b, json_t *value)
+signalr_msgpack_encode(signalr_str_t *b, json_t *value)
 {
     size_t  len;
 
@@ -268,7 +266,7 @@ signalr_msgpack_encode(signalr_mpbuf_t *b, json_t *value)
 
 
 int
-signalr_msgpack_completion(signalr_mpbuf_t *out, const char *invocation_id,
+signalr_msgpack_completion(signalr_str_t *out, const char *invocation_id,
     size_t id_len, int kind, json_t *value_or_error_string)
 {
     size_t         start, size, n;
@@ -311,7 +309,7 @@ signalr_msgpack_completion(signalr_mpbuf_t *out, const char *invocation_id,
     head[1] = 0x03;
     head[2] = 0x80;
 
-    if (signalr_msgpack_put(out, head, 3) != 0
+    if (signalr_str_append(out, head, 3) != 0
         || signalr_msgpack_put_str(out, invocation_id, id_len) != 0
         || signalr_msgpack_put_code(out, (unsigned char) kind, 0, 0) != 0
         || (kind != SIGNALR_MSGPACK_COMPLETION_VOID
@@ -342,7 +340,7 @@ signalr_msgpack_completion(signalr_mpbuf_t *out, const char *invocation_id,
 
     } while (size);
 
-    if (signalr_msgpack_reserve(out, n) != 0) {
+    if (signalr_str_reserve(out, n) != 0) {
         goto failed;
     }
 
@@ -359,15 +357,6 @@ failed:
 }
 
 
-void
-signalr_mpbuf_free(signalr_mpbuf_t *b)
-{
-    free(b->data);
-
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
-}
 
 
 static int
@@ -801,56 +790,12 @@ failed:
 }
 
 
-static int
-signalr_msgpack_reserve(signalr_mpbuf_t *b, size_t n)
-{
-    size_t          cap;
-    unsigned char  *data;
-
-    if (b->cap - b->len >= n) {
-        return 0;
-    }
-
-    cap = b->cap ? b->cap : 64;
-
-    while (cap - b->len < n) {
-        if (cap > SIZE_MAX / 2) {
-            return -1;
-        }
-
-        cap *= 2;
-    }
-
-    data = realloc(b->data, cap);
-    if (data == NULL) {
-        return -1;
-    }
-
-    b->data = data;
-    b->cap = cap;
-
-    return 0;
-}
-
-
-static int
-signalr_msgpack_put(signalr_mpbuf_t *b, const void *p, size_t n)
-{
-    if (signalr_msgpack_reserve(b, n) != 0) {
-        return -1;
-    }
-
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-
-    return 0;
-}
 
 
 /* writes a type byte followed by the n low bytes of v, big-endian */
 
 static int
-signalr_msgpack_put_code(signalr_mpbuf_t *b, unsigned char code, uint64_t v,
+signalr_msgpack_put_code(signalr_str_t *b, unsigned char code, uint64_t v,
     size_t n)
 {
     size_t         i;
@@ -862,7 +807,7 @@ signalr_msgpack_put_code(signalr_mpbuf_t *b, unsigned char code, uint64_t v,
         buf[1 + i] = (unsigned char) (v >> (8 * (n - 1 - i)));
     }
 
-    return signalr_msgpack_put(b, buf, n + 1);
+    return signalr_str_append(b, buf, n + 1);
 }
 
 
@@ -872,7 +817,7 @@ signalr_msgpack_put_code(signalr_mpbuf_t *b, unsigned char code, uint64_t v,
  */
 
 static int
-signalr_msgpack_put_len(signalr_mpbuf_t *b, size_t n, unsigned char fix,
+signalr_msgpack_put_len(signalr_str_t *b, size_t n, unsigned char fix,
     size_t fixmax, unsigned char code8, unsigned char code16)
 {
     if (n <= fixmax) {
@@ -896,7 +841,7 @@ signalr_msgpack_put_len(signalr_mpbuf_t *b, size_t n, unsigned char fix,
 
 
 static int
-signalr_msgpack_put_int(signalr_mpbuf_t *b, json_int_t v)
+signalr_msgpack_put_int(signalr_str_t *b, json_int_t v)
 {
     if (v >= 0) {
 
@@ -942,18 +887,18 @@ signalr_msgpack_put_int(signalr_mpbuf_t *b, json_int_t v)
 
 
 static int
-signalr_msgpack_put_str(signalr_mpbuf_t *b, const char *s, size_t n)
+signalr_msgpack_put_str(signalr_str_t *b, const char *s, size_t n)
 {
     if (signalr_msgpack_put_len(b, n, 0xa0, 31, 0xd9, 0xda) != 0) {
         return -1;
     }
 
-    return signalr_msgpack_put(b, s, n);
+    return signalr_str_append(b, s, n);
 }
 
 
 static int
-signalr_msgpack_encode_value(signalr_mpbuf_t *b, json_t *value,
+signalr_msgpack_encode_value(signalr_str_t *b, json_t *value,
     unsigned depth)
 {
     double       d;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "signalr_json.h"
+
 
 /* containers may nest at most this deep, both ways */
 #define SIGNALR_MSGPACK_MAX_DEPTH          64
@@ -35,12 +37,7 @@ typedef struct {
 } signalr_msgpack_invocation_t;
 
 
-/* a growable output buffer; an all-zero buffer is a valid empty one */
-typedef struct {
-    unsigned char  *data;
-    size_t          len;
-    size_t          cap;
-} signalr_mpbuf_t;
+
 
 
 /*
@@ -71,7 +68,7 @@ void signalr_msgpack_invocation_free(signalr_msgpack_invocation_t *inv);
  * restored.  Values nested deeper than SIGNALR_MSGPACK_MAX_DEPTH (which
  * includes reference cycles) are refused.
  */
-int signalr_msgpack_encode(signalr_mpbuf_t *b, json_t *value);
+int signalr_msgpack_encode(signalr_str_t *b, json_t *value);
 
 /*
  * Appends a framed Completion message [3, {}, id, kind, value?] to out;
@@ -79,11 +76,10 @@ int signalr_msgpack_encode(signalr_mpbuf_t *b, json_t *value);
  * json value for SIGNALR_MSGPACK_COMPLETION_RESULT, and is ignored for
  * SIGNALR_MSGPACK_COMPLETION_VOID.  On error out->len is restored.
  */
-int signalr_msgpack_completion(signalr_mpbuf_t *out,
+int signalr_msgpack_completion(signalr_str_t *out,
     const char *invocation_id, size_t id_len, int kind,
     json_t *value_or_error_string);
 
-void signalr_mpbuf_free(signalr_mpbuf_t *b);
 
 
 #endif /* _SIGNALR_MSGPACK_H_INCLUDED_ */

@@ -26,13 +26,13 @@ fuzz_round_trip(json_t *value)
     char              err[128];
     size_t            used;
     json_t           *again;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     if (signalr_msgpack_encode(&b, value) != 0) {
         abort();
     }
 
-    if (signalr_msgpack_decode(b.data, b.len, &used, &again, err,
+    if (signalr_msgpack_decode((unsigned char *) b.data, b.len, &used, &again, err,
                                sizeof(err))
         != 0
         || used != b.len
@@ -51,7 +51,7 @@ fuzz_round_trip(json_t *value)
         abort();
     }
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 

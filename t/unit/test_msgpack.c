@@ -146,7 +146,7 @@ static void
 test_completion_vectors(void)
 {
     json_t           *ok, *boom;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     ok = json_string("ok");
     boom = json_string("boom");
@@ -154,17 +154,17 @@ test_completion_vectors(void)
     CHECK_INT(signalr_msgpack_completion(&b, "0", 1,
                   SIGNALR_MSGPACK_COMPLETION_RESULT, ok), 0);
     CHECK_HEX(b.data, b.len, "09950380a13003a26f6b");
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 
     CHECK_INT(signalr_msgpack_completion(&b, "0", 1,
                   SIGNALR_MSGPACK_COMPLETION_ERROR, boom), 0);
     CHECK_HEX(b.data, b.len, "0b950380a13001a4626f6f6d");
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 
     CHECK_INT(signalr_msgpack_completion(&b, "0", 1,
                   SIGNALR_MSGPACK_COMPLETION_VOID, NULL), 0);
     CHECK_HEX(b.data, b.len, "06940380a13002");
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 
     CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
 
@@ -177,27 +177,27 @@ static void
 test_completion_values(void)
 {
     json_t           *value;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     value = json_pack("{s:i}", "a", 1);
     CHECK_INT(signalr_msgpack_completion(&b, "0", 1,
                   SIGNALR_MSGPACK_COMPLETION_RESULT, value), 0);
     CHECK_HEX(b.data, b.len, "0a950380a1300381a16101");
     json_decref(value);
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 
     value = json_null();
     CHECK_INT(signalr_msgpack_completion(&b, "42", 2,
                   SIGNALR_MSGPACK_COMPLETION_RESULT, value), 0);
     CHECK_HEX(b.data, b.len, "08950380a2343203c0");
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 
     /* a void completion ignores the value */
     value = json_true();
     CHECK_INT(signalr_msgpack_completion(&b, "0", 1,
                   SIGNALR_MSGPACK_COMPLETION_VOID, value), 0);
     CHECK_HEX(b.data, b.len, "06940380a13002");
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -207,7 +207,7 @@ test_completion_long(void)
     char             *s;
     size_t            used;
     json_t           *value, *decoded, *str;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     s = malloc(20000);
     memset(s, 'x', 20000);
@@ -220,7 +220,7 @@ test_completion_long(void)
     CHECK_HEX(b.data, 10, "d001950380a13003d9c8");
     CHECK(memcmp(b.data + 10, s, 200) == 0);
     json_decref(value);
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 
     /* body 95 03 80 a1 30 03 da 4e 20 + 20000 = 20009 bytes: a9 9c 01 */
     value = json_stringn(s, 20000);
@@ -230,7 +230,7 @@ test_completion_long(void)
     CHECK_HEX(b.data, 12, "a99c01950380a13003da4e20");
 
     decoded = NULL;
-    CHECK_INT(signalr_msgpack_decode(b.data + 3, b.len - 3, &used, &decoded,
+    CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data + 3, b.len - 3, &used, &decoded,
                                      NULL, 0), 0);
     CHECK_INT(used, 20009);
     str = json_array_get(decoded, 4);
@@ -238,7 +238,7 @@ test_completion_long(void)
 
     json_decref(decoded);
     json_decref(value);
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
     free(s);
 }
 
@@ -248,7 +248,7 @@ test_completion_errors(void)
 {
     size_t            i;
     json_t           *ok, *deep, *inner;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     ok = json_string("ok");
 
@@ -287,7 +287,7 @@ test_completion_errors(void)
 
     json_decref(deep);
     json_decref(ok);
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -416,7 +416,7 @@ test_int_boundaries(void)
     size_t            i;
     char              err[TEST_ERRLEN];
     json_t           *value, *decoded;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     static const struct {
         json_int_t   value;
@@ -461,7 +461,7 @@ test_int_boundaries(void)
         json_decref(value);
     }
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -518,7 +518,7 @@ test_floats(void)
 {
     char              err[TEST_ERRLEN];
     json_t           *value;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     value = test_decode("ca3fc00000", err);
     CHECK(json_is_real(value) && json_real_value(value) == 1.5);
@@ -563,7 +563,7 @@ test_floats(void)
     CHECK_HEX(b.data, b.len,
               "cb3ff8000000000000cb4000000000000000cb8000000000000000");
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -572,7 +572,7 @@ test_nil_bool(void)
 {
     char              err[TEST_ERRLEN];
     json_t           *value;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     value = test_decode("c0", err);
     CHECK(json_is_null(value));
@@ -592,7 +592,7 @@ test_nil_bool(void)
     CHECK_INT(signalr_msgpack_encode(&b, NULL), -1);
     CHECK_HEX(b.data, b.len, "c0c2c3");
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -602,7 +602,7 @@ test_string_sizes(void)
     char              err[TEST_ERRLEN], *s;
     size_t            i, used, hlen;
     json_t           *value, *decoded;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     static const struct {
         size_t       len;
@@ -633,7 +633,7 @@ test_string_sizes(void)
         CHECK_HEX(b.data, hlen, tests[i].hex);
 
         decoded = NULL;
-        CHECK_INT(signalr_msgpack_decode(b.data, b.len, &used, &decoded, err,
+        CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data, b.len, &used, &decoded, err,
                                          sizeof(err)), 0);
         CHECK_INT(used, b.len);
         CHECK(json_equal(decoded, value));
@@ -656,7 +656,7 @@ test_string_sizes(void)
     CHECK_HEX(b.data, b.len, "a3610062");
     json_decref(value);
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
     free(s);
 }
 
@@ -667,7 +667,7 @@ test_unicode(void)
     char              err[TEST_ERRLEN];
     json_t           *value;
     const char       *s;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     /* "h\u00e9llo \u20ac \U0001d11e" */
     s = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e";
@@ -702,7 +702,7 @@ test_unicode(void)
     CHECK_STR(json_string_value(value), "\xf4\x8f\xbf\xbf");
     json_decref(value);
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -776,7 +776,7 @@ test_container_sizes(void)
     char              err[TEST_ERRLEN], key[32];
     size_t            i, j, used, hlen;
     json_t           *value, *decoded;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     static const struct {
         int          map;
@@ -814,7 +814,7 @@ test_container_sizes(void)
         CHECK_HEX(b.data, hlen, tests[i].hex);
 
         decoded = NULL;
-        CHECK_INT(signalr_msgpack_decode(b.data, b.len, &used, &decoded, err,
+        CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data, b.len, &used, &decoded, err,
                                          sizeof(err)), 0);
         CHECK_INT(used, b.len);
         CHECK(json_equal(decoded, value));
@@ -841,7 +841,7 @@ test_container_sizes(void)
     CHECK(json_is_null(json_object_get(value, "a")));
     json_decref(value);
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -850,7 +850,7 @@ test_nested(void)
 {
     char              err[TEST_ERRLEN];
     json_t           *value, *decoded;
-    signalr_mpbuf_t   b = { NULL, 0, 0 };
+    signalr_str_t     b = { 0 };
 
     value = json_pack("{s:[i,{s:n}],s:b,s:{s:[]}}", "a", 1, "b", "c", 1,
                       "d", "e");
@@ -865,7 +865,7 @@ test_nested(void)
 
     json_decref(decoded);
     json_decref(value);
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
@@ -1018,7 +1018,7 @@ test_depth(void)
     size_t                        n, used, i;
     json_t                       *value, *inner;
     unsigned char                 buf[512];
-    signalr_mpbuf_t               b = { NULL, 0, 0 };
+    signalr_str_t                 b = { 0 };
     signalr_msgpack_invocation_t  inv;
 
     /* 64 levels of arrays and of maps pass, 65 do not */
@@ -1072,7 +1072,7 @@ test_depth(void)
     CHECK_INT(rc, -1);
     CHECK_STR(err, "nesting deeper than 64 levels");
 
-    signalr_mpbuf_free(&b);
+    signalr_str_free(&b);
 }
 
 
