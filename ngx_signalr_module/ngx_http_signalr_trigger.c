@@ -24,7 +24,25 @@
 #define NGX_HTTP_SIGNALR_MAX_RESULT      (1024 * 1024)
 
 
+/* the X-ASRS-* headers the trigger reads, found in one walk */
+enum {
+    NGX_HTTP_SIGNALR_H_HUB = 0,
+    NGX_HTTP_SIGNALR_H_CATEGORY,
+    NGX_HTTP_SIGNALR_H_EVENT,
+    NGX_HTTP_SIGNALR_H_CONNECTION_ID,
+    NGX_HTTP_SIGNALR_H_USER_ID,
+    NGX_HTTP_SIGNALR_H_SIGNATURE,
+    NGX_HTTP_SIGNALR_H_CLIENT_QUERY,
+    NGX_HTTP_SIGNALR_H_USER_CLAIMS,
+    NGX_HTTP_SIGNALR_H_MAX
+};
+
+
 struct ngx_http_signalr_trigger_ctx_s {
+    ngx_table_elt_t             *asrs[NGX_HTTP_SIGNALR_H_MAX];
+    ngx_keyval_t                *route_headers;
+    ngx_uint_t                   nroute_headers;
+
     ngx_str_t                    hub;
     ngx_str_t                    category;
     ngx_str_t                    event;
@@ -63,8 +81,16 @@ static size_t  ngx_http_signalr_trigger_fields[] = {
 };
 
 
-static const char  *ngx_http_signalr_required[] = {
-    "X-ASRS-Hub", "X-ASRS-Category", "X-ASRS-Event", "X-ASRS-Connection-Id"
+/* in the order of NGX_HTTP_SIGNALR_H_*, after "X-ASRS-" */
+static ngx_str_t  ngx_http_signalr_asrs_names[] = {
+    ngx_string("Hub"),
+    ngx_string("Category"),
+    ngx_string("Event"),
+    ngx_string("Connection-Id"),
+    ngx_string("User-Id"),
+    ngx_string("Signature"),
+    ngx_string("Client-Query"),
+    ngx_string("User-Claims")
 };
 
 
@@ -72,8 +98,17 @@ static ngx_int_t ngx_http_signalr_trigger_handler(ngx_http_request_t *r);
 static void ngx_http_signalr_trigger_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err);
+static void ngx_http_signalr_trigger_find(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t);
 static ngx_int_t ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
-    ngx_str_t *connection_id);
+    ngx_http_signalr_trigger_ctx_t *t);
+static ngx_int_t ngx_http_signalr_trigger_content_type(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err);
+static ngx_int_t ngx_http_signalr_trigger_names(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err);
+static ngx_int_t ngx_http_signalr_trigger_route(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_subrequest_t *s,
+    ngx_http_signalr_trigger_err_t *err);
 static ngx_int_t ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
     ngx_str_t *context, ngx_http_signalr_trigger_err_t *err);
@@ -226,21 +261,16 @@ static ngx_int_t
 ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
 {
-    u_char                        *p;
-    ngx_str_t                      body, uri, args, media;
-    ngx_uint_t                     i, n, flags;
-    ngx_keyval_t                  *hdrs;
-    ngx_list_part_t               *part;
-    ngx_table_elt_t               *h, *ct;
+    ngx_str_t                      body;
+    ngx_table_elt_t               *h;
     ngx_http_signalr_loc_conf_t   *slcf;
     ngx_http_signalr_subrequest_t  s;
 
-    ngx_str_t                     *fields[4];
-
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-    h = ngx_http_signalr_find_header(&r->headers_in.headers,
-                                     "X-ASRS-Connection-Id");
+    ngx_http_signalr_trigger_find(r, t);
+
+    h = t->asrs[NGX_HTTP_SIGNALR_H_CONNECTION_ID];
     if (h) {
         t->connection_id = h->value;
     }
@@ -248,114 +278,18 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     /* 1. the signature, before anything else is looked at */
 
     if (slcf->trigger_verify
-        && ngx_http_signalr_trigger_verify(r, &t->connection_id) != NGX_OK)
+        && ngx_http_signalr_trigger_verify(r, t) != NGX_OK)
     {
         err->status = NGX_HTTP_UNAUTHORIZED;
         err->message = "invalid or missing X-ASRS-Signature";
         return NGX_ERROR;
     }
 
-    /* 2. the content type */
+    /* 2. the content type, 3. the X-ASRS-* headers */
 
-    ct = r->headers_in.content_type;
-
-    if (ct == NULL) {
-        err->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
-        err->message = "Content-Type must be application/json or "
-                       "application/x-msgpack";
-        return NGX_ERROR;
-    }
-
-    ngx_http_signalr_media_type(&ct->value, &media);
-
-    if (ngx_http_signalr_str_is(&media, "application/x-msgpack")) {
-        t->msgpack = 1;
-
-    } else if (!ngx_http_signalr_str_is(&media, "application/json")) {
-        err->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
-        err->message = "Content-Type must be application/json or "
-                       "application/x-msgpack";
-        return NGX_ERROR;
-    }
-
-    /* 3. the headers */
-
-    fields[0] = &t->hub;
-    fields[1] = &t->category;
-    fields[2] = &t->event;
-    fields[3] = &t->connection_id;
-
-    for (i = 0; i < 4; i++) {
-        h = ngx_http_signalr_find_header(&r->headers_in.headers,
-                                         ngx_http_signalr_required[i]);
-
-        if (h == NULL || h->value.len == 0) {
-            err->status = NGX_HTTP_BAD_REQUEST;
-            err->message = "an X-ASRS-Hub, X-ASRS-Category, X-ASRS-Event or "
-                           "X-ASRS-Connection-Id header is missing or empty";
-            return NGX_ERROR;
-        }
-
-        *fields[i] = h->value;
-    }
-
-    h = ngx_http_signalr_find_header(&r->headers_in.headers, "X-ASRS-User-Id");
-    if (h) {
-        t->user_id = h->value;
-    }
-
-    if (!signalr_hub_valid(t->hub.data, t->hub.len)) {
-        err->status = NGX_HTTP_BAD_REQUEST;
-        err->message = "invalid X-ASRS-Hub";
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, t->hub.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_strlow(p, t->hub.data, t->hub.len);
-    t->hub.data = p;
-
-    if (ngx_http_signalr_safe_token(&t->connection_id) != NGX_OK
-        || !signalr_utf8_valid(t->user_id.data, t->user_id.len))
+    if (ngx_http_signalr_trigger_content_type(r, t, err) != NGX_OK
+        || ngx_http_signalr_trigger_names(r, t, err) != NGX_OK)
     {
-        err->status = NGX_HTTP_BAD_REQUEST;
-        err->message = "invalid X-ASRS-Connection-Id or X-ASRS-User-Id";
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_signalr_str_is(&t->category, "connections")) {
-        ngx_str_set(&t->category, "connections");
-
-        if (ngx_http_signalr_str_is(&t->event, "connected")) {
-            ngx_str_set(&t->event, "connected");
-            t->connected = 1;
-
-        } else if (ngx_http_signalr_str_is(&t->event, "disconnected")) {
-            ngx_str_set(&t->event, "disconnected");
-
-        } else {
-            err->status = NGX_HTTP_BAD_REQUEST;
-            err->message = "X-ASRS-Event of the connections category must "
-                           "be connected or disconnected";
-            return NGX_ERROR;
-        }
-
-    } else if (ngx_http_signalr_str_is(&t->category, "messages")) {
-        ngx_str_set(&t->category, "messages");
-        t->messages = 1;
-
-        if (ngx_http_signalr_safe_token(&t->event) != NGX_OK) {
-            err->status = NGX_HTTP_BAD_REQUEST;
-            err->message = "invalid X-ASRS-Event";
-            return NGX_ERROR;
-        }
-
-    } else {
-        err->status = NGX_HTTP_BAD_REQUEST;
-        err->message = "X-ASRS-Category must be connections or messages";
         return NGX_ERROR;
     }
 
@@ -376,10 +310,191 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* 5. the route: the InvocationContext and the X-ASRS-* headers */
+
+    return ngx_http_signalr_trigger_route(r, t, &s, err);
+}
+
+
+/* the X-ASRS-* headers the trigger reads: the first of each name */
+
+static void
+ngx_http_signalr_trigger_find(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t)
+{
+    ngx_uint_t        i, k;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len <= 7
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7) != 0)
+        {
+            continue;
+        }
+
+        for (k = 0; k < NGX_HTTP_SIGNALR_H_MAX; k++) {
+            if (t->asrs[k] == NULL
+                && signalr_caseless_eq(h[i].key.data + 7, h[i].key.len - 7,
+                                       ngx_http_signalr_asrs_names[k].data,
+                                       ngx_http_signalr_asrs_names[k].len))
+            {
+                t->asrs[k] = &h[i];
+                break;
+            }
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_content_type(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
+{
+    ngx_str_t  media;
+
+    if (r->headers_in.content_type) {
+        ngx_http_signalr_media_type(&r->headers_in.content_type->value,
+                                    &media);
+
+        if (ngx_http_signalr_str_is(&media, "application/x-msgpack")) {
+            t->msgpack = 1;
+            return NGX_OK;
+        }
+
+        if (ngx_http_signalr_str_is(&media, "application/json")) {
+            return NGX_OK;
+        }
+    }
+
+    err->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    err->message = "Content-Type must be application/json or "
+                   "application/x-msgpack";
+
+    return NGX_ERROR;
+}
+
+
+/* X-ASRS-Hub, -Category, -Event, -Connection-Id and -User-Id, checked */
+
+static ngx_int_t
+ngx_http_signalr_trigger_names(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
+{
+    u_char           *p;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+    ngx_str_t        *fields[4];
+
+    fields[0] = &t->hub;
+    fields[1] = &t->category;
+    fields[2] = &t->event;
+    fields[3] = &t->connection_id;
+
+    err->status = NGX_HTTP_BAD_REQUEST;
+
+    for (i = 0; i < 4; i++) {
+        h = t->asrs[i];
+
+        if (h == NULL || h->value.len == 0) {
+            err->message = "an X-ASRS-Hub, X-ASRS-Category, X-ASRS-Event or "
+                           "X-ASRS-Connection-Id header is missing or empty";
+            return NGX_ERROR;
+        }
+
+        *fields[i] = h->value;
+    }
+
+    h = t->asrs[NGX_HTTP_SIGNALR_H_USER_ID];
+    if (h) {
+        t->user_id = h->value;
+    }
+
+    if (!signalr_hub_valid(t->hub.data, t->hub.len)) {
+        err->message = "invalid X-ASRS-Hub";
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, t->hub.len);
+    if (p == NULL) {
+        err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        err->message = "internal error";
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(p, t->hub.data, t->hub.len);
+    t->hub.data = p;
+
+    if (ngx_http_signalr_safe_token(&t->connection_id) != NGX_OK
+        || !signalr_utf8_valid(t->user_id.data, t->user_id.len))
+    {
+        err->message = "invalid X-ASRS-Connection-Id or X-ASRS-User-Id";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_signalr_str_is(&t->category, "connections")) {
+        ngx_str_set(&t->category, "connections");
+
+        if (ngx_http_signalr_str_is(&t->event, "connected")) {
+            ngx_str_set(&t->event, "connected");
+            t->connected = 1;
+            return NGX_OK;
+        }
+
+        if (ngx_http_signalr_str_is(&t->event, "disconnected")) {
+            ngx_str_set(&t->event, "disconnected");
+            return NGX_OK;
+        }
+
+        err->message = "X-ASRS-Event of the connections category must "
+                       "be connected or disconnected";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_signalr_str_is(&t->category, "messages")) {
+        ngx_str_set(&t->category, "messages");
+        t->messages = 1;
+
+        if (ngx_http_signalr_safe_token(&t->event) != NGX_OK) {
+            err->message = "invalid X-ASRS-Event";
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    err->message = "X-ASRS-Category must be connections or messages";
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_trigger_route(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_subrequest_t *s,
+    ngx_http_signalr_trigger_err_t *err)
+{
+    ngx_str_t                     uri, args;
+    ngx_uint_t                    flags;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
     err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
     err->message = "internal error";
 
-    /* 5. the route: the InvocationContext and the X-ASRS-* headers */
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
     if (ngx_http_complex_value(r, slcf->trigger_uri, &uri) != NGX_OK) {
         return NGX_ERROR;
@@ -398,54 +513,13 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* Content-Type, then the X-ASRS-* headers as the service sent them */
-
-    n = 1;
-
-    for (part = &r->headers_in.headers.part; part; part = part->next) {
-        n += part->nelts;
-    }
-
-    hdrs = ngx_palloc(r->pool, n * sizeof(ngx_keyval_t));
-    if (hdrs == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&hdrs[0].key, "Content-Type");
-    ngx_str_set(&hdrs[0].value, "application/json");
-    n = 1;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len > 7
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7) == 0)
-        {
-            hdrs[n].key = h[i].key;
-            hdrs[n].value = h[i].value;
-            n++;
-        }
-    }
-
-    s.uri = uri;
-    s.args = args;
-    s.method = NGX_HTTP_POST;
-    ngx_str_set(&s.method_name, "POST");
-    s.headers = hdrs;
-    s.nheaders = n;
-    s.max_response = NGX_HTTP_SIGNALR_MAX_RESULT;
+    s->uri = uri;
+    s->args = args;
+    s->method = NGX_HTTP_POST;
+    ngx_str_set(&s->method_name, "POST");
+    s->headers = t->route_headers;
+    s->nheaders = t->nroute_headers;
+    s->max_response = NGX_HTTP_SIGNALR_MAX_RESULT;
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr trigger: %V/%V/%V to \"%V\"",
@@ -453,7 +527,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     r->write_event_handler = ngx_http_signalr_trigger_resume;
 
-    t->capture = ngx_http_signalr_subrequest(r, &s);
+    t->capture = ngx_http_signalr_subrequest(r, s);
     if (t->capture == NULL) {
         return NGX_ERROR;
     }
@@ -464,7 +538,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
-    ngx_str_t *connection_id)
+    ngx_http_signalr_trigger_ctx_t *t)
 {
     u_char                        *macs;
     ngx_uint_t                     i;
@@ -472,8 +546,7 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
-    h = ngx_http_signalr_find_header(&r->headers_in.headers,
-                                     "X-ASRS-Signature");
+    h = t->asrs[NGX_HTTP_SIGNALR_H_SIGNATURE];
 
     if (h == NULL) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -493,8 +566,8 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     }
 
     for (i = 0; i < smcf->endpoints.nelts; i++) {
-        if (signalr_hmac_sha256(eps[i].hmac, connection_id->data,
-                                connection_id->len,
+        if (signalr_hmac_sha256(eps[i].hmac, t->connection_id.data,
+                                t->connection_id.len,
                                 macs + i * SIGNALR_SHA256_LEN)
             != 0)
         {
@@ -658,7 +731,7 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_str_t *out)
 {
     int               rc;
-    ngx_uint_t        i;
+    ngx_uint_t        i, n;
     signalr_jw_t      w;
     signalr_str_t     text;
     ngx_list_part_t  *part;
@@ -669,7 +742,26 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     ngx_http_signalr_pairs_init(r, &query, 1);
     ngx_http_signalr_pairs_init(r, &claims, 0);
 
-    /* every request header but the content ones, repeated names joined */
+    /*
+     * one walk: every request header but the content ones for the context
+     * (repeated names joined), the X-ASRS-* ones for the route, after its
+     * Content-Type
+     */
+
+    n = 1;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        n += part->nelts;
+    }
+
+    t->route_headers = ngx_palloc(r->pool, n * sizeof(ngx_keyval_t));
+    if (t->route_headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&t->route_headers[0].key, "Content-Type");
+    ngx_str_set(&t->route_headers[0].value, "application/json");
+    t->nroute_headers = 1;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -684,6 +776,14 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
             part = part->next;
             h = part->elts;
             i = 0;
+        }
+
+        if (h[i].key.len > 7
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7) == 0)
+        {
+            t->route_headers[t->nroute_headers].key = h[i].key;
+            t->route_headers[t->nroute_headers].value = h[i].value;
+            t->nroute_headers++;
         }
 
         if ((h[i].key.len == sizeof("Content-Type") - 1
@@ -703,8 +803,7 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
         }
     }
 
-    h = ngx_http_signalr_find_header(&r->headers_in.headers,
-                                     "X-ASRS-Client-Query");
+    h = t->asrs[NGX_HTTP_SIGNALR_H_CLIENT_QUERY];
     if (h) {
         rc = signalr_parse_query(&query, h->value.data, h->value.len);
         if (rc != SIGNALR_TRIGGER_OK) {
@@ -712,8 +811,7 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
         }
     }
 
-    h = ngx_http_signalr_find_header(&r->headers_in.headers,
-                                     "X-ASRS-User-Claims");
+    h = t->asrs[NGX_HTTP_SIGNALR_H_USER_CLAIMS];
     if (h) {
         rc = signalr_parse_claims(&claims, h->value.data, h->value.len);
         if (rc != SIGNALR_TRIGGER_OK) {

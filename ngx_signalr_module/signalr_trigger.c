@@ -25,6 +25,9 @@ static int signalr_target_is(json_t *target, const unsigned char *event,
 static size_t signalr_query_decode(unsigned char *dst,
     const unsigned char *src, size_t len);
 static int signalr_hex_value(unsigned char c);
+static const unsigned char *signalr_next_item(const unsigned char *p,
+    const unsigned char *last, int sep, const unsigned char **item,
+    const unsigned char **end);
 
 
 #define signalr_lower(c)                                                     \
@@ -48,16 +51,7 @@ signalr_signature_match(const unsigned char *value, size_t len,
     items = 0;
 
     while (p < last && items < SIGNALR_TRIGGER_MAX_SIGNATURES) {
-        item = p;
-        end = memchr(p, ',', last - p);
-
-        if (end == NULL) {
-            end = last;
-            p = last;
-
-        } else {
-            p = end + 1;
-        }
+        p = signalr_next_item(p, last, ',', &item, &end);
 
         while (item < end && signalr_is_space(*item)) {
             item++;
@@ -406,16 +400,7 @@ signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
     }
 
     while (p < last) {
-        pair = p;
-        end = memchr(p, '&', last - p);
-
-        if (end == NULL) {
-            end = last;
-            p = last;
-
-        } else {
-            p = end + 1;
-        }
+        p = signalr_next_item(p, last, '&', &pair, &end);
 
         if (end == pair) {
             continue;
@@ -456,16 +441,7 @@ signalr_parse_claims(signalr_pairs_t *pairs, const unsigned char *p,
     last = p + len;
 
     while (p < last) {
-        piece = p;
-        end = memchr(p, ',', last - p);
-
-        if (end == NULL) {
-            end = last;
-            p = last;
-
-        } else {
-            p = end + 1;
-        }
+        p = signalr_next_item(p, last, ',', &piece, &end);
 
         /* exactly one ": " in the piece, as the Functions split does */
 
@@ -604,4 +580,25 @@ signalr_hex_value(unsigned char c)
     }
 
     return -1;
+}
+
+
+/*
+ * the item of a list separated by sep that starts at p: [*item, *end);
+ * returns where the next one starts (last after the last one)
+ */
+
+static const unsigned char *
+signalr_next_item(const unsigned char *p, const unsigned char *last, int sep,
+    const unsigned char **item, const unsigned char **end)
+{
+    *item = p;
+    *end = memchr(p, sep, last - p);
+
+    if (*end == NULL) {
+        *end = last;
+        return last;
+    }
+
+    return *end + 1;
 }
