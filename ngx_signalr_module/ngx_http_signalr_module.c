@@ -220,40 +220,47 @@ static ngx_http_variable_t  ngx_http_signalr_vars[] = {
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("signalr_hub"), NULL, ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_HUB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_signalr_trigger_vars_t, hub),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("signalr_category"), NULL,
-      ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_CATEGORY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("signalr_category"), NULL, ngx_http_signalr_trigger_variable,
+      offsetof(ngx_http_signalr_trigger_vars_t, category),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("signalr_event"), NULL, ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_EVENT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_signalr_trigger_vars_t, event),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("signalr_connection_id"), NULL,
       ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_CONNECTION_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_signalr_trigger_vars_t, connection_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("signalr_user_id"), NULL, ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_USER_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_signalr_trigger_vars_t, user_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("signalr_invocation_id"), NULL,
       ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_INVOCATION_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_signalr_trigger_vars_t, invocation_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("signalr_arguments"), NULL,
-      ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_ARGUMENTS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("signalr_arguments"), NULL, ngx_http_signalr_trigger_variable,
+      offsetof(ngx_http_signalr_trigger_vars_t, arguments),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("signalr_error"), NULL, ngx_http_signalr_trigger_variable,
-      NGX_HTTP_SIGNALR_VAR_ERROR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_signalr_trigger_vars_t, error),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("signalr_rest_status"), NULL,
-      ngx_http_signalr_output_variable,
-      NGX_HTTP_SIGNALR_VAR_REST_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("signalr_rest_status"), NULL, ngx_http_signalr_output_variable,
+      offsetof(ngx_http_signalr_output_vars_t, rest_status),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("signalr_actions_sent"), NULL,
       ngx_http_signalr_output_variable,
-      NGX_HTTP_SIGNALR_VAR_ACTIONS_SENT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_signalr_output_vars_t, actions_sent),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };

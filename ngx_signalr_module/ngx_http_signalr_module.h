@@ -58,20 +58,6 @@ typedef struct {
 } ngx_http_signalr_claim_t;
 
 
-enum {
-    NGX_HTTP_SIGNALR_VAR_HUB = 0,
-    NGX_HTTP_SIGNALR_VAR_CATEGORY,
-    NGX_HTTP_SIGNALR_VAR_EVENT,
-    NGX_HTTP_SIGNALR_VAR_CONNECTION_ID,
-    NGX_HTTP_SIGNALR_VAR_USER_ID,
-    NGX_HTTP_SIGNALR_VAR_INVOCATION_ID,
-    NGX_HTTP_SIGNALR_VAR_ARGUMENTS,
-    NGX_HTTP_SIGNALR_VAR_ERROR,
-    NGX_HTTP_SIGNALR_VAR_REST_STATUS,
-    NGX_HTTP_SIGNALR_VAR_ACTIONS_SENT
-};
-
-
 /*
  * each action is a REST call per endpoint (and one more per retry), and
  * each call keeps about 9 KB of the request's pool (nginx's subrequest and

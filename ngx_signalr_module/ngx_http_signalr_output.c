@@ -53,8 +53,7 @@ struct ngx_http_signalr_output_ctx_s {
     ngx_uint_t                      attempt;       /* 0: the first one */
     ngx_http_signalr_capture_t     *cap;           /* its answer */
 
-    ngx_uint_t                      rest_status;   /* the last one */
-    ngx_uint_t                      completed;     /* actions done */
+    ngx_http_signalr_output_vars_t  v;            /* $signalr_rest_status */
 
     ngx_event_t                     retry;
 
@@ -229,16 +228,14 @@ ngx_http_signalr_output_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (data == NGX_HTTP_SIGNALR_VAR_REST_STATUS) {
-        if (octx->rest_status == 0) {
-            v->not_found = 1;
-            return NGX_OK;
-        }
+    n = *(ngx_uint_t *) ((u_char *) &octx->v + data);
 
-        n = octx->rest_status;
+    /* no REST call answered yet */
 
-    } else {
-        n = octx->completed;
+    if (n == 0 && data == offsetof(ngx_http_signalr_output_vars_t, rest_status))
+    {
+        v->not_found = 1;
+        return NGX_OK;
     }
 
     p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
@@ -952,7 +949,7 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
     call = &octx->calls[octx->call];
     ep = octx->endpoints[octx->endpoint];
 
-    octx->rest_status = rest_status;
+    octx->v.rest_status = rest_status;
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\": "
@@ -965,7 +962,7 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
 
         if (++octx->endpoint == octx->nendpoints) {
             octx->endpoint = 0;
-            octx->completed++;
+            octx->v.actions_sent++;
 
             if (++octx->call == octx->ncalls) {
                 return ngx_http_signalr_output_done(r, octx);
@@ -1082,7 +1079,7 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
 
     signalr_jw_object(&w);
     signalr_jw_key_lit(&w, "completed");
-    signalr_jw_integer(&w, octx->completed);
+    signalr_jw_integer(&w, octx->v.actions_sent);
     signalr_jw_key_lit(&w, "total");
     signalr_jw_integer(&w, octx->ncalls);
     signalr_jw_end(&w);
@@ -1197,7 +1194,7 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
     }
 
     signalr_jw_key_lit(&w, "completed");
-    signalr_jw_integer(&w, octx->completed);
+    signalr_jw_integer(&w, octx->v.actions_sent);
     signalr_jw_key_lit(&w, "total");
     signalr_jw_integer(&w, octx->ncalls);
     signalr_jw_end(&w);

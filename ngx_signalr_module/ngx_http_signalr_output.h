@@ -13,6 +13,13 @@
 #include "ngx_http_signalr_module.h"
 
 
+/* the values of the output variables: offsetof() in their data */
+typedef struct {
+    ngx_uint_t                   rest_status;    /* of the last call */
+    ngx_uint_t                   actions_sent;   /* actions completed */
+} ngx_http_signalr_output_vars_t;
+
+
 char *ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_signalr_output_check(ngx_conf_t *cf,

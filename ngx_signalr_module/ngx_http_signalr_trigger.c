@@ -43,14 +43,7 @@ struct ngx_http_signalr_trigger_ctx_s {
     ngx_keyval_t                *route_headers;
     ngx_uint_t                   nroute_headers;
 
-    ngx_str_t                    hub;
-    ngx_str_t                    category;
-    ngx_str_t                    event;
-    ngx_str_t                    connection_id;
-    ngx_str_t                    user_id;
-    ngx_str_t                    invocation_id;
-    ngx_str_t                    arguments;      /* JSON array text */
-    ngx_str_t                    error;          /* disconnected error */
+    ngx_http_signalr_trigger_vars_t  v;          /* $signalr_hub, ... */
     ngx_str_t                    route;
     ngx_http_signalr_capture_t  *capture;
 
@@ -66,19 +59,6 @@ typedef struct {
     ngx_uint_t                   status;
     const char                  *message;
 } ngx_http_signalr_trigger_err_t;
-
-
-/* where each trigger variable is, in the order of NGX_HTTP_SIGNALR_VAR_* */
-static size_t  ngx_http_signalr_trigger_fields[] = {
-    offsetof(ngx_http_signalr_trigger_ctx_t, hub),
-    offsetof(ngx_http_signalr_trigger_ctx_t, category),
-    offsetof(ngx_http_signalr_trigger_ctx_t, event),
-    offsetof(ngx_http_signalr_trigger_ctx_t, connection_id),
-    offsetof(ngx_http_signalr_trigger_ctx_t, user_id),
-    offsetof(ngx_http_signalr_trigger_ctx_t, invocation_id),
-    offsetof(ngx_http_signalr_trigger_ctx_t, arguments),
-    offsetof(ngx_http_signalr_trigger_ctx_t, error)
-};
 
 
 /* in the order of NGX_HTTP_SIGNALR_H_*, after "X-ASRS-" */
@@ -272,7 +252,7 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     h = t->asrs[NGX_HTTP_SIGNALR_H_CONNECTION_ID];
     if (h) {
-        t->connection_id = h->value;
+        t->v.connection_id = h->value;
     }
 
     /* 1. the signature, before anything else is looked at */
@@ -400,10 +380,10 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
     ngx_table_elt_t  *h;
     ngx_str_t        *fields[4];
 
-    fields[0] = &t->hub;
-    fields[1] = &t->category;
-    fields[2] = &t->event;
-    fields[3] = &t->connection_id;
+    fields[0] = &t->v.hub;
+    fields[1] = &t->v.category;
+    fields[2] = &t->v.event;
+    fields[3] = &t->v.connection_id;
 
     err->status = NGX_HTTP_BAD_REQUEST;
 
@@ -421,42 +401,42 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
 
     h = t->asrs[NGX_HTTP_SIGNALR_H_USER_ID];
     if (h) {
-        t->user_id = h->value;
+        t->v.user_id = h->value;
     }
 
-    if (!signalr_hub_valid(t->hub.data, t->hub.len)) {
+    if (!signalr_hub_valid(t->v.hub.data, t->v.hub.len)) {
         err->message = "invalid X-ASRS-Hub";
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(r->pool, t->hub.len);
+    p = ngx_pnalloc(r->pool, t->v.hub.len);
     if (p == NULL) {
         err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
         err->message = "internal error";
         return NGX_ERROR;
     }
 
-    ngx_strlow(p, t->hub.data, t->hub.len);
-    t->hub.data = p;
+    ngx_strlow(p, t->v.hub.data, t->v.hub.len);
+    t->v.hub.data = p;
 
-    if (ngx_http_signalr_safe_token(&t->connection_id) != NGX_OK
-        || !signalr_utf8_valid(t->user_id.data, t->user_id.len))
+    if (ngx_http_signalr_safe_token(&t->v.connection_id) != NGX_OK
+        || !signalr_utf8_valid(t->v.user_id.data, t->v.user_id.len))
     {
         err->message = "invalid X-ASRS-Connection-Id or X-ASRS-User-Id";
         return NGX_ERROR;
     }
 
-    if (ngx_http_signalr_str_is(&t->category, "connections")) {
-        ngx_str_set(&t->category, "connections");
+    if (ngx_http_signalr_str_is(&t->v.category, "connections")) {
+        ngx_str_set(&t->v.category, "connections");
 
-        if (ngx_http_signalr_str_is(&t->event, "connected")) {
-            ngx_str_set(&t->event, "connected");
+        if (ngx_http_signalr_str_is(&t->v.event, "connected")) {
+            ngx_str_set(&t->v.event, "connected");
             t->connected = 1;
             return NGX_OK;
         }
 
-        if (ngx_http_signalr_str_is(&t->event, "disconnected")) {
-            ngx_str_set(&t->event, "disconnected");
+        if (ngx_http_signalr_str_is(&t->v.event, "disconnected")) {
+            ngx_str_set(&t->v.event, "disconnected");
             return NGX_OK;
         }
 
@@ -465,11 +445,11 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_signalr_str_is(&t->category, "messages")) {
-        ngx_str_set(&t->category, "messages");
+    if (ngx_http_signalr_str_is(&t->v.category, "messages")) {
+        ngx_str_set(&t->v.category, "messages");
         t->messages = 1;
 
-        if (ngx_http_signalr_safe_token(&t->event) != NGX_OK) {
+        if (ngx_http_signalr_safe_token(&t->v.event) != NGX_OK) {
             err->message = "invalid X-ASRS-Event";
             return NGX_ERROR;
         }
@@ -507,7 +487,7 @@ ngx_http_signalr_trigger_route(ngx_http_request_t *r,
     if (ngx_http_parse_unsafe_uri(r, &uri, &args, &flags) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "signalr: unsafe route \"%V\" for hub \"%V\"",
-                      &t->route, &t->hub);
+                      &t->route, &t->v.hub);
         err->status = NGX_HTTP_BAD_REQUEST;
         err->message = "the event cannot be routed";
         return NGX_ERROR;
@@ -523,7 +503,7 @@ ngx_http_signalr_trigger_route(ngx_http_request_t *r,
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr trigger: %V/%V/%V to \"%V\"",
-                   &t->hub, &t->category, &t->event, &uri);
+                   &t->v.hub, &t->v.category, &t->v.event, &uri);
 
     r->write_event_handler = ngx_http_signalr_trigger_resume;
 
@@ -566,8 +546,8 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     }
 
     for (i = 0; i < smcf->endpoints.nelts; i++) {
-        if (signalr_hmac_sha256(eps[i].hmac, t->connection_id.data,
-                                t->connection_id.len,
+        if (signalr_hmac_sha256(eps[i].hmac, t->v.connection_id.data,
+                                t->v.connection_id.len,
                                 macs + i * SIGNALR_SHA256_LEN)
             != 0)
         {
@@ -617,12 +597,12 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
         prc = signalr_parse_event(body, len, t->connected, &m, &why);
 
     } else if (t->msgpack) {
-        prc = signalr_parse_invocation_msgpack(body, len, t->event.data,
-                                               t->event.len, &m, &why,
+        prc = signalr_parse_invocation_msgpack(body, len, t->v.event.data,
+                                               t->v.event.len, &m, &why,
                                                detail, sizeof(detail));
     } else {
-        prc = signalr_parse_invocation_json(body, len, t->event.data,
-                                            t->event.len, &m, &why,
+        prc = signalr_parse_invocation_json(body, len, t->v.event.data,
+                                            t->v.event.len, &m, &why,
                                             detail, sizeof(detail));
     }
 
@@ -644,7 +624,7 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     }
 
     if (m.error
-        && ngx_http_signalr_trigger_copy(r->pool, &t->error,
+        && ngx_http_signalr_trigger_copy(r->pool, &t->v.error,
                                          json_string_value(m.error),
                                          json_string_length(m.error))
            != NGX_OK)
@@ -655,7 +635,7 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     t->has_error = (m.error != NULL);
 
     if (m.invocation_id
-        && ngx_http_signalr_trigger_copy(r->pool, &t->invocation_id,
+        && ngx_http_signalr_trigger_copy(r->pool, &t->v.invocation_id,
                                          json_string_value(m.invocation_id),
                                          json_string_length(m.invocation_id))
            != NGX_OK)
@@ -673,8 +653,8 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
             goto failed;
         }
 
-        t->arguments.data = (u_char *) text.data;
-        t->arguments.len = text.len;
+        t->v.arguments.data = (u_char *) text.data;
+        t->v.arguments.len = text.len;
     }
 
     rc = ngx_http_signalr_trigger_context(r, t, context);
@@ -827,8 +807,8 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
 
     signalr_jw_key_lit(&w, "Arguments");
 
-    if (t->arguments.data) {
-        signalr_jw_raw(&w, t->arguments.data, t->arguments.len);
+    if (t->v.arguments.data) {
+        signalr_jw_raw(&w, t->v.arguments.data, t->v.arguments.len);
 
     } else {
         signalr_jw_null(&w);
@@ -837,24 +817,24 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     signalr_jw_key_lit(&w, "Error");
 
     if (t->has_error) {
-        signalr_jw_string(&w, t->error.data, t->error.len);
+        signalr_jw_string(&w, t->v.error.data, t->v.error.len);
 
     } else {
         signalr_jw_null(&w);
     }
 
     signalr_jw_key_lit(&w, "Category");
-    signalr_jw_string(&w, t->category.data, t->category.len);
+    signalr_jw_string(&w, t->v.category.data, t->v.category.len);
     signalr_jw_key_lit(&w, "Event");
-    signalr_jw_string(&w, t->event.data, t->event.len);
+    signalr_jw_string(&w, t->v.event.data, t->v.event.len);
     signalr_jw_key_lit(&w, "Hub");
-    signalr_jw_string(&w, t->hub.data, t->hub.len);
+    signalr_jw_string(&w, t->v.hub.data, t->v.hub.len);
     signalr_jw_key_lit(&w, "ConnectionId");
-    signalr_jw_string(&w, t->connection_id.data, t->connection_id.len);
+    signalr_jw_string(&w, t->v.connection_id.data, t->v.connection_id.len);
     signalr_jw_key_lit(&w, "UserId");
 
-    if (t->user_id.len) {
-        signalr_jw_string(&w, t->user_id.data, t->user_id.len);
+    if (t->v.user_id.len) {
+        signalr_jw_string(&w, t->v.user_id.data, t->v.user_id.len);
 
     } else {
         signalr_jw_null(&w);
@@ -947,7 +927,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
         if (t->connected && (status < 200 || status > 299)) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "signalr: route \"%V\" refused connection \"%V\" "
-                          "with %ui", &t->route, &t->connection_id,
+                          "with %ui", &t->route, &t->v.connection_id,
                           status);
             return ngx_http_signalr_send_error(r, NGX_HTTP_FORBIDDEN,
                                                "connection refused");
@@ -966,7 +946,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
         if (status < 200 || status > 299) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "signalr: route \"%V\" answered %ui to \"%V\"",
-                          &t->route, status, &t->event);
+                          &t->route, status, &t->v.event);
         }
 
         return ngx_http_signalr_send_json(r, NGX_HTTP_OK, &empty);
@@ -976,7 +956,7 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "signalr: route \"%V\" answered %ui to invocation "
                       "\"%V\" of \"%V\"%s", &t->route, status,
-                      &t->invocation_id, &t->event,
+                      &t->v.invocation_id, &t->v.event,
                       ngx_http_signalr_capture_failed(cap)
                       ? " (no response)" : "");
         return ngx_http_signalr_trigger_completion(r, t, NULL,
@@ -1059,8 +1039,8 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
 
         if ((error && value == NULL)
             || signalr_msgpack_completion(&text,
-                                          (char *) t->invocation_id.data,
-                                          t->invocation_id.len,
+                                          (char *) t->v.invocation_id.data,
+                                          t->v.invocation_id.len,
                                           error
                                           ? SIGNALR_MSGPACK_COMPLETION_ERROR
                                           : SIGNALR_MSGPACK_COMPLETION_RESULT,
@@ -1094,7 +1074,7 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
         signalr_jw_key_lit(&w, "type");
         signalr_jw_integer(&w, 3);
         signalr_jw_key_lit(&w, "invocationId");
-        signalr_jw_string(&w, t->invocation_id.data, t->invocation_id.len);
+        signalr_jw_string(&w, t->v.invocation_id.data, t->v.invocation_id.len);
 
         if (error) {
             signalr_jw_key_lit(&w, "error");
@@ -1150,7 +1130,7 @@ ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
 
     t = ctx->trigger;
 
-    s = (ngx_str_t *) ((u_char *) t + ngx_http_signalr_trigger_fields[data]);
+    s = (ngx_str_t *) ((u_char *) &t->v + data);
 
     if (s->data == NULL) {
         v->not_found = 1;

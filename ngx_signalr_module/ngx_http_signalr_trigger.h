@@ -14,6 +14,19 @@
 #include "ngx_http_signalr_module.h"
 
 
+/* the values of the trigger variables: offsetof() in their data */
+typedef struct {
+    ngx_str_t                    hub;
+    ngx_str_t                    category;
+    ngx_str_t                    event;
+    ngx_str_t                    connection_id;
+    ngx_str_t                    user_id;
+    ngx_str_t                    invocation_id;
+    ngx_str_t                    arguments;      /* JSON array text */
+    ngx_str_t                    error;          /* disconnected error */
+} ngx_http_signalr_trigger_vars_t;
+
+
 char *ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_signalr_trigger_check(ngx_conf_t *cf,
