@@ -428,6 +428,21 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
+    /* negotiate and output need an endpoint; the trigger checks its own */
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+
+    if ((conf->negotiate_hub || conf->output_hub)
+        && smcf->endpoints.nelts == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" needs at least one \"signalr_endpoint\" "
+                           "in the http block",
+                           conf->output_hub ? "signalr_output"
+                                            : "signalr_negotiate");
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->output_hub
         && ngx_http_signalr_output_check(cf, conf) != NGX_CONF_OK)
     {
@@ -438,17 +453,6 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         && ngx_http_signalr_trigger_check(cf, conf) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
-    }
-
-    if (conf->negotiate_hub) {
-        smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
-
-        if (smcf->endpoints.nelts == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"signalr_negotiate\" needs at least one "
-                               "\"signalr_endpoint\" in the http block");
-            return NGX_CONF_ERROR;
-        }
     }
 
     return NGX_CONF_OK;

@@ -45,7 +45,6 @@ ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_signalr_loc_conf_t *slcf = conf;
 
     ngx_str_t                 *value;
-    ngx_http_core_loc_conf_t  *clcf;
 
     if (slcf->negotiate_hub) {
         return "is duplicate";
@@ -58,10 +57,7 @@ ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    slcf->handler = ngx_http_signalr_negotiate_handler;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = slcf->handler;
+    ngx_http_signalr_conf_handler(cf, slcf, ngx_http_signalr_negotiate_handler);
 
     return NGX_CONF_OK;
 }

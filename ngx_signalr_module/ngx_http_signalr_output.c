@@ -121,7 +121,6 @@ ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_signalr_loc_conf_t *slcf = conf;
 
     ngx_str_t                 *value;
-    ngx_http_core_loc_conf_t  *clcf;
 
     if (slcf->output_hub) {
         return "is duplicate";
@@ -134,10 +133,7 @@ ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    slcf->handler = ngx_http_signalr_output_handler;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = slcf->handler;
+    ngx_http_signalr_conf_handler(cf, slcf, ngx_http_signalr_output_handler);
 
     return NGX_CONF_OK;
 }
@@ -152,13 +148,6 @@ ngx_http_signalr_output_check(ngx_conf_t *cf,
     ngx_http_signalr_main_conf_t  *smcf;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
-
-    if (smcf->endpoints.nelts == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"signalr_output\" needs at least one "
-                           "\"signalr_endpoint\" in the http block");
-        return NGX_CONF_ERROR;
-    }
 
     eps = smcf->endpoints.elts;
 

@@ -111,7 +111,6 @@ ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_signalr_loc_conf_t *slcf = conf;
 
     ngx_str_t                         *value;
-    ngx_http_core_loc_conf_t          *clcf;
     ngx_http_compile_complex_value_t   ccv;
 
     if (slcf->trigger_uri) {
@@ -143,10 +142,7 @@ ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    slcf->handler = ngx_http_signalr_trigger_handler;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = slcf->handler;
+    ngx_http_signalr_conf_handler(cf, slcf, ngx_http_signalr_trigger_handler);
 
     return NGX_CONF_OK;
 }
@@ -307,33 +303,23 @@ ngx_http_signalr_trigger_find(ngx_http_request_t *r,
     ngx_table_elt_t  *h;
 
     part = &r->headers_in.headers.part;
-    h = part->elts;
+    i = 0;
 
-    for (i = 0; /* void */ ; i++) {
+    while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len <= 7
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7) != 0)
+        if (h->key.len <= 7
+            || ngx_strncasecmp(h->key.data, (u_char *) "x-asrs-", 7) != 0)
         {
             continue;
         }
 
         for (k = 0; k < NGX_HTTP_SIGNALR_H_MAX; k++) {
             if (t->asrs[k] == NULL
-                && signalr_caseless_eq(h[i].key.data + 7, h[i].key.len - 7,
+                && signalr_caseless_eq(h->key.data + 7, h->key.len - 7,
                                        ngx_http_signalr_asrs_names[k].data,
                                        ngx_http_signalr_asrs_names[k].len))
             {
-                t->asrs[k] = &h[i];
+                t->asrs[k] = h;
                 break;
             }
         }
@@ -744,40 +730,30 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     t->nroute_headers = 1;
 
     part = &r->headers_in.headers.part;
-    h = part->elts;
+    i = 0;
 
-    for (i = 0; /* void */ ; i++) {
+    while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len > 7
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-asrs-", 7) == 0)
+        if (h->key.len > 7
+            && ngx_strncasecmp(h->key.data, (u_char *) "x-asrs-", 7) == 0)
         {
-            t->route_headers[t->nroute_headers].key = h[i].key;
-            t->route_headers[t->nroute_headers].value = h[i].value;
+            t->route_headers[t->nroute_headers].key = h->key;
+            t->route_headers[t->nroute_headers].value = h->value;
             t->nroute_headers++;
         }
 
-        if ((h[i].key.len == sizeof("Content-Type") - 1
-             && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
-                                h[i].key.len) == 0)
-            || (h[i].key.len == sizeof("Content-Length") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Length",
-                                   h[i].key.len) == 0))
+        if ((h->key.len == sizeof("Content-Type") - 1
+             && ngx_strncasecmp(h->key.data, (u_char *) "Content-Type",
+                                h->key.len) == 0)
+            || (h->key.len == sizeof("Content-Length") - 1
+                && ngx_strncasecmp(h->key.data, (u_char *) "Content-Length",
+                                   h->key.len) == 0))
         {
             continue;
         }
 
-        rc = signalr_pairs_add(&headers, h[i].key.data, h[i].key.len,
-                               h[i].value.data, h[i].value.len);
+        rc = signalr_pairs_add(&headers, h->key.data, h->key.len,
+                               h->value.data, h->value.len);
         if (rc != SIGNALR_TRIGGER_OK) {
             goto pairs;
         }

@@ -290,6 +290,24 @@ ngx_http_signalr_conf_hub(ngx_conf_t *cf, ngx_str_t *value)
 
 /* adds a response header; key is a literal */
 
+/*
+ * the content handler of a negotiate, trigger or output location; the
+ * merge gives it to the location's limit_except blocks too
+ */
+
+void
+ngx_http_signalr_conf_handler(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_handler_pt handler)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    slcf->handler = handler;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = handler;
+}
+
+
 ngx_table_elt_t *
 ngx_http_signalr_add_header(ngx_http_request_t *r, const char *key,
     ngx_str_t *value)
@@ -326,26 +344,39 @@ ngx_http_signalr_find_header(ngx_list_t *headers, const char *name)
 
     len = ngx_strlen(name);
     part = &headers->part;
-    h = part->elts;
+    i = 0;
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash && h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+    while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
+        if (h->hash && h->key.len == len
+            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
         {
-            return &h[i];
+            return h;
         }
     }
+
+    return NULL;
+}
+
+
+/* the next header of a list: *part and *i start at its first part and 0 */
+
+ngx_table_elt_t *
+ngx_http_signalr_list_next(ngx_list_part_t **part, ngx_uint_t *i)
+{
+    ngx_table_elt_t  *h;
+
+    while (*i >= (*part)->nelts) {
+        if ((*part)->next == NULL) {
+            return NULL;
+        }
+
+        *part = (*part)->next;
+        *i = 0;
+    }
+
+    h = (*part)->elts;
+
+    return &h[(*i)++];
 }
 
 

@@ -41,8 +41,12 @@ ngx_int_t ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
     const char *message);
 ngx_http_complex_value_t *ngx_http_signalr_conf_hub(ngx_conf_t *cf,
     ngx_str_t *value);
+void ngx_http_signalr_conf_handler(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_handler_pt handler);
 ngx_table_elt_t *ngx_http_signalr_add_header(ngx_http_request_t *r,
     const char *key, ngx_str_t *value);
+ngx_table_elt_t *ngx_http_signalr_list_next(ngx_list_part_t **part,
+    ngx_uint_t *i);
 ngx_table_elt_t *ngx_http_signalr_find_header(ngx_list_t *headers,
     const char *name);
 ngx_int_t ngx_http_signalr_read_body(ngx_http_request_t *r, size_t max,
