@@ -79,6 +79,8 @@ static ngx_int_t ngx_http_signalr_output_endpoints(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
 static void ngx_http_signalr_output_resume(ngx_http_request_t *r);
+static void ngx_http_signalr_output_finish(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_int_t rc);
 static ngx_int_t ngx_http_signalr_output_next(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap);
 static ngx_uint_t ngx_http_signalr_output_retryable(
@@ -308,21 +310,14 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
 static void
 ngx_http_signalr_output_body(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
     ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_output_ctx_t  *octx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx->output;
 
-    rc = ngx_http_signalr_output_start(r, octx);
-
-    if (rc == NGX_DONE) {
-        return;
-    }
-
-    octx->finished = 1;
-    ngx_http_finalize_request(r, rc);
+    ngx_http_signalr_output_finish(r, octx,
+                                   ngx_http_signalr_output_start(r, octx));
 }
 
 
@@ -892,7 +887,6 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 static void
 ngx_http_signalr_output_resume(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
     ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_capture_t     *cap;
     ngx_http_signalr_output_ctx_t  *octx;
@@ -911,8 +905,17 @@ ngx_http_signalr_output_resume(ngx_http_request_t *r)
     cap = octx->cap;
     octx->cap = NULL;
 
-    rc = ngx_http_signalr_output_next(r, octx, cap);
+    ngx_http_signalr_output_finish(r, octx,
+                                   ngx_http_signalr_output_next(r, octx, cap));
+}
 
+
+/* NGX_DONE: a call is under way; anything else ends the request */
+
+static void
+ngx_http_signalr_output_finish(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_int_t rc)
+{
     if (rc == NGX_DONE) {
         return;
     }
