@@ -448,3 +448,119 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
 
     return NGX_OK;
 }
+
+
+/*
+ * A REST call's token depends on the endpoint, the audience (the URL of the
+ * call) and the time only, so each worker keeps the last few it minted per
+ * endpoint and gives one again while it has at least a minute left: sends
+ * to the same hub, user or group sign nothing. The header value is copied
+ * into the request's pool, as a later token may replace the cached one
+ * before the subrequest is sent.
+ */
+
+#define NGX_HTTP_SIGNALR_REST_TOKENS         16
+#define NGX_HTTP_SIGNALR_REST_TOKEN_REUSE    60      /* seconds left, least */
+
+struct ngx_http_signalr_rest_token_s {
+    u_char                     *aud;
+    size_t                      aud_len;
+    u_char                     *bearer;                /* "Bearer <jwt>" */
+    size_t                      bearer_len;
+    time_t                      expires;
+};
+
+
+ngx_int_t
+ngx_http_signalr_rest_token(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *aud, time_t lifetime,
+    ngx_str_t *bearer)
+{
+    u_char                         *p;
+    time_t                          now;
+    ngx_str_t                       token;
+    ngx_uint_t                      i;
+    signalr_bytes_t                 nameid;
+    signalr_jwt_claim_t             claim;
+    ngx_http_signalr_rest_token_t  *t;
+
+    now = ngx_time();
+
+    if (ep->tokens == NULL) {
+        ep->tokens = ngx_calloc(NGX_HTTP_SIGNALR_REST_TOKENS
+                                * sizeof(ngx_http_signalr_rest_token_t),
+                                r->connection->log);
+    }
+
+    t = ep->tokens;
+
+    for (i = 0; t && i < NGX_HTTP_SIGNALR_REST_TOKENS; i++) {
+        if (t[i].aud_len == aud->len
+            && now + NGX_HTTP_SIGNALR_REST_TOKEN_REUSE < t[i].expires
+            && ngx_memcmp(t[i].aud, aud->data, aud->len) == 0)
+        {
+            bearer->len = t[i].bearer_len;
+            bearer->data = ngx_pnalloc(r->pool, bearer->len);
+            if (bearer->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(bearer->data, t[i].bearer, bearer->len);
+
+            return NGX_OK;
+        }
+    }
+
+    /* a new one: the REST form, nameid "nginx" */
+
+    nameid.data = (u_char *) "nginx";
+    nameid.len = sizeof("nginx") - 1;
+
+    claim.name.data = (u_char *) "nameid";
+    claim.name.len = sizeof("nameid") - 1;
+    claim.values = &nameid;
+    claim.nvalues = 1;
+
+    if (ngx_http_signalr_token(r, ep, &claim, 1, aud, lifetime, &token)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    bearer->len = sizeof("Bearer ") - 1 + token.len;
+    bearer->data = ngx_pnalloc(r->pool, bearer->len);
+    if (bearer->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(bearer->data, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, token.data, token.len);
+
+    if (t == NULL) {
+        return NGX_OK;
+    }
+
+    /* kept in the next slot, round robin; without memory, not kept */
+
+    t = &ep->tokens[ep->next_token];
+    ep->next_token = (ep->next_token + 1) % NGX_HTTP_SIGNALR_REST_TOKENS;
+
+    ngx_free(t->aud);
+    t->aud = NULL;
+    t->aud_len = 0;
+    t->bearer = NULL;
+
+    p = ngx_alloc(aud->len + bearer->len, r->connection->log);
+    if (p == NULL) {
+        return NGX_OK;
+    }
+
+    t->aud = p;
+    t->aud_len = aud->len;
+    t->bearer = ngx_cpymem(p, aud->data, aud->len);
+    t->bearer_len = bearer->len;
+    ngx_memcpy(t->bearer, bearer->data, bearer->len);
+    t->expires = now + lifetime;
+
+    return NGX_OK;
+}

@@ -21,6 +21,9 @@ ngx_http_signalr_endpoint_t *ngx_http_signalr_pick_endpoint(
 ngx_int_t ngx_http_signalr_token(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep, signalr_jwt_claim_t *claims,
     ngx_uint_t nclaims, ngx_str_t *aud, time_t lifetime, ngx_str_t *token);
+ngx_int_t ngx_http_signalr_rest_token(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *aud, time_t lifetime,
+    ngx_str_t *bearer);
 
 
 #endif /* NGX_HTTP_SIGNALR_ENDPOINT_H */

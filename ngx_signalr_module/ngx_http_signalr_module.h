@@ -31,6 +31,9 @@
 #define NGX_HTTP_SIGNALR_SECONDARY  1
 
 
+typedef struct ngx_http_signalr_rest_token_s  ngx_http_signalr_rest_token_t;
+
+
 typedef struct {
     ngx_str_t                   name;
     ngx_uint_t                  type;            /* PRIMARY or SECONDARY */
@@ -44,6 +47,10 @@ typedef struct {
 
     /* set by this worker when REST calls fail (negotiate avoids it) */
     ngx_msec_t                  offline_until;
+
+    /* this worker's REST tokens, by audience (ngx_http_signalr_rest_token) */
+    ngx_http_signalr_rest_token_t  *tokens;
+    ngx_uint_t                  next_token;
 } ngx_http_signalr_endpoint_t;
 
 

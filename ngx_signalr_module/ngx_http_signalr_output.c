@@ -748,11 +748,9 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
     u_char                         *p;
-    ngx_str_t                       aud, token, rest;
+    ngx_str_t                       aud, rest;
     ngx_uint_t                      n;
     ngx_keyval_t                   *headers;
-    signalr_bytes_t                 nameid;
-    signalr_jwt_claim_t             claim;
     ngx_http_signalr_call_t        *call;
     ngx_http_signalr_capture_t     *cap;
     ngx_http_signalr_endpoint_t    *ep;
@@ -761,7 +759,10 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     call = &octx->calls[octx->call];
     ep = octx->endpoints[octx->endpoint];
 
-    /* aud: the audience base, the path and the api-version (protocol 3.1) */
+    /*
+     * aud: the audience base, the path and the api-version, as
+     * RestApiAccessTokenGenerator.cs of Azure/azure-signalr makes it
+     */
 
     aud.len = ep->audience_base.len + call->path.len - 1 + sizeof("?") - 1
               + sizeof(SIGNALR_API_VERSION_QUERY) - 1;
@@ -775,21 +776,6 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     p = ngx_cpymem(p, "?" SIGNALR_API_VERSION_QUERY,
                    sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
 
-    nameid.data = (u_char *) "nginx";
-    nameid.len = sizeof("nginx") - 1;
-
-    claim.name.data = (u_char *) "nameid";
-    claim.name.len = sizeof("nameid") - 1;
-    claim.values = &nameid;
-    claim.nvalues = 1;
-
-    if (ngx_http_signalr_token(r, ep, &claim, 1, &aud,
-                               NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME, &token)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
     headers = ngx_palloc(r->pool, 3 * sizeof(ngx_keyval_t));
     if (headers == NULL) {
         return NGX_ERROR;
@@ -797,14 +783,13 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 
     ngx_str_set(&headers[0].key, "Authorization");
 
-    headers[0].value.len = sizeof("Bearer ") - 1 + token.len;
-    headers[0].value.data = ngx_pnalloc(r->pool, headers[0].value.len);
-    if (headers[0].value.data == NULL) {
+    if (ngx_http_signalr_rest_token(r, ep, &aud,
+                                    NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME,
+                                    &headers[0].value)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    p = ngx_cpymem(headers[0].value.data, "Bearer ", sizeof("Bearer ") - 1);
-    ngx_memcpy(p, token.data, token.len);
 
     ngx_str_set(&headers[1].key, "Asrs-User-Agent");
     ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
@@ -868,7 +853,8 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\", "
                    "attempt %ui, %uz body bytes, token of %uz bytes",
                    octx->call, call->what, &ep->name, octx->attempt + 1,
-                   call->body.len, token.len);
+                   call->body.len,
+                   headers[0].value.len - (sizeof("Bearer ") - 1));
 
     cap = ngx_http_signalr_subrequest(r, &s);
     if (cap == NULL) {

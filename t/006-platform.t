@@ -382,3 +382,44 @@ Cache-Control: max-age=3600
 --- raw_response_headers_unlike: Cache-Control.*Cache-Control
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: REST tokens: one per endpoint and audience in a worker, given again while valid (sends to the hub share one, a send to a user has its own)
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/rest/;
+    log_format auth '\$http_authorization';"
+--- config
+    location = /out { signalr_output chat; }
+    location /rest/ {
+        internal;
+        proxy_pass http://127.0.0.1:$server_port/service/;
+    }
+    location /service/ {
+        access_log html/auth.log auth;
+        return 202;
+    }
+    location = /auth.log { root html; }
+--- request eval
+["POST /out\r\n[" . '{"target":"t","arguments":[1]},{"target":"t","arguments":[2]},{"target":"t","userId":"u","arguments":[3]}' . "]",
+ "POST /out\r\n" . '{"target":"t","arguments":[4]}',
+ "GET /auth.log"]
+--- more_headers
+Content-Type: application/json
+--- response_body_filters eval
+# a second passes before the second request: a token minted anew would
+# carry another iat
+[[sub { require Time::HiRes; Time::HiRes::sleep(1.2); $_[0] }],
+ [sub { $_[0] }],
+ [sub {
+    my (%seen, $next);
+    $next = 'A';
+    return join '', map { ($seen{$_} //= $next++) . "\n" }
+        grep { /^Bearer / } split /\n/, $_[0];
+ }]]
+--- error_code eval
+[202, 202, 200]
+--- response_body eval
+['{"completed":3,"total":3}', '{"completed":1,"total":1}', "A\nA\nB\nA\n"]
+--- no_error_log
+[error]
