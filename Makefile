@@ -128,8 +128,8 @@ fuzz: $(FUZZERS)
 	    echo "== $$(basename $$f) ($(FUZZ_RUNS) runs)"; \
 	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
 	    $$f -runs=$(FUZZ_RUNS) -max_len=4096 \
-	        $(BUILD)/fuzz/corpus-$$(basename $$f) 2>&1 | tail -2 \
-	        || exit 1; \
+	        $(BUILD)/fuzz/corpus-$$(basename $$f) 2>&1 | tail -2; \
+	    [ "$${PIPESTATUS[0]}" = 0 ] || exit 1; \
 	done
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_SERVROOT=$(BUILD)/servroot

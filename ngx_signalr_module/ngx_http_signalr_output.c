@@ -916,10 +916,10 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap)
 {
     ngx_msec_t                    delay;
+    ngx_uint_t                    rest_status, no_response;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
     ngx_http_signalr_loc_conf_t  *slcf;
-    ngx_uint_t                    rest_status, no_response;
 
     rest_status = ngx_http_signalr_capture_status(cap);
     no_response = ngx_http_signalr_capture_failed(cap);
@@ -1191,11 +1191,10 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
 {
     ngx_str_t                     none = ngx_string("none");
     ngx_msec_t                    now;
-    ngx_uint_t                    online, level;
+    ngx_uint_t                    online, level, rest_status, no_response;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
     ngx_http_signalr_loc_conf_t  *slcf;
-    ngx_uint_t                    rest_status, no_response;
 
     rest_status = ngx_http_signalr_capture_status(cap);
     no_response = ngx_http_signalr_capture_failed(cap);

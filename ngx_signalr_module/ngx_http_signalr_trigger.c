@@ -1063,11 +1063,25 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
 
         signalr_jw_end(&w);
 
+        if (signalr_jw_done(&w) != 0) {
+            if (error) {
+                goto done;
+            }
+
+            /* e.g. a result nested deeper than the writer goes */
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: the result of route \"%V\" cannot be "
+                          "written as JSON", &t->route);
+
+            rc = ngx_http_signalr_trigger_completion(r, t, NULL,
+                                                     "Invocation failed.");
+            goto done;
+        }
+
         /* the hub protocol's record separator ends the message */
 
-        if (signalr_jw_done(&w) != 0
-            || signalr_str_append(&text, "\x1e", 1) != 0)
-        {
+        if (signalr_str_append(&text, "\x1e", 1) != 0) {
             goto done;
         }
 

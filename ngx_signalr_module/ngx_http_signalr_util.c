@@ -173,7 +173,9 @@ ngx_http_signalr_pool_grow(void *ctx, void *data, size_t len, size_t size)
 
     u_char  *p;
 
-    p = ngx_pnalloc(pool, size);
+    /* aligned: the name and value pairs keep structs in it */
+
+    p = ngx_palloc(pool, size);
     if (p == NULL) {
         return NULL;
     }

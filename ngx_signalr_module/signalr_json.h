@@ -42,7 +42,8 @@ typedef struct {
  * signalr_jw_done().
  */
 
-#define SIGNALR_JW_MAX_DEPTH  64
+/* as deep as jansson parses (JSON_PARSER_MAX_DEPTH) */
+#define SIGNALR_JW_MAX_DEPTH  2048
 
 typedef struct {
     signalr_str_t  *out;

@@ -297,7 +297,7 @@ signalr_msgpack_completion(signalr_str_t *out, const char *invocation_id,
 
     if (invocation_id == NULL
         || !signalr_utf8_valid((const unsigned char *) invocation_id,
-                                       id_len))
+                               id_len))
     {
         return -1;
     }
@@ -355,8 +355,6 @@ failed:
     out->len = start;
     return -1;
 }
-
-
 
 
 static int
@@ -788,8 +786,6 @@ failed:
     json_decref(object);
     return -1;
 }
-
-
 
 
 /* writes a type byte followed by the n low bytes of v, big-endian */

@@ -37,9 +37,6 @@ typedef struct {
 } signalr_msgpack_invocation_t;
 
 
-
-
-
 /*
  * All functions return 0 on success and -1 on error; the decoders then put
  * a short English message into err (when errlen is not 0).
@@ -79,7 +76,6 @@ int signalr_msgpack_encode(signalr_str_t *b, json_t *value);
 int signalr_msgpack_completion(signalr_str_t *out,
     const char *invocation_id, size_t id_len, int kind,
     json_t *value_or_error_string);
-
 
 
 #endif /* _SIGNALR_MSGPACK_H_INCLUDED_ */

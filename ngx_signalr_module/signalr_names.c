@@ -113,10 +113,6 @@ signalr_uri_escape(unsigned char *dst, const unsigned char *p, size_t len)
 }
 
 
-#define signalr_lower(c)                                                     \
-    (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
-
-
 int
 signalr_caseless_eq(const unsigned char *a, size_t alen,
     const unsigned char *b, size_t blen)

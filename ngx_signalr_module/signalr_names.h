@@ -34,6 +34,10 @@ size_t signalr_uri_escaped_len(const unsigned char *p, size_t len);
 unsigned char *signalr_uri_escape(unsigned char *dst, const unsigned char *p,
     size_t len);
 
+/* an ASCII letter in lower case; any other byte as it is */
+#define signalr_lower(c)                                                     \
+    (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
+
 /* ASCII case-insensitive equality of a (alen bytes) and b (blen bytes) */
 int signalr_caseless_eq(const unsigned char *a, size_t alen,
     const unsigned char *b, size_t blen);

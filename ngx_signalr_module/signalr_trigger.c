@@ -30,9 +30,6 @@ static const unsigned char *signalr_next_item(const unsigned char *p,
     const unsigned char **end);
 
 
-#define signalr_lower(c)                                                     \
-    (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
-
 #define signalr_is_space(c)  ((c) == ' ' || (c) == '\t')
 
 
@@ -298,7 +295,10 @@ signalr_pairs_add(signalr_pairs_t *p, const unsigned char *name,
     size_t          n;
     signalr_pair_t  e;
 
-    if (memchr(name, '\0', nlen) != NULL
+    /* a full list takes nothing more, not even a repeated name */
+
+    if (p->names == SIGNALR_TRIGGER_MAX_PAIRS
+        || memchr(name, '\0', nlen) != NULL
         || !signalr_utf8_valid(name, nlen) || !signalr_utf8_valid(value, vlen))
     {
         return SIGNALR_TRIGGER_INVALID;
@@ -307,18 +307,10 @@ signalr_pairs_add(signalr_pairs_t *p, const unsigned char *name,
     n = p->list.len / sizeof(signalr_pair_t);
 
     if (signalr_pairs_find(p, n, name, nlen) == NULL) {
-        if (p->names == SIGNALR_TRIGGER_MAX_PAIRS) {
-            return SIGNALR_TRIGGER_INVALID;
-        }
-
         p->names++;
 
     } else if (!p->join) {
         return SIGNALR_TRIGGER_OK;
-    }
-
-    if (n == SIGNALR_TRIGGER_MAX_ENTRIES) {
-        return SIGNALR_TRIGGER_INVALID;
     }
 
     e.name = name;
@@ -393,7 +385,10 @@ signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
      * block, reserved once, so that the pairs can point into it
      */
 
-    pairs->decoded.len = 0;
+    if (pairs->decoded.len != 0) {
+        /* pairs point into the decoded text: one query a list */
+        return SIGNALR_TRIGGER_NOMEM;
+    }
 
     if (signalr_str_reserve(&pairs->decoded, last - p + 1) != 0) {
         return SIGNALR_TRIGGER_NOMEM;

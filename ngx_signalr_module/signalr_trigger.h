@@ -95,17 +95,14 @@ typedef struct {
     int                   join;
 } signalr_pairs_t;
 
-/* entries, repeated names included, in one list at the most */
-#define SIGNALR_TRIGGER_MAX_ENTRIES  (4 * SIGNALR_TRIGGER_MAX_PAIRS)
-
 /* list and decoded may carry a grow hook (signalr_str_t) already */
 void signalr_pairs_init(signalr_pairs_t *p, int join);
 void signalr_pairs_free(signalr_pairs_t *p);
 
 /*
  * Adds name: value. SIGNALR_TRIGGER_INVALID: a name with NUL, a name or
- * value that is not UTF-8, a new name past SIGNALR_TRIGGER_MAX_PAIRS, or
- * more than SIGNALR_TRIGGER_MAX_ENTRIES entries.
+ * value that is not UTF-8, or a list with SIGNALR_TRIGGER_MAX_PAIRS names
+ * already (then even a repeated name is refused).
  */
 int signalr_pairs_add(signalr_pairs_t *p, const unsigned char *name,
     size_t nlen, const unsigned char *value, size_t vlen);
@@ -117,7 +114,8 @@ void signalr_jw_pairs(signalr_jw_t *w, signalr_pairs_t *p);
  * X-ASRS-Client-Query, "?k1=v1&k1=v2&k2", into pairs: {"k1":"v1,v2",
  * "k2":""} once written (join); '+' is a space, %XX a byte, a '%' without
  * two hex digits stays as it is (as ASP.NET Core's QueryHelpers reads a
- * query). The decoded text is kept in pairs->decoded.
+ * query). The decoded text is kept in pairs->decoded, which the pairs
+ * point into: one query a list (a second is refused as NOMEM).
  */
 int signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
     size_t len);

@@ -28,6 +28,12 @@ sub hdrs {
 
 sub hex_body { unpack('H*', $_[0]) . "\n" }
 
+# JSON nested deeper than MessagePack allows, and lists at their limits
+our $DEEP = ('[' x 70) . (']' x 70);
+our $Q256 = '?' . join('&', map { "k$_=v" } 0 .. 255) . '&k0=x';
+our $Q1100 = '?' . join('&', ('a=1') x 1100);
+our $C256 = join(', ', map { "c$_: v" } 0 .. 255) . ', c0: x';
+
 add_block_preprocessor(sub {
     my $block = shift;
     if (!defined $block->http_config) {
@@ -658,3 +664,86 @@ main::hdrs('Content-Type' => 'application/x-msgpack')
 "19950380a13001b2" . unpack("H*", "Invocation failed.") . "\n"
 --- error_log
 signalr: the result of route "/route" cannot be written as MessagePack
+
+
+
+=== TEST 34: a JSON invocation whose arguments nest 70 deep reaches the route
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type text/plain; return 200 "ok"; }
+--- request eval
+"POST /upstream\r\n" . '{"type":1,"invocationId":"0","target":"broadcast","arguments":' . $::DEEP . '}'
+--- more_headers eval
+main::hdrs()
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":"ok"}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 35: a JSON result nested 70 deep comes back in a JSON Completion
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { proxy_method GET; proxy_pass http://127.0.0.1:$server_port/deep.json; }
+    location = /deep.json { types { } default_type application/json; }
+--- user_files eval
+">>> deep.json\n" . $::DEEP
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs()
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":$::DEEP}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 36: lists at their limits: 256 query names and one of them again is refused, 1100 values of one name are joined, 256 claim names and a repeat are refused
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type text/plain; return 200 "ok"; }
+--- request eval
+["POST /upstream\r\n$::JSON_INVOCATION", "POST /upstream\r\n$::JSON_INVOCATION", "POST /upstream\r\n$::JSON_INVOCATION"]
+--- more_headers eval
+[main::hdrs('X-ASRS-Client-Query' => $::Q256), main::hdrs('X-ASRS-Client-Query' => $::Q1100), main::hdrs('X-ASRS-User-Claims' => $::C256)]
+--- error_code eval
+[400, 200, 400]
+--- response_body eval
+['{"error":"X-ASRS-* values that are not UTF-8, or too many headers, query parameters or claims"}',
+ qq({"type":3,"invocationId":"0","result":"ok"}\x1e),
+ '{"error":"X-ASRS-* values that are not UTF-8, or too many headers, query parameters or claims"}']
+
+
+
+=== TEST 37: the client query: a '%' without two hex digits stays as it is (as ASP.NET Core reads a query)
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('X-ASRS-Client-Query' => '?a=%zz%4&b=%&c=%41')
+--- response_body_like: "Query":\{"a":"%zz%4","b":"%","c":"A"\}
+--- no_error_log
+[error]
+
+
+
+=== TEST 38: a route answering through X-Accel-Redirect with an empty file: an empty result (null), not a cut response
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { proxy_method GET; proxy_pass http://127.0.0.1:$server_port/xa; }
+    location = /xa { add_header X-Accel-Redirect /files/empty.txt; return 200 "x"; }
+    location /files/ { internal; alias html/; }
+--- user_files
+>>> empty.txt
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs()
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":null}\x1e)
+--- no_error_log
+[error]

@@ -423,3 +423,25 @@ Content-Type: application/json
 ['{"completed":3,"total":3}', '{"completed":1,"total":1}', "A\nA\nB\nA\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 19: output arguments nested 70 deep are sent as they are
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/rest/;"
+--- config
+    location = /out { signalr_output chat; }
+    location /rest/ {
+        internal;
+        proxy_pass http://127.0.0.1:$server_port/service/;
+    }
+    location /service/ { return 202 $request_body; }
+--- request eval
+"POST /out\r\n" . '{"target":"t","arguments":' . ('[' x 70) . (']' x 70) . '}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 202
+--- response_body chomp
+{"completed":1,"total":1}
+--- no_error_log
+[error]

@@ -227,6 +227,28 @@ test_writer(void)
     CHECK_INT(signalr_jw_done(&w), -1);
     signalr_str_free(&s);
 
+    /* as deep as jansson parses: written back as it came */
+    {
+        char    *deep;
+        json_t  *v;
+
+        deep = malloc(2 * SIGNALR_JW_MAX_DEPTH + 1);
+        CHECK(deep != NULL);
+        if (deep != NULL) {
+            memset(deep, '[', SIGNALR_JW_MAX_DEPTH);
+            memset(deep + SIGNALR_JW_MAX_DEPTH, ']', SIGNALR_JW_MAX_DEPTH);
+            deep[2 * SIGNALR_JW_MAX_DEPTH] = '\0';
+
+            v = json_loads(deep, 0, NULL);
+            CHECK(v != NULL);
+            CHECK_INT(signalr_json_dump(&s, v), 0);
+            CHECK_MEM(s.data, s.len, deep, strlen(deep));
+            json_decref(v);
+            signalr_str_free(&s);
+            free(deep);
+        }
+    }
+
     /* grown through a hook, not realloc(), and not freed by it */
     memset(&pool, 0, sizeof(test_pool_t));
     s.grow = test_grow;

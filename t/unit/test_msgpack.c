@@ -230,7 +230,8 @@ test_completion_long(void)
     CHECK_HEX(b.data, 12, "a99c01950380a13003da4e20");
 
     decoded = NULL;
-    CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data + 3, b.len - 3, &used, &decoded,
+    CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data + 3,
+                                     b.len - 3, &used, &decoded,
                                      NULL, 0), 0);
     CHECK_INT(used, 20009);
     str = json_array_get(decoded, 4);
@@ -633,8 +634,9 @@ test_string_sizes(void)
         CHECK_HEX(b.data, hlen, tests[i].hex);
 
         decoded = NULL;
-        CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data, b.len, &used, &decoded, err,
-                                         sizeof(err)), 0);
+        CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data, b.len,
+                                         &used, &decoded, err, sizeof(err)),
+                  0);
         CHECK_INT(used, b.len);
         CHECK(json_equal(decoded, value));
 
@@ -814,8 +816,9 @@ test_container_sizes(void)
         CHECK_HEX(b.data, hlen, tests[i].hex);
 
         decoded = NULL;
-        CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data, b.len, &used, &decoded, err,
-                                         sizeof(err)), 0);
+        CHECK_INT(signalr_msgpack_decode((unsigned char *) b.data, b.len,
+                                         &used, &decoded, err, sizeof(err)),
+                  0);
         CHECK_INT(used, b.len);
         CHECK(json_equal(decoded, value));
 

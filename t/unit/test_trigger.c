@@ -264,6 +264,9 @@ test_query(void)
     check_pairs(&q, "{\"a\":\"%zz%4\",\"b\":\"%\",\"c\":\"\xc3\xa9\","
                     "\"d\":\"A++\",\"q\":\"\\\"\\\\\"}");
 
+    /* the pairs point into the decoded query: a second one is refused */
+    CHECK_INT(signalr_parse_query(&q, U("x=1")), SIGNALR_TRIGGER_NOMEM);
+
     signalr_pairs_init(&q, 1);
     CHECK_INT(signalr_parse_query(&q, U("a=%ff")), SIGNALR_TRIGGER_INVALID);
 
@@ -296,17 +299,15 @@ test_pairs_limit(void)
 
     CHECK_INT(signalr_pairs_add(&q, U("one-more"), U("v")),
               SIGNALR_TRIGGER_INVALID);
-    /* a name that is there already: one more value */
-    CHECK_INT(signalr_pairs_add(&q, U("K0"), U("w")), SIGNALR_TRIGGER_OK);
+    /* full: not even a name that is there already */
+    CHECK_INT(signalr_pairs_add(&q, U("K0"), U("w")),
+              SIGNALR_TRIGGER_INVALID);
 
-    /* entries, repeated names included, are bounded too */
-    for (i = SIGNALR_TRIGGER_MAX_PAIRS + 1;
-         i < SIGNALR_TRIGGER_MAX_ENTRIES; i++)
-    {
+    /* below the limit, one name takes any number of values */
+    signalr_pairs_init(&q, 1);
+    for (i = 0; i < 4 * SIGNALR_TRIGGER_MAX_PAIRS; i++) {
         CHECK_INT(signalr_pairs_add(&q, U("k1"), U("v")), SIGNALR_TRIGGER_OK);
     }
-    CHECK_INT(signalr_pairs_add(&q, U("k1"), U("v")),
-              SIGNALR_TRIGGER_INVALID);
 
     signalr_pairs_init(&q, 0);
     CHECK_INT(signalr_pairs_add(&q, U("Name"), U("a")), SIGNALR_TRIGGER_OK);
