@@ -96,13 +96,39 @@ signalr_hmac_sha256(signalr_hmac_t *h, const unsigned char *data, size_t len,
 }
 
 
+static size_t signalr_base64_encode_with(unsigned char *dst,
+    const unsigned char *src, size_t len, const char *b64, int pad);
+
+
 size_t
 signalr_base64url_encode(unsigned char *dst, const unsigned char *src,
     size_t len)
 {
-    unsigned char       *d;
-    static const char    b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                 "abcdefghijklmnopqrstuvwxyz0123456789-_";
+    return signalr_base64_encode_with(dst, src, len,
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "abcdefghijklmnopqrstuvwxyz0123456789-_",
+                                      0);
+}
+
+
+size_t
+signalr_base64_encode(unsigned char *dst, const unsigned char *src,
+    size_t len)
+{
+    return signalr_base64_encode_with(dst, src, len,
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "abcdefghijklmnopqrstuvwxyz0123456789+/",
+                                      1);
+}
+
+
+/* RFC 4648 with the alphabet given, padded with '=' or not */
+
+static size_t
+signalr_base64_encode_with(unsigned char *dst, const unsigned char *src,
+    size_t len, const char *b64, int pad)
+{
+    unsigned char  *d;
 
     d = dst;
 
@@ -121,9 +147,17 @@ signalr_base64url_encode(unsigned char *dst, const unsigned char *src,
         if (len == 1) {
             *d++ = b64[(src[0] & 0x03) << 4];
 
+            if (pad) {
+                *d++ = '=';
+            }
+
         } else {
             *d++ = b64[((src[0] & 0x03) << 4) | (src[1] >> 4)];
             *d++ = b64[(src[1] & 0x0f) << 2];
+        }
+
+        if (pad) {
+            *d++ = '=';
         }
     }
 

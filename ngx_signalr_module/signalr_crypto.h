@@ -31,6 +31,10 @@ int signalr_hmac_sha256(signalr_hmac_t *h, const unsigned char *data,
 size_t signalr_base64url_encode(unsigned char *dst, const unsigned char *src,
     size_t len);
 
+/* RFC 4648 section 4, padded; returns the encoded length */
+size_t signalr_base64_encode(unsigned char *dst, const unsigned char *src,
+    size_t len);
+
 /* constant-time comparison of n bytes; 1 when equal */
 int signalr_ct_equal(const unsigned char *a, const unsigned char *b,
     size_t n);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signalr_crypto.h"
 #include "signalr_json.h"
 #include "signalr_msgpack.h"
 
@@ -616,12 +617,9 @@ static int
 signalr_msgpack_read_bin(signalr_msgpack_reader_t *r, uint64_t n,
     json_t **out)
 {
-    char                 *dst, *p;
-    size_t                i, len;
-    json_t               *value;
-    const unsigned char  *s;
-    static const char     base64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char    *dst;
+    size_t   len;
+    json_t  *value;
 
     if (n > (size_t) (r->end - r->pos)) {
         return signalr_msgpack_fail(r, "truncated MessagePack input");
@@ -633,38 +631,12 @@ signalr_msgpack_read_bin(signalr_msgpack_reader_t *r, uint64_t n,
         return signalr_msgpack_fail(r, "MessagePack bin too long");
     }
 
-    len = (n + 2) / 3 * 4;
-
-    dst = malloc(len + 1);
+    dst = malloc((n + 2) / 3 * 4 + 1);
     if (dst == NULL) {
         return signalr_msgpack_fail(r, "out of memory");
     }
 
-    s = r->pos;
-    p = dst;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        *p++ = base64[s[i] >> 2];
-        *p++ = base64[((s[i] & 0x03) << 4) | (s[i + 1] >> 4)];
-        *p++ = base64[((s[i + 1] & 0x0f) << 2) | (s[i + 2] >> 6)];
-        *p++ = base64[s[i + 2] & 0x3f];
-    }
-
-    if (i < n) {
-        *p++ = base64[s[i] >> 2];
-
-        if (i + 1 < n) {
-            *p++ = base64[((s[i] & 0x03) << 4) | (s[i + 1] >> 4)];
-            *p++ = base64[(s[i + 1] & 0x0f) << 2];
-
-        } else {
-            *p++ = base64[(s[i] & 0x03) << 4];
-            *p++ = '=';
-        }
-
-        *p++ = '=';
-    }
-
+    len = signalr_base64_encode((unsigned char *) dst, r->pos, n);
     r->pos += n;
 
     value = json_stringn_nocheck(dst, len);

@@ -219,10 +219,43 @@ test_upstream_signatures(void)
 }
 
 
+
+/* RFC 4648 section 10's vectors, padded and in the URL form */
+
+static void
+test_base64(void)
+{
+    size_t         i, n;
+    unsigned char  out[16];
+    const char    *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+    const char    *std[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==",
+                             "Zm9vYmE=", "Zm9vYmFy" };
+    const char    *url[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE",
+                             "Zm9vYmFy" };
+
+    for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        n = signalr_base64_encode(out, (const unsigned char *) in[i],
+                                  strlen(in[i]));
+        CHECK_MEM(out, n, std[i], strlen(std[i]));
+
+        n = signalr_base64url_encode(out, (const unsigned char *) in[i],
+                                     strlen(in[i]));
+        CHECK_MEM(out, n, url[i], strlen(url[i]));
+        CHECK_INT(n, signalr_base64url_len(strlen(in[i])));
+    }
+
+    /* the two alphabets differ in their last two letters */
+    n = signalr_base64_encode(out, (const unsigned char *) "\xfb\xff", 2);
+    CHECK_MEM(out, n, "+/8=", 4);
+    n = signalr_base64url_encode(out, (const unsigned char *) "\xfb\xff", 2);
+    CHECK_MEM(out, n, "-_8", 3);
+}
+
 int
 main(void)
 {
     UNIT_RUN(test_client_user);
+    UNIT_RUN(test_base64);
     UNIT_RUN(test_client_anonymous_emulator);
     UNIT_RUN(test_rest_broadcast);
     UNIT_RUN(test_client_custom_claims);
