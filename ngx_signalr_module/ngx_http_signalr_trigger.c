@@ -96,6 +96,9 @@ static ngx_int_t ngx_http_signalr_trigger_copy(ngx_pool_t *pool,
     ngx_str_t *dst, const char *src, size_t len);
 static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_str_t *out);
+static ngx_int_t ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, signalr_pairs_t *headers,
+    signalr_pairs_t *query, signalr_pairs_t *claims);
 static void ngx_http_signalr_trigger_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
@@ -696,83 +699,14 @@ static ngx_int_t
 ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_str_t *out)
 {
-    int               rc;
-    ngx_uint_t        i, n;
+    ngx_int_t         rc;
     signalr_jw_t      w;
     signalr_str_t     text;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
     signalr_pairs_t   headers, query, claims;
 
-    ngx_http_signalr_pairs_init(r, &headers, 1);
-    ngx_http_signalr_pairs_init(r, &query, 1);
-    ngx_http_signalr_pairs_init(r, &claims, 0);
-
-    /*
-     * one walk: every request header but the content ones for the context
-     * (repeated names joined), the X-ASRS-* ones for the route, after its
-     * Content-Type
-     */
-
-    n = 1;
-
-    for (part = &r->headers_in.headers.part; part; part = part->next) {
-        n += part->nelts;
-    }
-
-    t->route_headers = ngx_palloc(r->pool, n * sizeof(ngx_keyval_t));
-    if (t->route_headers == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&t->route_headers[0].key, "Content-Type");
-    ngx_str_set(&t->route_headers[0].value, "application/json");
-    t->nroute_headers = 1;
-
-    part = &r->headers_in.headers.part;
-    i = 0;
-
-    while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
-
-        if (h->key.len > 7
-            && ngx_strncasecmp(h->key.data, (u_char *) "x-asrs-", 7) == 0)
-        {
-            t->route_headers[t->nroute_headers].key = h->key;
-            t->route_headers[t->nroute_headers].value = h->value;
-            t->nroute_headers++;
-        }
-
-        if ((h->key.len == sizeof("Content-Type") - 1
-             && ngx_strncasecmp(h->key.data, (u_char *) "Content-Type",
-                                h->key.len) == 0)
-            || (h->key.len == sizeof("Content-Length") - 1
-                && ngx_strncasecmp(h->key.data, (u_char *) "Content-Length",
-                                   h->key.len) == 0))
-        {
-            continue;
-        }
-
-        rc = signalr_pairs_add(&headers, h->key.data, h->key.len,
-                               h->value.data, h->value.len);
-        if (rc != SIGNALR_TRIGGER_OK) {
-            goto pairs;
-        }
-    }
-
-    h = t->asrs[NGX_HTTP_SIGNALR_H_CLIENT_QUERY];
-    if (h) {
-        rc = signalr_parse_query(&query, h->value.data, h->value.len);
-        if (rc != SIGNALR_TRIGGER_OK) {
-            goto pairs;
-        }
-    }
-
-    h = t->asrs[NGX_HTTP_SIGNALR_H_USER_CLAIMS];
-    if (h) {
-        rc = signalr_parse_claims(&claims, h->value.data, h->value.len);
-        if (rc != SIGNALR_TRIGGER_OK) {
-            goto pairs;
-        }
+    rc = ngx_http_signalr_trigger_lists(r, t, &headers, &query, &claims);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     /* every value below was checked to be UTF-8 */
@@ -791,14 +725,8 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     }
 
     signalr_jw_key_lit(&w, "Error");
-
-    if (t->has_error) {
-        signalr_jw_string(&w, t->v.error.data, t->v.error.len);
-
-    } else {
-        signalr_jw_null(&w);
-    }
-
+    signalr_jw_string_or_null(&w, t->v.error.data, t->v.error.len,
+                              t->has_error);
     signalr_jw_key_lit(&w, "Category");
     signalr_jw_string(&w, t->v.category.data, t->v.category.len);
     signalr_jw_key_lit(&w, "Event");
@@ -808,14 +736,8 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     signalr_jw_key_lit(&w, "ConnectionId");
     signalr_jw_string(&w, t->v.connection_id.data, t->v.connection_id.len);
     signalr_jw_key_lit(&w, "UserId");
-
-    if (t->v.user_id.len) {
-        signalr_jw_string(&w, t->v.user_id.data, t->v.user_id.len);
-
-    } else {
-        signalr_jw_null(&w);
-    }
-
+    signalr_jw_string_or_null(&w, t->v.user_id.data, t->v.user_id.len,
+                              t->v.user_id.len != 0);
     signalr_jw_key_lit(&w, "Headers");
     signalr_jw_pairs(&w, &headers);
     signalr_jw_key_lit(&w, "Query");
@@ -833,8 +755,77 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     out->len = text.len;
 
     return NGX_OK;
+}
 
-pairs:
+
+/*
+ * One walk of the request's headers: every one but the content ones for the
+ * context's Headers (repeated names joined), the X-ASRS-* ones for the
+ * route, after its Content-Type; then the client query and the claims.
+ * NGX_DECLINED: a name or value that is not UTF-8, or too many names.
+ */
+
+static ngx_int_t
+ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_ctx_t *t, signalr_pairs_t *headers,
+    signalr_pairs_t *query, signalr_pairs_t *claims)
+{
+    int               rc;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_http_signalr_pairs_init(r, headers, 1);
+    ngx_http_signalr_pairs_init(r, query, 1);
+    ngx_http_signalr_pairs_init(r, claims, 0);
+
+    n = 1;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        n += part->nelts;
+    }
+
+    t->route_headers = ngx_palloc(r->pool, n * sizeof(ngx_keyval_t));
+    if (t->route_headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&t->route_headers[0].key, "Content-Type");
+    ngx_str_set(&t->route_headers[0].value, "application/json");
+    t->nroute_headers = 1;
+
+    part = &r->headers_in.headers.part;
+    i = 0;
+    rc = SIGNALR_TRIGGER_OK;
+
+    while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
+
+        if (h->key.len > 7
+            && ngx_strncasecmp(h->key.data, (u_char *) "x-asrs-", 7) == 0)
+        {
+            t->route_headers[t->nroute_headers].key = h->key;
+            t->route_headers[t->nroute_headers].value = h->value;
+            t->nroute_headers++;
+        }
+
+        if (!ngx_http_signalr_str_is(&h->key, "Content-Type")
+            && !ngx_http_signalr_str_is(&h->key, "Content-Length")
+            && rc == SIGNALR_TRIGGER_OK)
+        {
+            rc = signalr_pairs_add(headers, h->key.data, h->key.len,
+                                   h->value.data, h->value.len);
+        }
+    }
+
+    h = t->asrs[NGX_HTTP_SIGNALR_H_CLIENT_QUERY];
+    if (h && rc == SIGNALR_TRIGGER_OK) {
+        rc = signalr_parse_query(query, h->value.data, h->value.len);
+    }
+
+    h = t->asrs[NGX_HTTP_SIGNALR_H_USER_CLAIMS];
+    if (h && rc == SIGNALR_TRIGGER_OK) {
+        rc = signalr_parse_claims(claims, h->value.data, h->value.len);
+    }
 
     if (rc == SIGNALR_TRIGGER_INVALID) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -843,7 +834,7 @@ pairs:
         return NGX_DECLINED;
     }
 
-    return NGX_ERROR;
+    return (rc == SIGNALR_TRIGGER_OK) ? NGX_OK : NGX_ERROR;
 }
 
 

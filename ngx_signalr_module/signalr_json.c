@@ -448,6 +448,21 @@ signalr_jw_string_close(signalr_jw_t *w)
 }
 
 
+/* a string, or null when it is not there */
+
+void
+signalr_jw_string_or_null(signalr_jw_t *w, const void *s, size_t len,
+    int present)
+{
+    if (present) {
+        signalr_jw_string(w, s, len);
+
+    } else {
+        signalr_jw_null(w);
+    }
+}
+
+
 void
 signalr_jw_integer(signalr_jw_t *w, long long n)
 {
