@@ -250,11 +250,21 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
 
     ngx_http_signalr_jw_init(r, &w, &text);
 
+    /*
+     * a hint, so that the answer is written in one block: the escaped URL
+     * is at most six times as long, and 64 bytes cover the rest
+     */
+
+    (void) signalr_str_reserve(&text, 64 + 6 * ctx->client_url.len
+                                      + ctx->access_token.len);
+
     signalr_jw_object(&w);
     signalr_jw_key_lit(&w, "url");
     signalr_jw_string(&w, ctx->client_url.data, ctx->client_url.len);
     signalr_jw_key_lit(&w, "accessToken");
-    signalr_jw_string(&w, ctx->access_token.data, ctx->access_token.len);
+    /* base64url segments and dots: JSON as they are */
+    signalr_jw_string_plain(&w, ctx->access_token.data,
+                            ctx->access_token.len);
     signalr_jw_end(&w);
 
     /*

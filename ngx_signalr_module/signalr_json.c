@@ -312,8 +312,13 @@ signalr_json_dump(signalr_str_t *s, json_t *value)
 void
 signalr_jw_init(signalr_jw_t *w, signalr_str_t *out)
 {
-    memset(w, 0, sizeof(signalr_jw_t));
+    /* not the levels: each is set when it is opened */
+
     w->out = out;
+    w->depth = 0;
+    w->failed = 0;
+    w->after_key = 0;
+    w->more[0] = 0;
 }
 
 
@@ -444,6 +449,18 @@ signalr_jw_string_part(signalr_jw_t *w, const void *s, size_t len)
 void
 signalr_jw_string_close(signalr_jw_t *w)
 {
+    signalr_jw_put(w, "\"", 1);
+}
+
+
+/* a string known to need no escaping (base64url, a token): copied */
+
+void
+signalr_jw_string_plain(signalr_jw_t *w, const void *s, size_t len)
+{
+    signalr_jw_sep(w);
+    signalr_jw_put(w, "\"", 1);
+    signalr_jw_put(w, s, len);
     signalr_jw_put(w, "\"", 1);
 }
 

@@ -82,6 +82,7 @@ void signalr_jw_array(signalr_jw_t *w);
 void signalr_jw_end(signalr_jw_t *w);
 void signalr_jw_key(signalr_jw_t *w, const char *name, size_t len);
 void signalr_jw_string(signalr_jw_t *w, const void *s, size_t len);
+void signalr_jw_string_plain(signalr_jw_t *w, const void *s, size_t len);
 void signalr_jw_string_or_null(signalr_jw_t *w, const void *s, size_t len,
     int present);
 void signalr_jw_string_open(signalr_jw_t *w);
