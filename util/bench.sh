@@ -51,3 +51,8 @@ negotiate (njs js_content)     $njs   ($(ratio "$njs" "$plain") of plain)
 upstream POST (plain 204)      $post
 upstream POST (signalr_trigger) $trig  ($(ratio "$trig" "$post") of plain; verify, parse, route subrequest, answer)
 END
+
+# the same paths counted in instructions (callgrind), which repeat exactly
+# whatever else the machine does
+echo
+bash util/bench/instructions.sh "$MODULE" "${BENCH_REQUESTS:-200}"
