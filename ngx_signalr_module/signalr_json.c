@@ -483,12 +483,38 @@ signalr_jw_string_or_null(signalr_jw_t *w, const void *s, size_t len,
 void
 signalr_jw_integer(signalr_jw_t *w, long long n)
 {
-    int   len;
-    char  num[24];
+    char  num[SIGNALR_INTEGER_LEN];
 
     signalr_jw_sep(w);
-    len = snprintf(num, sizeof(num), "%lld", n);
-    signalr_jw_put(w, num, len);
+    signalr_jw_put(w, num, signalr_format_integer(num, n));
+}
+
+
+/* the decimal form of n, without printf's machinery; returns its length */
+
+size_t
+signalr_format_integer(char *buf, long long n)
+{
+    char                 tmp[SIGNALR_INTEGER_LEN];
+    size_t               i, len;
+    unsigned long long   u;
+
+    u = (n < 0) ? 0 - (unsigned long long) n : (unsigned long long) n;
+    i = sizeof(tmp);
+
+    do {
+        tmp[--i] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    if (n < 0) {
+        tmp[--i] = '-';
+    }
+
+    len = sizeof(tmp) - i;
+    memcpy(buf, tmp + i, len);
+
+    return len;
 }
 
 

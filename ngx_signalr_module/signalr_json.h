@@ -101,6 +101,11 @@ int signalr_jw_done(signalr_jw_t *w);
 /* a literal C string as the key */
 #define signalr_jw_key_lit(w, s)  signalr_jw_key(w, s, sizeof(s) - 1)
 
+/* room for any long long in decimal, sign included */
+#define SIGNALR_INTEGER_LEN  20
+
+size_t signalr_format_integer(char *buf, long long n);
+
 /* writes a double in its shortest round-trip form; returns the length */
 int signalr_json_format_real(char *buf, size_t size, double value);
 

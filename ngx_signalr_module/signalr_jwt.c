@@ -100,8 +100,17 @@ signalr_jwt_write_payload(const signalr_jwt_payload_t *p, unsigned char *d)
         *d++ = ',';
     }
 
-    d += sprintf((char *) d, "\"nbf\":%lld,\"exp\":%lld,\"iat\":%lld,\"aud\":",
-                 p->iat, p->exp, p->iat);
+    memcpy(d, "\"nbf\":", 6);
+    d += 6;
+    d += signalr_format_integer((char *) d, p->iat);
+    memcpy(d, ",\"exp\":", 7);
+    d += 7;
+    d += signalr_format_integer((char *) d, p->exp);
+    memcpy(d, ",\"iat\":", 7);
+    d += 7;
+    d += signalr_format_integer((char *) d, p->iat);
+    memcpy(d, ",\"aud\":", 7);
+    d += 7;
     d = signalr_jwt_write_string(d, &p->aud);
     *d++ = '}';
 

@@ -8,6 +8,7 @@
  * RFC 3986 escaping.
  */
 
+#include <limits.h>
 #include <stdlib.h>
 
 #include "unit.h"
@@ -271,12 +272,32 @@ test_writer(void)
     }
 }
 
+
+static void
+test_format_integer(void)
+{
+    char    buf[SIGNALR_INTEGER_LEN];
+    size_t  n;
+
+    n = signalr_format_integer(buf, 0);
+    CHECK_MEM(buf, n, "0", 1);
+    n = signalr_format_integer(buf, 1700000000);
+    CHECK_MEM(buf, n, "1700000000", 10);
+    n = signalr_format_integer(buf, -42);
+    CHECK_MEM(buf, n, "-42", 3);
+    n = signalr_format_integer(buf, LLONG_MAX);
+    CHECK_MEM(buf, n, "9223372036854775807", 19);
+    n = signalr_format_integer(buf, LLONG_MIN);
+    CHECK_MEM(buf, n, "-9223372036854775808", 20);
+}
+
 int
 main(void)
 {
     UNIT_RUN(test_utf8);
     UNIT_RUN(test_escape);
     UNIT_RUN(test_writer);
+    UNIT_RUN(test_format_integer);
     UNIT_RUN(test_dump);
     UNIT_RUN(test_hub_names);
     UNIT_RUN(test_group_names);
