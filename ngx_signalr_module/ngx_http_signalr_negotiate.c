@@ -22,6 +22,9 @@ static ngx_int_t ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx);
 static ngx_uint_t ngx_http_signalr_claim_renamed(ngx_array_t *claims,
     ngx_str_t *name);
+static ngx_int_t ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_ctx_t *ctx,
+    signalr_jwt_claim_t **out, ngx_uint_t *nout);
 static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what);
 
@@ -346,12 +349,9 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
 {
     u_char                       *p;
     ngx_int_t                     rc;
-    ngx_str_t                     user, aud, value;
-    ngx_uint_t                    i, j, n;
-    signalr_bytes_t              *values;
+    ngx_str_t                     aud;
+    ngx_uint_t                    n;
     signalr_jwt_claim_t          *claims;
-    ngx_http_signalr_claim_t     *conf_claims;
-    ngx_http_complex_value_t     *cvs;
     ngx_http_signalr_endpoint_t  *ep;
     ngx_http_signalr_loc_conf_t  *slcf;
 
@@ -377,73 +377,9 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
 
     /* the claims: the user id, then the configured ones in order */
 
-    n = 1 + (slcf->claims ? slcf->claims->nelts : 0);
-
-    claims = ngx_pcalloc(r->pool, n * sizeof(signalr_jwt_claim_t));
-    if (claims == NULL) {
-        return ctx->negotiate_rc;
-    }
-
-    n = 0;
-
-    if (slcf->user_id) {
-        rc = ngx_http_signalr_eval_utf8(r, slcf->user_id, &user, "user id");
-        if (rc != NGX_OK) {
-            ctx->error = "the user id is not valid UTF-8";
-            ctx->negotiate_rc = rc;
-            return rc;
-        }
-
-        if (user.len) {
-            values = ngx_palloc(r->pool, sizeof(signalr_bytes_t));
-            if (values == NULL) {
-                return ctx->negotiate_rc;
-            }
-
-            values->data = user.data;
-            values->len = user.len;
-
-            claims[n].name.data = (u_char *) "asrs.s.uid";
-            claims[n].name.len = sizeof("asrs.s.uid") - 1;
-            claims[n].values = values;
-            claims[n].nvalues = 1;
-            n++;
-        }
-    }
-
-    if (slcf->claims) {
-        conf_claims = slcf->claims->elts;
-
-        for (i = 0; i < slcf->claims->nelts; i++) {
-            cvs = conf_claims[i].values.elts;
-
-            values = ngx_palloc(r->pool, conf_claims[i].values.nelts
-                                         * sizeof(signalr_bytes_t));
-            if (values == NULL) {
-                return ctx->negotiate_rc;
-            }
-
-            claims[n].name.data = conf_claims[i].name.data;
-            claims[n].name.len = conf_claims[i].name.len;
-            claims[n].values = values;
-
-            for (j = 0; j < conf_claims[i].values.nelts; j++) {
-                rc = ngx_http_signalr_eval_utf8(r, &cvs[j], &value, "claim");
-                if (rc != NGX_OK) {
-                    ctx->error = "a claim value is not valid UTF-8";
-                    ctx->negotiate_rc = rc;
-                    return rc;
-                }
-
-                if (value.len) {
-                    values[claims[n].nvalues].data = value.data;
-                    values[claims[n].nvalues].len = value.len;
-                    claims[n].nvalues++;
-                }
-            }
-
-            n++;
-        }
+    rc = ngx_http_signalr_negotiate_claims(r, slcf, ctx, &claims, &n);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     /*
@@ -497,6 +433,103 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
 
     return NGX_OK;
 }
+
+
+/*
+ * the token's claims: asrs.s.uid from signalr_user_id (when not empty),
+ * then those of signalr_claim in order, their empty values left out; a
+ * value that is not UTF-8 sets ctx->error and answers 400
+ */
+
+static ngx_int_t
+ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_ctx_t *ctx,
+    signalr_jwt_claim_t **out, ngx_uint_t *nout)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  user, value;
+    ngx_uint_t                 i, j, n;
+    signalr_bytes_t           *values;
+    signalr_jwt_claim_t       *claims;
+    ngx_http_signalr_claim_t  *conf_claims;
+    ngx_http_complex_value_t  *cvs;
+
+    n = 1 + (slcf->claims ? slcf->claims->nelts : 0);
+
+    claims = ngx_pcalloc(r->pool, n * sizeof(signalr_jwt_claim_t));
+    if (claims == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = 0;
+
+    if (slcf->user_id) {
+        rc = ngx_http_signalr_eval_utf8(r, slcf->user_id, &user, "user id");
+        if (rc != NGX_OK) {
+            ctx->error = "the user id is not valid UTF-8";
+            ctx->negotiate_rc = rc;
+            return rc;
+        }
+
+        if (user.len) {
+            values = ngx_palloc(r->pool, sizeof(signalr_bytes_t));
+            if (values == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            values->data = user.data;
+            values->len = user.len;
+
+            claims[n].name.data = (u_char *) "asrs.s.uid";
+            claims[n].name.len = sizeof("asrs.s.uid") - 1;
+            claims[n].values = values;
+            claims[n].nvalues = 1;
+            n++;
+        }
+    }
+
+    if (slcf->claims) {
+        conf_claims = slcf->claims->elts;
+
+        for (i = 0; i < slcf->claims->nelts; i++) {
+            cvs = conf_claims[i].values.elts;
+
+            values = ngx_palloc(r->pool, conf_claims[i].values.nelts
+                                         * sizeof(signalr_bytes_t));
+            if (values == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            claims[n].name.data = conf_claims[i].name.data;
+            claims[n].name.len = conf_claims[i].name.len;
+            claims[n].values = values;
+
+            for (j = 0; j < conf_claims[i].values.nelts; j++) {
+                rc = ngx_http_signalr_eval_utf8(r, &cvs[j], &value, "claim");
+                if (rc != NGX_OK) {
+                    ctx->error = "a claim value is not valid UTF-8";
+                    ctx->negotiate_rc = rc;
+                    return rc;
+                }
+
+                if (value.len) {
+                    values[claims[n].nvalues].data = value.data;
+                    values[claims[n].nvalues].len = value.len;
+                    claims[n].nvalues++;
+                }
+            }
+
+            n++;
+        }
+    }
+
+    *out = claims;
+    *nout = n;
+
+    return NGX_OK;
+}
+
+
 
 
 static ngx_int_t
