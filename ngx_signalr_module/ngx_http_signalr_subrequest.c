@@ -43,6 +43,10 @@ struct ngx_http_signalr_capture_s {
 };
 
 
+static ngx_int_t ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
+    ngx_http_signalr_subrequest_t *s, ngx_list_t *headers,
+    ngx_table_elt_t **content_type, ngx_table_elt_t **content_length,
+    ngx_http_request_body_t *rb);
 static ngx_int_t ngx_http_signalr_subrequest_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
 static ngx_http_signalr_capture_t *ngx_http_signalr_find_capture(
@@ -60,11 +64,8 @@ ngx_http_signalr_capture_t *
 ngx_http_signalr_subrequest(ngx_http_request_t *r,
     ngx_http_signalr_subrequest_t *s)
 {
-    ngx_buf_t                   *b;
-    ngx_uint_t                   i;
     ngx_list_t                   headers;
-    ngx_chain_t                 *cl;
-    ngx_table_elt_t             *h, *content_type, *content_length;
+    ngx_table_elt_t             *content_type, *content_length;
     ngx_http_request_t          *sr;
     ngx_http_request_body_t     *rb;
     ngx_http_post_subrequest_t  *ps;
@@ -84,84 +85,11 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
         return NULL;
     }
 
-    /* only the headers given here: never the client's */
-
-    if (ngx_list_init(&headers, r->pool, s->nheaders + 1,
-                      sizeof(ngx_table_elt_t))
+    if (ngx_http_signalr_subrequest_input(r, s, &headers, &content_type,
+                                          &content_length, rb)
         != NGX_OK)
     {
         return NULL;
-    }
-
-    content_type = NULL;
-    content_length = NULL;
-
-    for (i = 0; i < s->nheaders; i++) {
-        h = ngx_list_push(&headers);
-        if (h == NULL) {
-            return NULL;
-        }
-
-        h->key = s->headers[i].key;
-        h->value = s->headers[i].value;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        h->lowcase_key = ngx_pnalloc(r->pool, h->key.len);
-        if (h->lowcase_key == NULL) {
-            return NULL;
-        }
-
-        /* the proxy module finds the headers it replaces by this hash */
-        h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
-
-        if (h->key.len == sizeof("content-type") - 1
-            && ngx_strncmp(h->lowcase_key, "content-type", h->key.len) == 0)
-        {
-            content_type = h;
-        }
-    }
-
-    if (s->body.len) {
-        h = ngx_list_push(&headers);
-        if (h == NULL) {
-            return NULL;
-        }
-
-        ngx_str_set(&h->key, "Content-Length");
-        h->lowcase_key = (u_char *) "content-length";
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-        h->value.data = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
-        if (h->value.data == NULL) {
-            return NULL;
-        }
-
-        h->value.len = ngx_sprintf(h->value.data, "%uz", s->body.len)
-                       - h->value.data;
-        content_length = h;
-
-        b = ngx_calloc_buf(r->pool);
-        cl = ngx_alloc_chain_link(r->pool);
-        if (b == NULL || cl == NULL) {
-            return NULL;
-        }
-
-        /* start and end too: a retried upstream rewinds pos to start */
-        b->start = s->body.data;
-        b->pos = s->body.data;
-        b->last = s->body.data + s->body.len;
-        b->end = b->last;
-        b->memory = 1;
-        b->last_buf = 1;
-
-        cl->buf = b;
-        cl->next = NULL;
-
-        rb->bufs = cl;
-        rb->buf = b;
     }
 
     cap->max = s->max_response;
@@ -204,6 +132,106 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
 
     return cap;
 }
+
+
+/*
+ * the subrequest's request headers, only those given (never the client's),
+ * and its body
+ */
+
+static ngx_int_t
+ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
+    ngx_http_signalr_subrequest_t *s, ngx_list_t *headers,
+    ngx_table_elt_t **content_type, ngx_table_elt_t **content_length,
+    ngx_http_request_body_t *rb)
+{
+    ngx_buf_t        *b;
+    ngx_uint_t        i;
+    ngx_chain_t      *cl;
+    ngx_table_elt_t  *h;
+
+    if (ngx_list_init(headers, r->pool, s->nheaders + 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    *content_type = NULL;
+    *content_length = NULL;
+
+    for (i = 0; i < s->nheaders; i++) {
+        h = ngx_list_push(headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->key = s->headers[i].key;
+        h->value = s->headers[i].value;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        h->lowcase_key = ngx_pnalloc(r->pool, h->key.len);
+        if (h->lowcase_key == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* the proxy module finds the headers it replaces by this hash */
+        h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+
+        if (h->key.len == sizeof("content-type") - 1
+            && ngx_strncmp(h->lowcase_key, "content-type", h->key.len) == 0)
+        {
+            *content_type = h;
+        }
+    }
+
+    if (s->body.len) {
+        h = ngx_list_push(headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&h->key, "Content-Length");
+        h->lowcase_key = (u_char *) "content-length";
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+        h->value.data = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+        if (h->value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->value.len = ngx_sprintf(h->value.data, "%uz", s->body.len)
+                       - h->value.data;
+        *content_length = h;
+
+        b = ngx_calloc_buf(r->pool);
+        cl = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* start and end too: a retried upstream rewinds pos to start */
+        b->start = s->body.data;
+        b->pos = s->body.data;
+        b->last = s->body.data + s->body.len;
+        b->end = b->last;
+        b->memory = 1;
+        b->last_buf = 1;
+
+        cl->buf = b;
+        cl->next = NULL;
+
+        rb->bufs = cl;
+        rb->buf = b;
+    }
+
+    return NGX_OK;
+}
+
+
 
 
 /*
