@@ -267,26 +267,15 @@ signalr_connstr_version_valid(const char *v, size_t len)
 }
 
 
-int
-signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
-    char *err, size_t errlen)
-{
-    int                      i, pieces, shown;
-    long                     port;
-    size_t                   klen, vlen;
-    const char              *p, *end, *piece, *eq, *k, *v;
-    signalr_connstr_url_t    endpoint, client, server;
-    signalr_connstr_prop_t   props[SIGNALR_CS_NPROPS] = {
-        { "Endpoint", NULL, 0, 0 },
-        { "AccessKey", NULL, 0, 0 },
-        { "Version", NULL, 0, 0 },
-        { "Port", NULL, 0, 0 },
-        { "ClientEndpoint", NULL, 0, 0 },
-        { "ServerEndpoint", NULL, 0, 0 },
-        { "AuthType", NULL, 0, 0 },
-    };
+/* the pieces "Name=value" of a connection string, into props */
 
-    memset(cs, 0, sizeof(signalr_connstr_t));
+static int
+signalr_connstr_split(const char *s, size_t len,
+    signalr_connstr_prop_t *props, char *err, size_t errlen)
+{
+    int          i, pieces;
+    size_t       klen, vlen;
+    const char  *p, *end, *piece, *eq, *k, *v;
 
     p = s;
     end = s + len;
@@ -353,6 +342,19 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
                                      "and AccessKey are required");
     }
 
+    return 0;
+}
+
+
+/* what the properties must hold, the URLs aside */
+
+static int
+signalr_connstr_check(signalr_connstr_prop_t *props, char *err,
+    size_t errlen)
+{
+    int          shown;
+    const char  *v;
+
     if (props[SIGNALR_CS_AUTH_TYPE].seen) {
         v = signalr_connstr_shown(props[SIGNALR_CS_AUTH_TYPE].value,
                                   props[SIGNALR_CS_AUTH_TYPE].len, &shown);
@@ -386,35 +388,79 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
                                      "1.x expected", shown, v);
     }
 
-    if (signalr_connstr_parse_url("Endpoint", props[SIGNALR_CS_ENDPOINT].value,
-                                  props[SIGNALR_CS_ENDPOINT].len, &endpoint,
-                                  err, errlen)
-        != 0)
-    {
-        return -1;
+    return 0;
+}
+
+
+/* Port: 1..65535, replacing the port of Endpoint only */
+
+static int
+signalr_connstr_port(signalr_connstr_prop_t *prop,
+    signalr_connstr_url_t *endpoint, char *err, size_t errlen)
+{
+    int          shown;
+    long         port;
+    size_t       i, vlen;
+    const char  *v;
+
+    if (!prop->seen) {
+        return 0;
     }
 
-    if (props[SIGNALR_CS_PORT].seen) {
-        v = props[SIGNALR_CS_PORT].value;
-        vlen = props[SIGNALR_CS_PORT].len;
-        port = 0;
+    v = prop->value;
+    vlen = prop->len;
+    port = 0;
 
-        for (i = 0; (size_t) i < vlen; i++) {
-            if (v[i] < '0' || v[i] > '9' || port > 65535) {
-                port = 0;
-                break;
-            }
-            port = port * 10 + (v[i] - '0');
+    for (i = 0; i < vlen; i++) {
+        if (v[i] < '0' || v[i] > '9' || port > 65535) {
+            port = 0;
+            break;
         }
+        port = port * 10 + (v[i] - '0');
+    }
 
-        if (port < 1 || port > 65535) {
-            v = signalr_connstr_shown(v, vlen > 20 ? 20 : vlen, &shown);
-            return signalr_connstr_error(err, errlen,
-                                         "Port \"%.*s\" is invalid, "
-                                         "1..65535 expected", shown, v);
-        }
+    if (port < 1 || port > 65535) {
+        v = signalr_connstr_shown(v, vlen > 20 ? 20 : vlen, &shown);
+        return signalr_connstr_error(err, errlen,
+                                     "Port \"%.*s\" is invalid, "
+                                     "1..65535 expected", shown, v);
+    }
 
-        endpoint.port = (port == (endpoint.https ? 443 : 80)) ? 0 : port;
+    endpoint->port = (port == (endpoint->https ? 443 : 80)) ? 0 : port;
+
+    return 0;
+}
+
+
+int
+signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
+    char *err, size_t errlen)
+{
+    signalr_connstr_url_t    endpoint, client, server;
+    signalr_connstr_prop_t   props[SIGNALR_CS_NPROPS] = {
+        { "Endpoint", NULL, 0, 0 },
+        { "AccessKey", NULL, 0, 0 },
+        { "Version", NULL, 0, 0 },
+        { "Port", NULL, 0, 0 },
+        { "ClientEndpoint", NULL, 0, 0 },
+        { "ServerEndpoint", NULL, 0, 0 },
+        { "AuthType", NULL, 0, 0 },
+    };
+
+    memset(cs, 0, sizeof(signalr_connstr_t));
+
+    if (signalr_connstr_split(s, len, props, err, errlen) != 0
+        || signalr_connstr_check(props, err, errlen) != 0
+        || signalr_connstr_parse_url("Endpoint",
+                                     props[SIGNALR_CS_ENDPOINT].value,
+                                     props[SIGNALR_CS_ENDPOINT].len,
+                                     &endpoint, err, errlen)
+           != 0
+        || signalr_connstr_port(&props[SIGNALR_CS_PORT], &endpoint, err,
+                                errlen)
+           != 0)
+    {
+        return -1;
     }
 
     client = endpoint;
