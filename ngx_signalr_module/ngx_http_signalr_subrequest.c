@@ -43,6 +43,10 @@ struct ngx_http_signalr_capture_s {
 };
 
 
+static ngx_int_t ngx_http_signalr_capture_error(ngx_http_request_t *r,
+    ngx_http_signalr_capture_t *cap, ngx_int_t rc);
+static void ngx_http_signalr_capture_response(ngx_http_request_t *r,
+    ngx_http_signalr_capture_t *cap);
 static ngx_int_t ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
     ngx_http_signalr_subrequest_t *s, ngx_list_t *headers,
     ngx_table_elt_t **content_type, ngx_table_elt_t **content_length,
@@ -274,8 +278,6 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
 {
     ngx_http_signalr_capture_t *cap = data;
 
-    ngx_http_upstream_t  *u;
-
     /*
      * Called at every finalization of the subrequest: an error status may
      * still be followed by an error_page that answers, so each call
@@ -286,7 +288,6 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
         return rc;
     }
 
-    u = r->upstream;
     cap->done = 1;
     cap->failed = 0;
 
@@ -297,87 +298,10 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
     }
 
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-
-        if (r->header_sent) {
-
-            /*
-             * the response broke after its header was kept (a bad chunk,
-             * a read error): no error page can follow, the subrequest ends
-             */
-
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "signalr: the response of \"%V\" failed after "
-                          "its header", &r->uri);
-
-            cap->broken = 1;
-            cap->status = NGX_HTTP_BAD_GATEWAY;
-            cap->failed = 1;
-
-            return r->connection->error ? rc : NGX_OK;
-        }
-
-        /*
-         * An error status for which nginx makes an error page: the
-         * location's own answer (return 500), or, for a proxied location,
-         * a failure before any response (refused, timed out), when the
-         * upstream has no status of its own.
-         */
-
-        cap->status = (rc == NGX_ERROR) ? NGX_HTTP_BAD_GATEWAY
-                                        : (ngx_uint_t) rc;
-        cap->failed = (rc == NGX_ERROR
-                       || (u && u->headers_in.status_n == 0));
-        cap->error_status = 0;
-
-        /* these would end the main request too: the caller answers */
-
-        if ((rc == NGX_ERROR || rc == NGX_HTTP_REQUEST_TIME_OUT
-             || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || rc == NGX_HTTP_CLOSE)
-            && !r->connection->error)
-        {
-            cap->error_status = cap->status;
-            rc = NGX_HTTP_BAD_GATEWAY;
-        }
+        rc = ngx_http_signalr_capture_error(r, cap, rc);
 
     } else {
-
-        /* a response went through the filters */
-
-        cap->status = cap->header_status ? cap->header_status
-                                         : r->headers_out.status;
-
-        if (cap->error_status && cap->status == NGX_HTTP_BAD_GATEWAY) {
-            /* the error page of a status the call above replaced */
-            cap->status = cap->error_status;
-        }
-
-        cap->error_status = 0;
-
-        if (cap->status == 0) {
-            cap->status = NGX_HTTP_BAD_GATEWAY;
-            cap->failed = 1;
-
-        } else if (u && u->headers_in.status_n == 0
-                   && cap->status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
-        {
-            cap->failed = 1;
-
-        } else if (!cap->last && !r->header_only
-                   && r->headers_out.content_length_n != 0
-                   && cap->status != NGX_HTTP_NO_CONTENT
-                   && cap->status != NGX_HTTP_NOT_MODIFIED)
-        {
-            /*
-             * a response with a body whose last buffer never came (nginx
-             * sends the header alone of a subrequest's empty answer)
-             */
-
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "signalr: the response of \"%V\" ended before "
-                          "its end", &r->uri);
-            cap->status = NGX_HTTP_BAD_GATEWAY;
-            cap->failed = 1;
-        }
+        ngx_http_signalr_capture_response(r, cap);
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -385,6 +309,111 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
                    rc, cap->status, cap->len);
 
     return rc;
+}
+
+
+/* the subrequest ends with an error status or NGX_ERROR */
+
+static ngx_int_t
+ngx_http_signalr_capture_error(ngx_http_request_t *r,
+    ngx_http_signalr_capture_t *cap, ngx_int_t rc)
+{
+    ngx_http_upstream_t  *u;
+
+    if (r->header_sent) {
+
+        /*
+         * the response broke after its header was kept (a bad chunk, a
+         * read error): no error page can follow, the subrequest ends
+         */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: the response of \"%V\" failed after "
+                      "its header", &r->uri);
+
+        cap->broken = 1;
+        cap->status = NGX_HTTP_BAD_GATEWAY;
+        cap->failed = 1;
+
+        return r->connection->error ? rc : NGX_OK;
+    }
+
+    /*
+     * An error status for which nginx makes an error page: the location's
+     * own answer (return 500), or, for a proxied location, a failure
+     * before any response (refused, timed out), when the upstream has no
+     * status of its own.
+     */
+
+    u = r->upstream;
+
+    cap->status = (rc == NGX_ERROR) ? NGX_HTTP_BAD_GATEWAY : (ngx_uint_t) rc;
+    cap->failed = (rc == NGX_ERROR || (u && u->headers_in.status_n == 0));
+    cap->error_status = 0;
+
+    /* these would end the main request too: the caller answers */
+
+    if ((rc == NGX_ERROR || rc == NGX_HTTP_REQUEST_TIME_OUT
+         || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || rc == NGX_HTTP_CLOSE)
+        && !r->connection->error)
+    {
+        cap->error_status = cap->status;
+        rc = NGX_HTTP_BAD_GATEWAY;
+    }
+
+    return rc;
+}
+
+
+/* a response went through the filters: is it whole? */
+
+static void
+ngx_http_signalr_capture_response(ngx_http_request_t *r,
+    ngx_http_signalr_capture_t *cap)
+{
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+
+    cap->status = cap->header_status ? cap->header_status
+                                     : r->headers_out.status;
+
+    if (cap->error_status && cap->status == NGX_HTTP_BAD_GATEWAY) {
+        /* the error page of a status the call above replaced */
+        cap->status = cap->error_status;
+    }
+
+    cap->error_status = 0;
+
+    if (cap->status == 0) {
+        cap->status = NGX_HTTP_BAD_GATEWAY;
+        cap->failed = 1;
+        return;
+    }
+
+    if (u && u->headers_in.status_n == 0
+        && cap->status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
+    {
+        cap->failed = 1;
+        return;
+    }
+
+    /*
+     * a response with a body whose last buffer never came is cut short
+     * (nginx sends the header alone of a subrequest's empty answer)
+     */
+
+    if (!cap->last && !r->header_only
+        && r->headers_out.content_length_n != 0
+        && cap->status != NGX_HTTP_NO_CONTENT
+        && cap->status != NGX_HTTP_NOT_MODIFIED)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: the response of \"%V\" ended before "
+                      "its end", &r->uri);
+        cap->status = NGX_HTTP_BAD_GATEWAY;
+        cap->failed = 1;
+    }
 }
 
 
