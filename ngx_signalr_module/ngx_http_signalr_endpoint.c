@@ -545,7 +545,12 @@ ngx_http_signalr_rest_token(ngx_http_request_t *r,
     t = &ep->tokens[ep->next_token];
     ep->next_token = (ep->next_token + 1) % NGX_HTTP_SIGNALR_REST_TOKENS;
 
-    ngx_free(t->aud);
+    if (t->aud) {
+        /* a token that may still be valid is not left in freed memory */
+        ngx_explicit_memzero(t->aud, t->aud_len + t->bearer_len);
+        ngx_free(t->aud);
+    }
+
     t->aud = NULL;
     t->aud_len = 0;
     t->bearer = NULL;

@@ -530,8 +530,6 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
 }
 
 
-
-
 static ngx_int_t
 ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what)

@@ -236,8 +236,6 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
 }
 
 
-
-
 /*
  * A subrequest allocates from the main request's pool, which lives until
  * the main request ends. Once the caller has read a finished subrequest's

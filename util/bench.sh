@@ -10,10 +10,10 @@ PORT=${PORT:-18990}
 PREFIX=$PWD/build/bench
 MODULE=$PWD/build/ngx_http_signalr_module.so
 
-for p in wrk libnginx-mod-http-js; do
+for p in wrk libnginx-mod-http-js valgrind; do
     dpkg -s "$p" >/dev/null 2>&1 || {
         apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-            wrk libnginx-mod-http-js >/dev/null; break; }
+            wrk libnginx-mod-http-js valgrind >/dev/null; break; }
 done
 
 rm -rf "$PREFIX" && mkdir -p "$PREFIX"

@@ -291,6 +291,7 @@ test_format_integer(void)
     CHECK_MEM(buf, n, "-9223372036854775808", 20);
 }
 
+
 int
 main(void)
 {

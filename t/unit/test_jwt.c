@@ -219,7 +219,6 @@ test_upstream_signatures(void)
 }
 
 
-
 /* RFC 4648 section 10's vectors, padded and in the URL form */
 
 static void

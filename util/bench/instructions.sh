@@ -52,16 +52,28 @@ measure() {   # <name> <count> <curl arguments...>
         -e "s|@JS@|$PWD/util/bench/negotiate.js|g" \
         util/bench/instructions.conf > "$d/nginx.conf"
     valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
-        /usr/sbin/nginx -p "$d/" -c "$d/nginx.conf" >/dev/null 2>&1 &
+        /usr/sbin/nginx -p "$d/" -c "$d/nginx.conf" > "$d/valgrind.log" 2>&1 &
     local vg=$! i urls=()
     for i in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/ready" && break
+        curl -sf -o /dev/null "http://127.0.0.1:$port/ready" && break
         sleep 0.2
     done
+    if [ ! -s "$d/logs/nginx.pid" ]; then
+        kill "$vg" 2>/dev/null || true
+        echo "instructions: nginx for /$name did not start:" >&2
+        tail -5 "$d/valgrind.log" "$d/logs/error.log" >&2 || true
+        return 1
+    fi
     for i in $(seq "$count"); do
         urls+=("http://127.0.0.1:$port/$name?user=alice")
     done
-    curl -s "$@" "${urls[@]}" >/dev/null
+    # every answer must be a success, or an error page would be measured
+    if ! curl -sf "$@" "${urls[@]}" >/dev/null; then
+        kill -QUIT "$(cat "$d/logs/nginx.pid")"
+        wait "$vg" || true
+        echo "instructions: /$name did not answer with success" >&2
+        return 1
+    fi
     kill -QUIT "$(cat "$d/logs/nginx.pid")"
     wait "$vg" || true
     sed -n 's/^summary: //p; s/^totals: //p' "$d/cg.out" | head -1
@@ -69,8 +81,8 @@ measure() {   # <name> <count> <curl arguments...>
 
 per_request() {  # <name> <curl arguments...>
     local a b
-    a=$(measure "$1" 1 "${@:2}")
-    b=$(measure "$1" $((n + 1)) "${@:2}")
+    a=$(measure "$1" 1 "${@:2}") || exit 1
+    b=$(measure "$1" $((n + 1)) "${@:2}") || exit 1
     echo $(( (b - a) / n ))
 }
 
