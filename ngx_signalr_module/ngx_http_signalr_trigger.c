@@ -989,6 +989,7 @@ static ngx_int_t
 ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, json_t *result, const char *error)
 {
+    int               written;
     json_t           *value;
     ngx_int_t         rc;
     ngx_str_t         body;
@@ -1002,37 +1003,18 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
     if (t->msgpack) {
         if (error) {
             value = json_string(error);
-        }
-
-        if ((error && value == NULL)
-            || signalr_msgpack_completion(&text,
-                                          (char *) t->v.invocation_id.data,
-                                          t->v.invocation_id.len,
-                                          error
-                                          ? SIGNALR_MSGPACK_COMPLETION_ERROR
-                                          : SIGNALR_MSGPACK_COMPLETION_RESULT,
-                                          error ? value : result)
-               != 0)
-        {
-            if (error) {
+            if (value == NULL) {
                 goto done;
             }
-
-            /* e.g. a result nested deeper than MessagePack allows */
-
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "signalr: the result of route \"%V\" cannot be "
-                          "written as MessagePack", &t->route);
-
-            rc = ngx_http_signalr_trigger_completion(r, t, NULL,
-                                                     "Invocation failed.");
-            goto done;
         }
 
-        body.data = (u_char *) text.data;
-        body.len = text.len;
+        written = signalr_msgpack_completion(&text,
+                      (char *) t->v.invocation_id.data, t->v.invocation_id.len,
+                      error ? SIGNALR_MSGPACK_COMPLETION_ERROR
+                            : SIGNALR_MSGPACK_COMPLETION_RESULT,
+                      error ? value : result);
+
         ngx_str_set(&r->headers_out.content_type, "application/x-msgpack");
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
 
     } else {
         ngx_http_signalr_jw_init(r, &w, &text);
@@ -1054,33 +1036,38 @@ ngx_http_signalr_trigger_completion(ngx_http_request_t *r,
 
         signalr_jw_end(&w);
 
-        if (signalr_jw_done(&w) != 0) {
-            if (error) {
-                goto done;
-            }
-
-            /* e.g. a result nested deeper than the writer goes */
-
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "signalr: the result of route \"%V\" cannot be "
-                          "written as JSON", &t->route);
-
-            rc = ngx_http_signalr_trigger_completion(r, t, NULL,
-                                                     "Invocation failed.");
-            goto done;
-        }
-
         /* the hub protocol's record separator ends the message */
 
-        if (signalr_str_append(&text, "\x1e", 1) != 0) {
+        written = signalr_jw_done(&w);
+
+        if (written == 0 && signalr_str_append(&text, "\x1e", 1) != 0) {
             goto done;
         }
 
-        body.data = (u_char *) text.data;
-        body.len = text.len;
         ngx_str_set(&r->headers_out.content_type, "application/json");
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
     }
+
+    if (written != 0) {
+        if (error) {
+            goto done;
+        }
+
+        /* e.g. a result nested deeper than the protocol's encoder goes */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: the result of route \"%V\" cannot be "
+                      "written as %s", &t->route,
+                      t->msgpack ? "MessagePack" : "JSON");
+
+        rc = ngx_http_signalr_trigger_completion(r, t, NULL,
+                                                 "Invocation failed.");
+        goto done;
+    }
+
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    body.data = (u_char *) text.data;
+    body.len = text.len;
 
     rc = ngx_http_signalr_send(r, NGX_HTTP_OK, &body);
 
