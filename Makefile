@@ -54,6 +54,8 @@ MODULE_ASAN := $(TEST_BUILD)-asan/ngx_http_signalr_module.so
 SRC        := $(wildcard ngx_signalr_module/*.c ngx_signalr_module/*.h) config
 LIB_SRC    := $(wildcard ngx_signalr_module/signalr_*.c)
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
+# the HMAC on OpenSSL's EVP_MAC, as where its low-level digests are not built
+UNIT_TESTS += $(BUILD)/unit/test_jwt-evp
 FUZZERS    := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 LIBASAN    := $(shell gcc -print-file-name=libasan.so)
 FUZZ_RUNS  ?= 20000
@@ -111,6 +113,10 @@ $(MODULE_ASAN): FORCE
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(LIB_SRC) $(wildcard ngx_signalr_module/signalr_*.h)
 	@mkdir -p $(BUILD)/unit
 	gcc $(CFLAGS_UNIT) -o $@ $< $(LIB_SRC) -ljansson -lcrypto -lm
+
+$(BUILD)/unit/test_jwt-evp: t/unit/test_jwt.c t/unit/unit.h $(LIB_SRC) $(wildcard ngx_signalr_module/signalr_*.h)
+	@mkdir -p $(BUILD)/unit
+	gcc $(CFLAGS_UNIT) -DSIGNALR_HMAC_EVP -o $@ $< $(LIB_SRC) -ljansson -lcrypto -lm
 
 unit: $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do \

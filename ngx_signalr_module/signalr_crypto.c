@@ -4,15 +4,25 @@
  */
 
 /*
- * HMAC-SHA256 on a pre-keyed OpenSSL 3 EVP_MAC context, base64url, hex.
+ * HMAC-SHA256 (RFC 2104) with the key's pads hashed once, base64, hex.
  *
- * The context is keyed once when the configuration is read; every
- * signature then costs an EVP_MAC_init() without a key (a reset), which is
- * several times cheaper than a one-shot HMAC(). A context belongs to one
- * process: workers get their own copies when the master forks them, and
- * nginx workers are single-threaded.
+ * The key is prepared when the configuration is read: the SHA-256 states
+ * after the inner pad (key XOR 0x36) and the outer pad (key XOR 0x5c) are
+ * kept, so a signature costs the blocks of the message and one block of
+ * the outer hash, nothing more. OpenSSL's SHA256_CTX does this with a
+ * struct copy; it is deprecated in OpenSSL 3 but kept, and nginx itself
+ * builds on OpenSSL's deprecated low-level digests (ngx_event_openssl.h).
+ * Where OpenSSL is built without them (OPENSSL_NO_DEPRECATED_3_0), or
+ * with SIGNALR_HMAC_EVP defined (the unit tests build both), a pre-keyed
+ * EVP_MAC context is reset for each signature instead, which costs about
+ * a fifth more. A key belongs to one process: workers get their own
+ * copies when the master forks them, and nginx workers are
+ * single-threaded.
  */
 
+#define OPENSSL_SUPPRESS_DEPRECATED  1
+
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +30,101 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include "signalr_crypto.h"
 
+
+#if !defined(OPENSSL_NO_DEPRECATED_3_0) && !defined(SIGNALR_HMAC_EVP)
+#define SIGNALR_HMAC_PADS  1
+#endif
+
+
+#if (SIGNALR_HMAC_PADS)
+
+#define SIGNALR_SHA256_BLOCK  64
+
+struct signalr_hmac_s {
+    SHA256_CTX  inner;
+    SHA256_CTX  outer;
+};
+
+
+signalr_hmac_t *
+signalr_hmac_new(const unsigned char *key, size_t len)
+{
+    size_t           i;
+    unsigned char    block[SIGNALR_SHA256_BLOCK], pad[SIGNALR_SHA256_BLOCK];
+    signalr_hmac_t  *h;
+
+    h = calloc(1, sizeof(signalr_hmac_t));
+    if (h == NULL) {
+        return NULL;
+    }
+
+    /* a key longer than a block is hashed first; a shorter one padded */
+
+    memset(block, 0, sizeof(block));
+
+    if (len > SIGNALR_SHA256_BLOCK) {
+        SHA256(key, len, block);
+
+    } else if (len) {
+        memcpy(block, key, len);
+    }
+
+    for (i = 0; i < SIGNALR_SHA256_BLOCK; i++) {
+        pad[i] = block[i] ^ 0x36;
+    }
+
+    SHA256_Init(&h->inner);
+    SHA256_Update(&h->inner, pad, sizeof(pad));
+
+    for (i = 0; i < SIGNALR_SHA256_BLOCK; i++) {
+        pad[i] = block[i] ^ 0x5c;
+    }
+
+    SHA256_Init(&h->outer);
+    SHA256_Update(&h->outer, pad, sizeof(pad));
+
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(pad, sizeof(pad));
+
+    return h;
+}
+
+
+void
+signalr_hmac_free(signalr_hmac_t *h)
+{
+    if (h) {
+        OPENSSL_cleanse(h, sizeof(signalr_hmac_t));
+        free(h);
+    }
+}
+
+
+int
+signalr_hmac_sha256(signalr_hmac_t *h, const unsigned char *data, size_t len,
+    unsigned char *out)
+{
+    SHA256_CTX  c;
+
+    c = h->inner;
+    SHA256_Update(&c, data, len);
+    SHA256_Final(out, &c);
+
+    c = h->outer;
+    SHA256_Update(&c, out, SIGNALR_SHA256_LEN);
+    SHA256_Final(out, &c);
+
+    /* the states carry the key's pads */
+    OPENSSL_cleanse(&c, sizeof(SHA256_CTX));
+
+    return 0;
+}
+
+#else /* EVP_MAC */
 
 struct signalr_hmac_s {
     EVP_MAC_CTX  *ctx;
@@ -84,6 +186,8 @@ signalr_hmac_sha256(signalr_hmac_t *h, const unsigned char *data, size_t len,
 {
     size_t  outlen;
 
+    /* EVP_MAC_init() without a key resets the context to the key's pads */
+
     if (EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1
         || EVP_MAC_update(h->ctx, data, len) != 1
         || EVP_MAC_final(h->ctx, out, &outlen, SIGNALR_SHA256_LEN) != 1
@@ -94,6 +198,8 @@ signalr_hmac_sha256(signalr_hmac_t *h, const unsigned char *data, size_t len,
 
     return 0;
 }
+
+#endif
 
 
 static size_t signalr_base64_encode_with(unsigned char *dst,
@@ -122,38 +228,42 @@ signalr_base64_encode(unsigned char *dst, const unsigned char *src,
 }
 
 
-/* RFC 4648 with the alphabet given, padded with '=' or not */
+/*
+ * RFC 4648 with the alphabet given, padded with '=' or not; each group of
+ * three bytes is read into a local first, so that the stores, which may
+ * alias anything, do not make the compiler read it again
+ */
 
 static size_t
 signalr_base64_encode_with(unsigned char *dst, const unsigned char *src,
     size_t len, const char *b64, int pad)
 {
+    uint32_t        v;
     unsigned char  *d;
 
     d = dst;
 
     while (len > 2) {
-        *d++ = b64[src[0] >> 2];
-        *d++ = b64[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-        *d++ = b64[((src[1] & 0x0f) << 2) | (src[2] >> 6)];
-        *d++ = b64[src[2] & 0x3f];
+        v = (uint32_t) src[0] << 16 | (uint32_t) src[1] << 8 | src[2];
+        d[0] = b64[v >> 18];
+        d[1] = b64[(v >> 12) & 0x3f];
+        d[2] = b64[(v >> 6) & 0x3f];
+        d[3] = b64[v & 0x3f];
+        d += 4;
         src += 3;
         len -= 3;
     }
 
     if (len) {
-        *d++ = b64[src[0] >> 2];
+        v = (uint32_t) src[0] << 16 | (len == 2 ? (uint32_t) src[1] << 8 : 0);
+        *d++ = b64[v >> 18];
+        *d++ = b64[(v >> 12) & 0x3f];
 
-        if (len == 1) {
-            *d++ = b64[(src[0] & 0x03) << 4];
+        if (len == 2) {
+            *d++ = b64[(v >> 6) & 0x3f];
 
-            if (pad) {
-                *d++ = '=';
-            }
-
-        } else {
-            *d++ = b64[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-            *d++ = b64[(src[1] & 0x0f) << 2];
+        } else if (pad) {
+            *d++ = '=';
         }
 
         if (pad) {
@@ -172,32 +282,31 @@ signalr_ct_equal(const unsigned char *a, const unsigned char *b, size_t n)
 }
 
 
+/* a hex digit's value plus one; 0 for any other byte */
+
+static const unsigned char  signalr_hex_value[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+    ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
+
+
 int
 signalr_hex_decode(unsigned char *dst, const unsigned char *hex, size_t n)
 {
     size_t         i;
-    unsigned char  c, v, byte;
+    unsigned char  hi, lo;
 
-    byte = 0;
+    for (i = 0; i < n; i++) {
+        hi = signalr_hex_value[hex[2 * i]];
+        lo = signalr_hex_value[hex[2 * i + 1]];
 
-    for (i = 0; i < 2 * n; i++) {
-        c = hex[i];
-
-        if (c >= '0' && c <= '9') {
-            v = c - '0';
-
-        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
-            v = (c | 0x20) - 'a' + 10;
-
-        } else {
+        if (hi == 0 || lo == 0) {
             return -1;
         }
 
-        byte = (i & 1) ? (unsigned char) (byte << 4 | v) : v;
-
-        if (i & 1) {
-            dst[i / 2] = byte;
-        }
+        dst[i] = (unsigned char) ((hi - 1) << 4 | (lo - 1));
     }
 
     return 0;

@@ -10,6 +10,9 @@
 
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+
+
 #include "unit.h"
 #include "signalr_crypto.h"
 #include "signalr_jwt.h"
@@ -191,8 +194,9 @@ test_upstream_signatures(void)
           "8805D739A12D46F22BCB15382A8C1C2BF38AE8F04566017BD613D5EF47CAFE2C" },
     };
     const char      *cid = "0f9c97a2f0bf4706afe87a14e0797b11";
+    int              c, valid, value;
     size_t           i, round;
-    unsigned char    mac[32], expected[32];
+    unsigned char    mac[32], expected[32], hex[4];
     signalr_hmac_t  *h;
 
     for (i = 0; i < 3; i++) {
@@ -216,6 +220,26 @@ test_upstream_signatures(void)
     CHECK_INT(signalr_hex_decode(mac, (const unsigned char *) "0g", 1), -1);
     CHECK_INT(signalr_hex_decode(mac, (const unsigned char *) "aF", 1), 0);
     CHECK_INT(mac[0], 0xaf);
+
+    /* every byte, as the high and as the low digit */
+    for (c = 0; c < 256; c++) {
+        hex[0] = (unsigned char) c;
+        hex[1] = '7';
+        hex[2] = '7';
+        hex[3] = (unsigned char) c;
+        valid = strchr("0123456789abcdefABCDEF", c) != NULL && c != 0;
+        value = (c <= '9') ? c - '0' : (c | 0x20) - 'a' + 10;
+
+        CHECK_INT(signalr_hex_decode(mac, hex, 1), valid ? 0 : -1);
+        if (valid) {
+            CHECK_INT(mac[0], value << 4 | 7);
+        }
+
+        CHECK_INT(signalr_hex_decode(mac, hex + 2, 1), valid ? 0 : -1);
+        if (valid) {
+            CHECK_INT(mac[0], 7 << 4 | value);
+        }
+    }
 }
 
 
@@ -250,6 +274,93 @@ test_base64(void)
     CHECK_MEM(out, n, "-_8", 3);
 }
 
+
+/*
+ * RFC 4231 test cases 2 and 6 (a key longer than a block is hashed
+ * first), and keys of exactly one block and one byte more, over an empty
+ * message and over one of several blocks (openssl dgst -sha256 -hmac)
+ */
+
+static void
+test_hmac_keys(void)
+{
+    size_t           i;
+    unsigned char    mac[32], expected[32], key[131], x[200];
+    signalr_hmac_t  *h;
+    struct {
+        size_t       key_len;
+        int          key_byte;         /* 0: the key is "Jefe" */
+        const char  *data;             /* NULL: 200 times 'x' */
+        const char  *mac;
+    } v[] = {
+        { 4, 0, "what do ya want for nothing?",
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+        { 131, 0xaa, "Test Using Larger Than Block-Size Key - Hash Key First",
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+        { 64, 'k', NULL,
+          "3c469482eb841790ea999241b8c6238f7a2df12b5bf79eb6d7ab592729ed9954" },
+        { 65, 'k', NULL,
+          "f21efe1ab8581cb729f0daa95d5be8a9215cb01b164e877913770c9d0bf74bb5" },
+        { 64, 'k', "",
+          "83026a325aaee70e36cfe607536aa1054104ad1077c36134810d4ccded1ccd3b" },
+    };
+
+    memset(x, 'x', sizeof(x));
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        if (v[i].key_byte) {
+            memset(key, v[i].key_byte, v[i].key_len);
+
+        } else {
+            memcpy(key, "Jefe", 4);
+        }
+
+        h = signalr_hmac_new(key, v[i].key_len);
+        CHECK(h != NULL);
+        CHECK_INT(signalr_hex_decode(expected,
+                                     (const unsigned char *) v[i].mac, 32),
+                  0);
+
+        if (v[i].data) {
+            CHECK_INT(signalr_hmac_sha256(h, (const unsigned char *) v[i].data,
+                                          strlen(v[i].data), mac), 0);
+        } else {
+            CHECK_INT(signalr_hmac_sha256(h, x, sizeof(x), mac), 0);
+        }
+
+        CHECK_MEM(mac, 32, expected, 32);
+        signalr_hmac_free(h);
+    }
+}
+
+
+/*
+ * every length of input from 0 to 200 bytes: the padded form as OpenSSL's
+ * own encoder writes it, and the length of the URL form
+ */
+
+static void
+test_base64_lengths(void)
+{
+    int            m;
+    size_t         len, n;
+    unsigned char  in[200], out[300], ref[300];
+
+    for (len = 0; len < sizeof(in); len++) {
+        in[len] = (unsigned char) (len * 37 + 11);
+    }
+
+    for (len = 0; len <= sizeof(in); len++) {
+        n = signalr_base64_encode(out, in, len);
+        m = EVP_EncodeBlock(ref, in, (int) len);
+        CHECK_MEM(out, n, ref, (size_t) m);
+
+        n = signalr_base64url_encode(out, in, len);
+        CHECK_INT(n, signalr_base64url_len(len));
+    }
+}
+
+
 int
 main(void)
 {
@@ -261,6 +372,8 @@ main(void)
     UNIT_RUN(test_escaping_in_payload);
     UNIT_RUN(test_base64url);
     UNIT_RUN(test_upstream_signatures);
+    UNIT_RUN(test_hmac_keys);
+    UNIT_RUN(test_base64_lengths);
 
     return unit_report();
 }
