@@ -9,6 +9,7 @@
  */
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,25 @@ int
 signalr_utf8_valid(const unsigned char *p, size_t len)
 {
     size_t         i, n;
+    uint64_t       x;
     unsigned char  c;
     unsigned int   cp, min;
 
     i = 0;
 
     while (i < len) {
+
+        /* ASCII eight bytes at a time */
+
+        if (len - i >= 8) {
+            memcpy(&x, p + i, 8);
+
+            if ((x & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+
         c = p[i];
 
         if (c < 0x80) {
@@ -72,60 +86,85 @@ signalr_utf8_valid(const unsigned char *p, size_t len)
 }
 
 
-size_t
-signalr_json_escaped_len(const unsigned char *src, size_t len)
+/*
+ * The length of the leading run of p that JSON takes as it is: no control
+ * character, '"' or '\\'. Eight bytes at a time where it can, with the
+ * "has a byte less than n" test of "Bit Twiddling Hacks" (S. E. Anderson):
+ * (v - 0x0101..01 * n) & ~v & 0x8080..80 is not zero exactly when a byte of
+ * v is below n; '"' and '\\' are zero bytes of v XOR their repetition.
+ */
+
+static size_t
+signalr_json_plain_run(const unsigned char *p, size_t len)
 {
-    size_t  i, n;
+    size_t    i;
+    uint64_t  x, q, b;
 
-    n = len;
+    for (i = 0; len - i >= 8; i += 8) {
+        memcpy(&x, p + i, 8);
+        q = x ^ 0x2222222222222222ULL;
+        b = x ^ 0x5c5c5c5c5c5c5c5cULL;
 
-    for (i = 0; i < len; i++) {
-        switch (src[i]) {
-        case '"': case '\\': case '\b': case '\f': case '\n': case '\r':
-        case '\t':
-            n++;
+        if ((((x - 0x2020202020202020ULL) & ~x)
+             | ((q - 0x0101010101010101ULL) & ~q)
+             | ((b - 0x0101010101010101ULL) & ~b))
+            & 0x8080808080808080ULL)
+        {
             break;
-        default:
-            if (src[i] < 0x20) {
-                n += 5;
-            }
         }
     }
 
-    return n;
+    while (i < len && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
+        i++;
+    }
+
+    return i;
+}
+
+
+/* the escape of a byte that needs one: two bytes, or six for \u00XX */
+
+static unsigned char *
+signalr_json_escape_byte(unsigned char *d, unsigned char c)
+{
+    *d++ = '\\';
+
+    switch (c) {
+    case '"':  *d++ = '"'; break;
+    case '\\': *d++ = '\\'; break;
+    case '\b': *d++ = 'b'; break;
+    case '\f': *d++ = 'f'; break;
+    case '\n': *d++ = 'n'; break;
+    case '\r': *d++ = 'r'; break;
+    case '\t': *d++ = 't'; break;
+    default:
+        *d++ = 'u'; *d++ = '0'; *d++ = '0';
+        *d++ = signalr_json_hex[c >> 4];
+        *d++ = signalr_json_hex[c & 0xf];
+    }
+
+    return d;
 }
 
 
 unsigned char *
 signalr_json_escape(unsigned char *dst, const unsigned char *src, size_t len)
 {
-    size_t         i;
-    unsigned char  c;
+    size_t  run;
 
-    for (i = 0; i < len; i++) {
-        c = src[i];
+    for ( ;; ) {
+        run = signalr_json_plain_run(src, len);
+        memcpy(dst, src, run);
+        dst += run;
 
-        switch (c) {
-        case '"':  *dst++ = '\\'; *dst++ = '"'; break;
-        case '\\': *dst++ = '\\'; *dst++ = '\\'; break;
-        case '\b': *dst++ = '\\'; *dst++ = 'b'; break;
-        case '\f': *dst++ = '\\'; *dst++ = 'f'; break;
-        case '\n': *dst++ = '\\'; *dst++ = 'n'; break;
-        case '\r': *dst++ = '\\'; *dst++ = 'r'; break;
-        case '\t': *dst++ = '\\'; *dst++ = 't'; break;
-        default:
-            if (c < 0x20) {
-                *dst++ = '\\'; *dst++ = 'u'; *dst++ = '0'; *dst++ = '0';
-                *dst++ = signalr_json_hex[c >> 4];
-                *dst++ = signalr_json_hex[c & 0xf];
-
-            } else {
-                *dst++ = c;
-            }
+        if (run == len) {
+            return dst;
         }
-    }
 
-    return dst;
+        dst = signalr_json_escape_byte(dst, src[run]);
+        src += run + 1;
+        len -= run + 1;
+    }
 }
 
 
@@ -162,22 +201,6 @@ signalr_str_reserve(signalr_str_t *s, size_t len)
 
 
 int
-signalr_str_append(signalr_str_t *s, const void *data, size_t len)
-{
-    if (signalr_str_reserve(s, len) != 0) {
-        return -1;
-    }
-
-    if (len) {
-        memcpy(s->data + s->len, data, len);
-        s->len += len;
-    }
-
-    return 0;
-}
-
-
-int
 signalr_str_append_json_string(signalr_str_t *s, const char *src, size_t len)
 {
     if (signalr_str_append(s, "\"", 1) != 0
@@ -194,59 +217,35 @@ signalr_str_append_json_string(signalr_str_t *s, const char *src, size_t len)
 int
 signalr_str_append_escaped(signalr_str_t *s, const void *src, size_t len)
 {
-    size_t                i, run;
-    unsigned char         c;
-    char                  esc[6];
+    size_t                run;
+    unsigned char        *d;
     const unsigned char  *p;
 
-    /* one pass: runs of plain bytes copied whole, escapes between them */
-
-    if (signalr_str_reserve(s, len) != 0) {
-        return -1;
-    }
+    /* runs of plain bytes copied whole, escapes between them */
 
     p = src;
-    run = 0;
 
-    for (i = 0; i < len; i++) {
-        c = p[i];
+    for ( ;; ) {
+        run = signalr_json_plain_run(p, len);
 
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-
-        if (signalr_str_append(s, p + run, i - run) != 0) {
+        if (signalr_str_append(s, p, run) != 0) {
             return -1;
         }
 
-        run = i + 1;
-
-        esc[0] = '\\';
-
-        switch (c) {
-        case '"':  esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = signalr_json_hex[c >> 4];
-            esc[5] = signalr_json_hex[c & 0xf];
-            if (signalr_str_append(s, esc, 6) != 0) {
-                return -1;
-            }
-            continue;
+        if (run == len) {
+            return 0;
         }
 
-        if (signalr_str_append(s, esc, 2) != 0) {
+        if (signalr_str_reserve(s, 6) != 0) {
             return -1;
         }
+
+        d = signalr_json_escape_byte((unsigned char *) s->data + s->len,
+                                     p[run]);
+        s->len = (char *) d - s->data;
+        p += run + 1;
+        len -= run + 1;
     }
-
-    return signalr_str_append(s, p + run, len - run);
 }
 
 
@@ -414,6 +413,17 @@ signalr_jw_key(signalr_jw_t *w, const char *name, size_t len)
 }
 
 
+/* a key given with its quotes and colon, as signalr_jw_key_lit() makes */
+
+void
+signalr_jw_key_raw(signalr_jw_t *w, const char *text, size_t len)
+{
+    signalr_jw_sep(w);
+    signalr_jw_put(w, text, len);
+    w->after_key = 1;
+}
+
+
 void
 signalr_jw_string(signalr_jw_t *w, const void *s, size_t len)
 {
@@ -490,22 +500,41 @@ signalr_jw_integer(signalr_jw_t *w, long long n)
 }
 
 
-/* the decimal form of n, without printf's machinery; returns its length */
+/*
+ * the decimal form of n, without printf's machinery, two digits a
+ * division; returns its length
+ */
 
 size_t
 signalr_format_integer(char *buf, long long n)
 {
     char                 tmp[SIGNALR_INTEGER_LEN];
-    size_t               i, len;
+    size_t               i, len, k;
     unsigned long long   u;
+
+    static const char    pairs[] =
+        "00010203040506070809101112131415161718192021222324"
+        "25262728293031323334353637383940414243444546474849"
+        "50515253545556575859606162636465666768697071727374"
+        "75767778798081828384858687888990919293949596979899";
 
     u = (n < 0) ? 0 - (unsigned long long) n : (unsigned long long) n;
     i = sizeof(tmp);
 
-    do {
-        tmp[--i] = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        k = (u % 100) * 2;
+        u /= 100;
+        tmp[--i] = pairs[k + 1];
+        tmp[--i] = pairs[k];
+    }
+
+    if (u >= 10) {
+        tmp[--i] = pairs[u * 2 + 1];
+        tmp[--i] = pairs[u * 2];
+
+    } else {
+        tmp[--i] = (char) ('0' + u);
+    }
 
     if (n < 0) {
         tmp[--i] = '-';

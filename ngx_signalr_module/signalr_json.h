@@ -16,6 +16,7 @@
 #define SIGNALR_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 #include <jansson.h>
 
 
@@ -56,22 +57,38 @@ typedef struct {
 
 int signalr_utf8_valid(const unsigned char *p, size_t len);
 
-/* the length of the escaped form of src, without the quotes */
-size_t signalr_json_escaped_len(const unsigned char *src, size_t len);
-
-/* writes the escaped form (no quotes) to dst; returns the end of it */
+/*
+ * writes the escaped form (no quotes) to dst, which has room for six times
+ * len; returns the end of it
+ */
 unsigned char *signalr_json_escape(unsigned char *dst,
     const unsigned char *src, size_t len);
 
 /* room for len more bytes; 0 or -1 */
 int signalr_str_reserve(signalr_str_t *s, size_t len);
-int signalr_str_append(signalr_str_t *s, const void *data, size_t len);
 int signalr_str_append_json_string(signalr_str_t *s, const char *src,
     size_t len);
 /* the escaped form of src, without quotes */
 int signalr_str_append_escaped(signalr_str_t *s, const void *src,
     size_t len);
 void signalr_str_free(signalr_str_t *s);
+
+/* appends len bytes; 0 or -1 (the check inline: the writer's hot path) */
+
+static inline int
+signalr_str_append(signalr_str_t *s, const void *data, size_t len)
+{
+    if (s->cap - s->len < len && signalr_str_reserve(s, len) != 0) {
+        return -1;
+    }
+
+    if (len) {
+        memcpy(s->data + s->len, data, len);
+        s->len += len;
+    }
+
+    return 0;
+}
 
 /* appends the compact JSON text of value; 0 or -1 (allocation failure) */
 int signalr_json_dump(signalr_str_t *s, json_t *value);
@@ -81,6 +98,7 @@ void signalr_jw_object(signalr_jw_t *w);
 void signalr_jw_array(signalr_jw_t *w);
 void signalr_jw_end(signalr_jw_t *w);
 void signalr_jw_key(signalr_jw_t *w, const char *name, size_t len);
+void signalr_jw_key_raw(signalr_jw_t *w, const char *text, size_t len);
 void signalr_jw_string(signalr_jw_t *w, const void *s, size_t len);
 void signalr_jw_string_plain(signalr_jw_t *w, const void *s, size_t len);
 void signalr_jw_string_or_null(signalr_jw_t *w, const void *s, size_t len,
@@ -98,8 +116,9 @@ void signalr_jw_json(signalr_jw_t *w, json_t *value);
 /* 0 when everything was written, -1 otherwise */
 int signalr_jw_done(signalr_jw_t *w);
 
-/* a literal C string as the key */
-#define signalr_jw_key_lit(w, s)  signalr_jw_key(w, s, sizeof(s) - 1)
+/* a literal C string that needs no escaping as the key, written whole */
+#define signalr_jw_key_lit(w, s)                                             \
+    signalr_jw_key_raw(w, "\"" s "\":", sizeof(s) + 2)
 
 /* room for any long long in decimal, sign included */
 #define SIGNALR_INTEGER_LEN  20

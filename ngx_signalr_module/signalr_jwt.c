@@ -20,29 +20,29 @@
 #define SIGNALR_JWT_HEADER  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
 
+/*
+ * room for the payload JSON: every string as if each of its bytes were
+ * escaped as \u00XX, so that no pass over the strings is needed to size it
+ */
+
 static size_t
-signalr_jwt_payload_len(const signalr_jwt_payload_t *p)
+signalr_jwt_payload_max(const signalr_jwt_payload_t *p)
 {
     size_t                      n, i, j;
     const signalr_jwt_claim_t  *c;
 
-    /* {"nbf":N,"exp":N,"iat":N,"aud":""} with 20 digits per number */
-    n = sizeof("{\"nbf\":,\"exp\":,\"iat\":,\"aud\":\"\"}") - 1 + 3 * 20;
-    n += signalr_json_escaped_len(p->aud.data, p->aud.len);
+    /* {"nbf":N,"exp":N,"iat":N,"aud":""} */
+    n = sizeof("{\"nbf\":,\"exp\":,\"iat\":,\"aud\":\"\"}") - 1
+        + 3 * SIGNALR_INTEGER_LEN + 6 * p->aud.len;
 
     for (i = 0; i < p->nclaims; i++) {
         c = &p->claims[i];
 
-        if (c->nvalues == 0) {
-            continue;
-        }
-
         /* "name":[...], */
-        n += signalr_json_escaped_len(c->name.data, c->name.len) + 6;
+        n += 6 * c->name.len + 6;
 
         for (j = 0; j < c->nvalues; j++) {
-            n += signalr_json_escaped_len(c->values[j].data,
-                                          c->values[j].len) + 3;
+            n += 6 * c->values[j].len + 3;
         }
     }
 
@@ -64,8 +64,8 @@ signalr_jwt_write_string(unsigned char *d, const signalr_bytes_t *s)
 static size_t
 signalr_jwt_write_payload(const signalr_jwt_payload_t *p, unsigned char *d)
 {
-    size_t                      i, j;
-    unsigned char              *start;
+    size_t                      i, j, iat_len;
+    unsigned char              *start, *iat;
     const signalr_jwt_claim_t  *c;
 
     start = d;
@@ -100,15 +100,20 @@ signalr_jwt_write_payload(const signalr_jwt_payload_t *p, unsigned char *d)
         *d++ = ',';
     }
 
+    /* nbf and iat are the same time, written once and copied */
+
     memcpy(d, "\"nbf\":", 6);
     d += 6;
-    d += signalr_format_integer((char *) d, p->iat);
+    iat = d;
+    iat_len = signalr_format_integer((char *) d, p->iat);
+    d += iat_len;
     memcpy(d, ",\"exp\":", 7);
     d += 7;
     d += signalr_format_integer((char *) d, p->exp);
     memcpy(d, ",\"iat\":", 7);
     d += 7;
-    d += signalr_format_integer((char *) d, p->iat);
+    memcpy(d, iat, iat_len);
+    d += iat_len;
     memcpy(d, ",\"aud\":", 7);
     d += 7;
     d = signalr_jwt_write_string(d, &p->aud);
@@ -118,16 +123,22 @@ signalr_jwt_write_payload(const signalr_jwt_payload_t *p, unsigned char *d)
 }
 
 
+/*
+ * The buffer: the token grows from its head, while the payload JSON is
+ * written at its tail, where the base64url of it, two bytes behind for
+ * every three, never reaches what is still to be read.
+ */
+
 size_t
 signalr_jwt_size(const signalr_jwt_payload_t *p)
 {
     size_t  n;
 
-    n = signalr_jwt_payload_len(p);
+    n = signalr_jwt_payload_max(p);
 
     /* header "." payload "." signature, then the payload JSON as scratch */
     return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(n) + 1
-           + signalr_base64url_len(SIGNALR_SHA256_LEN) + n + 1;
+           + signalr_base64url_len(SIGNALR_SHA256_LEN) + n;
 }
 
 
@@ -135,13 +146,10 @@ size_t
 signalr_jwt_build(signalr_hmac_t *key, const signalr_jwt_payload_t *p,
     unsigned char *out)
 {
-    size_t          n, json_len;
+    size_t          json_len;
     unsigned char  *d, *json, mac[SIGNALR_SHA256_LEN];
 
-    n = signalr_jwt_payload_len(p);
-    json = out + sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(n) + 1
-           + signalr_base64url_len(SIGNALR_SHA256_LEN);
-
+    json = out + signalr_jwt_size(p) - signalr_jwt_payload_max(p);
     json_len = signalr_jwt_write_payload(p, json);
 
     d = out;

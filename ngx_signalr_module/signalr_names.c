@@ -111,23 +111,3 @@ signalr_uri_escape(unsigned char *dst, const unsigned char *p, size_t len)
 
     return dst;
 }
-
-
-int
-signalr_caseless_eq(const unsigned char *a, size_t alen,
-    const unsigned char *b, size_t blen)
-{
-    size_t  i;
-
-    if (alen != blen) {
-        return 0;
-    }
-
-    for (i = 0; i < alen; i++) {
-        if (signalr_lower(a[i]) != signalr_lower(b[i])) {
-            return 0;
-        }
-    }
-
-    return 1;
-}

@@ -38,8 +38,28 @@ unsigned char *signalr_uri_escape(unsigned char *dst, const unsigned char *p,
 #define signalr_lower(c)                                                     \
     (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
 
-/* ASCII case-insensitive equality of a (alen bytes) and b (blen bytes) */
-int signalr_caseless_eq(const unsigned char *a, size_t alen,
-    const unsigned char *b, size_t blen);
+/*
+ * ASCII case-insensitive equality of a (alen bytes) and b (blen bytes);
+ * inline, as most calls compare names of different lengths
+ */
+
+static inline int
+signalr_caseless_eq(const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen)
+{
+    size_t  i;
+
+    if (alen != blen) {
+        return 0;
+    }
+
+    for (i = 0; i < alen; i++) {
+        if (signalr_lower(a[i]) != signalr_lower(b[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
 
 #endif /* SIGNALR_NAMES_H */

@@ -337,6 +337,19 @@ signalr_jw_pairs(signalr_jw_t *w, signalr_pairs_t *p)
 
     signalr_jw_object(w);
 
+    if (p->names == n) {
+
+        /* no name repeats: each pair as it is */
+
+        for (i = 0; i < n; i++) {
+            signalr_jw_key(w, (const char *) e[i].name, e[i].name_len);
+            signalr_jw_string(w, e[i].value, e[i].value_len);
+        }
+
+        signalr_jw_end(w);
+        return;
+    }
+
     for (i = 0; i < n; i++) {
 
         /* a name is written where it first appears, with all its values */

@@ -9,7 +9,9 @@
  */
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "unit.h"
 #include "signalr_json.h"
@@ -43,9 +45,74 @@ test_escape(void)
     const char    *in = "q\"b\\/\x01\x1f\b\f\n\r\t\xc3\xa9";
     const char    *expected = "q\\\"b\\\\/\\u0001\\u001f\\b\\f\\n\\r\\t\xc3\xa9";
 
-    CHECK_INT(signalr_json_escaped_len(U(in)), strlen(expected));
     end = signalr_json_escape(out, U(in));
     CHECK_MEM(out, (size_t) (end - out), expected, strlen(expected));
+}
+
+
+/* the escape of one byte, written plainly, to check the fast paths by */
+
+static size_t
+ref_escape(unsigned char *d, unsigned char c)
+{
+    switch (c) {
+    case '"':  memcpy(d, "\\\"", 2); return 2;
+    case '\\': memcpy(d, "\\\\", 2); return 2;
+    case '\b': memcpy(d, "\\b", 2); return 2;
+    case '\f': memcpy(d, "\\f", 2); return 2;
+    case '\n': memcpy(d, "\\n", 2); return 2;
+    case '\r': memcpy(d, "\\r", 2); return 2;
+    case '\t': memcpy(d, "\\t", 2); return 2;
+    default:
+        if (c < 0x20) {
+            sprintf((char *) d, "\\u%04x", c);
+            return 6;
+        }
+        *d = c;
+        return 1;
+    }
+}
+
+
+/*
+ * every byte value at every offset of a 40-byte run of plain text (the
+ * eight-byte steps and the tail), through both escapers; and UTF-8
+ * validation of the same run with a bad byte at every offset
+ */
+
+static void
+test_escape_every_byte(void)
+{
+    int            c;
+    size_t         at, i, n;
+    unsigned char  in[40], out[256], ref[256], *end;
+    signalr_str_t  s = { 0 };
+
+    for (c = 0; c < 256; c++) {
+        for (at = 0; at < sizeof(in); at++) {
+            for (i = 0; i < sizeof(in); i++) {
+                in[i] = (unsigned char) ('a' + i % 26);
+            }
+
+            in[at] = (unsigned char) c;
+
+            n = 0;
+            for (i = 0; i < sizeof(in); i++) {
+                n += ref_escape(ref + n, in[i]);
+            }
+
+            end = signalr_json_escape(out, in, sizeof(in));
+            CHECK_MEM(out, (size_t) (end - out), ref, n);
+
+            s.len = 0;
+            CHECK_INT(signalr_str_append_escaped(&s, in, sizeof(in)), 0);
+            CHECK_MEM(s.data, s.len, ref, n);
+
+            CHECK_INT(signalr_utf8_valid(in, sizeof(in)), c < 0x80);
+        }
+    }
+
+    signalr_str_free(&s);
 }
 
 
@@ -276,8 +343,9 @@ test_writer(void)
 static void
 test_format_integer(void)
 {
-    char    buf[SIGNALR_INTEGER_LEN];
-    size_t  n;
+    char       buf[SIGNALR_INTEGER_LEN], ref[32];
+    size_t     n;
+    long long  v;
 
     n = signalr_format_integer(buf, 0);
     CHECK_MEM(buf, n, "0", 1);
@@ -289,6 +357,19 @@ test_format_integer(void)
     CHECK_MEM(buf, n, "9223372036854775807", 19);
     n = signalr_format_integer(buf, LLONG_MIN);
     CHECK_MEM(buf, n, "-9223372036854775808", 20);
+
+    /* every number of one to four digits, and each power of ten */
+    for (v = -10000; v <= 10000; v++) {
+        n = signalr_format_integer(buf, v);
+        CHECK_MEM(buf, n, ref, (size_t) sprintf(ref, "%lld", v));
+    }
+
+    for (v = 1; v <= LLONG_MAX / 10; v *= 10) {
+        n = signalr_format_integer(buf, v * 10 - 1);
+        CHECK_MEM(buf, n, ref, (size_t) sprintf(ref, "%lld", v * 10 - 1));
+        n = signalr_format_integer(buf, v * 10);
+        CHECK_MEM(buf, n, ref, (size_t) sprintf(ref, "%lld", v * 10));
+    }
 }
 
 
@@ -297,6 +378,7 @@ main(void)
 {
     UNIT_RUN(test_utf8);
     UNIT_RUN(test_escape);
+    UNIT_RUN(test_escape_every_byte);
     UNIT_RUN(test_writer);
     UNIT_RUN(test_format_integer);
     UNIT_RUN(test_dump);
