@@ -116,8 +116,10 @@ typedef struct {
     ngx_str_t                   args;
     ngx_uint_t                  method;
     ngx_str_t                   method_name;
-    ngx_keyval_t               *headers;         /* sent instead of the */
-    ngx_uint_t                  nheaders;        /* client's headers */
+    ngx_table_elt_t            *headers;         /* sent instead of the */
+    ngx_uint_t                  nheaders;        /* client's headers; */
+                                                 /* lowcase_key NULL: */
+                                                 /* made from the key */
     ngx_str_t                   body;
     size_t                      max_response;
 

@@ -399,12 +399,15 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
         return ctx->negotiate_rc;
     }
 
-    p = ngx_sprintf(ctx->client_url.data, "%Vclient/?hub=%V",
-                    &ep->client_base, &ctx->hub);
+    p = ngx_cpymem(ctx->client_url.data, ep->client_base.data,
+                   ep->client_base.len);
+    p = ngx_cpymem(p, "client/?hub=", sizeof("client/?hub=") - 1);
+    p = ngx_cpymem(p, ctx->hub.data, ctx->hub.len);
     ctx->client_url.len = p - ctx->client_url.data;
 
-    p = ngx_sprintf(aud.data, "%Vclient/?hub=%V", &ep->audience_base,
-                    &ctx->hub);
+    p = ngx_cpymem(aud.data, ep->audience_base.data, ep->audience_base.len);
+    p = ngx_cpymem(p, "client/?hub=", sizeof("client/?hub=") - 1);
+    p = ngx_cpymem(p, ctx->hub.data, ctx->hub.len);
     aud.len = p - aud.data;
 
     if (ngx_http_signalr_token(r, ep, claims, n, &aud, slcf->token_lifetime,

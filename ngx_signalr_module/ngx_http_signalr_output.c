@@ -750,7 +750,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     u_char                         *p;
     ngx_str_t                       aud, rest;
     ngx_uint_t                      n;
-    ngx_keyval_t                   *headers;
+    ngx_table_elt_t                *headers;
     ngx_http_signalr_call_t        *call;
     ngx_http_signalr_capture_t     *cap;
     ngx_http_signalr_endpoint_t    *ep;
@@ -776,7 +776,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     p = ngx_cpymem(p, "?" SIGNALR_API_VERSION_QUERY,
                    sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
 
-    headers = ngx_palloc(r->pool, 3 * sizeof(ngx_keyval_t));
+    headers = ngx_pcalloc(r->pool, 3 * sizeof(ngx_table_elt_t));
     if (headers == NULL) {
         return NGX_ERROR;
     }

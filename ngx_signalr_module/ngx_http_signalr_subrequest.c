@@ -170,18 +170,25 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        h->key = s->headers[i].key;
-        h->value = s->headers[i].value;
+        *h = s->headers[i];
 #if (nginx_version >= 1023000)
         h->next = NULL;
 #endif
-        h->lowcase_key = ngx_pnalloc(r->pool, h->key.len);
-        if (h->lowcase_key == NULL) {
-            return NGX_ERROR;
-        }
 
-        /* the proxy module finds the headers it replaces by this hash */
-        h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+        /*
+         * the proxy module finds the headers it replaces by this hash; a
+         * client's header has it already
+         */
+
+        if (h->lowcase_key == NULL) {
+            h->lowcase_key = ngx_pnalloc(r->pool, h->key.len);
+            if (h->lowcase_key == NULL) {
+                return NGX_ERROR;
+            }
+
+            h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data,
+                                      h->key.len);
+        }
 
         if (h->key.len == sizeof("content-type") - 1
             && ngx_strncmp(h->lowcase_key, "content-type", h->key.len) == 0)

@@ -40,7 +40,7 @@ enum {
 
 struct ngx_http_signalr_trigger_ctx_s {
     ngx_table_elt_t             *asrs[NGX_HTTP_SIGNALR_H_MAX];
-    ngx_keyval_t                *route_headers;
+    ngx_table_elt_t             *route_headers;
     ngx_uint_t                   nroute_headers;
 
     ngx_http_signalr_trigger_vars_t  v;          /* $signalr_hub, ... */
@@ -61,17 +61,30 @@ typedef struct {
 } ngx_http_signalr_trigger_err_t;
 
 
-/* in the order of NGX_HTTP_SIGNALR_H_*, after "X-ASRS-" */
+/*
+ * in the order of NGX_HTTP_SIGNALR_H_*, after "x-asrs-", in lower case:
+ * they are compared with the lower-case names nginx keeps of the headers
+ */
 static ngx_str_t  ngx_http_signalr_asrs_names[] = {
-    ngx_string("Hub"),
-    ngx_string("Category"),
-    ngx_string("Event"),
-    ngx_string("Connection-Id"),
-    ngx_string("User-Id"),
-    ngx_string("Signature"),
-    ngx_string("Client-Query"),
-    ngx_string("User-Claims")
+    ngx_string("hub"),
+    ngx_string("category"),
+    ngx_string("event"),
+    ngx_string("connection-id"),
+    ngx_string("user-id"),
+    ngx_string("signature"),
+    ngx_string("client-query"),
+    ngx_string("user-claims")
 };
+
+
+/*
+ * an X-ASRS-* header; one that another module added without a lower-case
+ * name is none
+ */
+
+#define ngx_http_signalr_is_asrs(h)                                          \
+    ((h)->key.len > 7 && (h)->lowcase_key != NULL                            \
+     && ngx_memcmp((h)->lowcase_key, "x-asrs-", 7) == 0)
 
 
 static ngx_int_t ngx_http_signalr_trigger_handler(ngx_http_request_t *r);
@@ -310,17 +323,17 @@ ngx_http_signalr_trigger_find(ngx_http_request_t *r,
 
     while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
 
-        if (h->key.len <= 7
-            || ngx_strncasecmp(h->key.data, (u_char *) "x-asrs-", 7) != 0)
-        {
+        if (!ngx_http_signalr_is_asrs(h)) {
             continue;
         }
 
         for (k = 0; k < NGX_HTTP_SIGNALR_H_MAX; k++) {
             if (t->asrs[k] == NULL
-                && signalr_caseless_eq(h->key.data + 7, h->key.len - 7,
-                                       ngx_http_signalr_asrs_names[k].data,
-                                       ngx_http_signalr_asrs_names[k].len))
+                && h->key.len - 7 == ngx_http_signalr_asrs_names[k].len
+                && ngx_memcmp(h->lowcase_key + 7,
+                              ngx_http_signalr_asrs_names[k].data,
+                              h->key.len - 7)
+                   == 0)
             {
                 t->asrs[k] = h;
                 break;
@@ -785,11 +798,12 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
         n += part->nelts;
     }
 
-    t->route_headers = ngx_palloc(r->pool, n * sizeof(ngx_keyval_t));
+    t->route_headers = ngx_palloc(r->pool, n * sizeof(ngx_table_elt_t));
     if (t->route_headers == NULL) {
         return NGX_ERROR;
     }
 
+    ngx_memzero(&t->route_headers[0], sizeof(ngx_table_elt_t));
     ngx_str_set(&t->route_headers[0].key, "Content-Type");
     ngx_str_set(&t->route_headers[0].value, "application/json");
     t->nroute_headers = 1;
@@ -800,12 +814,8 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
 
     while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
 
-        if (h->key.len > 7
-            && ngx_strncasecmp(h->key.data, (u_char *) "x-asrs-", 7) == 0)
-        {
-            t->route_headers[t->nroute_headers].key = h->key;
-            t->route_headers[t->nroute_headers].value = h->value;
-            t->nroute_headers++;
+        if (ngx_http_signalr_is_asrs(h)) {
+            t->route_headers[t->nroute_headers++] = *h;
         }
 
         if (!ngx_http_signalr_str_is(&h->key, "Content-Type")

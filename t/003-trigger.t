@@ -747,3 +747,49 @@ main::hdrs()
 qq({"type":3,"invocationId":"0","result":null}\x1e)
 --- no_error_log
 [error]
+
+
+
+=== TEST 39: X-ASRS-* names in any case are read, and reach the route as they were written
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route {
+        default_type application/json;
+        return 200 '"$http_x_asrs_hub $http_x_asrs_event $http_x_asrs_signature"';
+    }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+"x-asrs-connection-id: $::CID\nX-Asrs-HUB: chat\nx-aSRS-category: messages\nX-ASRS-EVENT: broadcast\nx-asrs-signature: $::SIG1\nContent-Type: application/json\n"
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":"chat broadcast $::SIG1"}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 40: of an X-ASRS-* name given twice in any case, the first counts
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs() . "x-asrs-HUB: other\n"
+--- response_body_like: "Event":"broadcast","Hub":"chat","ConnectionId"
+--- no_error_log
+[error]
+
+
+
+=== TEST 41: the InvocationContext's Headers keep each name as the service wrote it
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+"x-asrs-connection-id: $::CID\nX-Asrs-HUB: chat\nx-aSRS-category: messages\nX-ASRS-EVENT: broadcast\nx-asrs-signature: $::SIG1\nContent-Type: application/json\n"
+--- response_body_like: "Headers":\{"Host":"localhost","Connection":"close","x-asrs-connection-id":"0f9c97a2f0bf4706afe87a14e0797b11","X-Asrs-HUB":"chat","x-aSRS-category":"messages","X-ASRS-EVENT":"broadcast","x-asrs-signature":"sha256=[0-9a-f]{64}"\}
+--- no_error_log
+[error]
