@@ -207,62 +207,42 @@ ngx_module_t  ngx_http_signalr_module = {
 };
 
 
+/* each value at its offset in the context its getter finds */
+#define ngx_http_signalr_var(name, get, type, member)                       \
+    { ngx_string(name), NULL, get, offsetof(type, member),                  \
+      NGX_HTTP_VAR_NOCACHEABLE, 0 }
+
+#define ngx_http_signalr_negotiate_var(name, member)                        \
+    ngx_http_signalr_var(name, ngx_http_signalr_negotiate_variable,         \
+                         ngx_http_signalr_ctx_t, member)
+
+#define ngx_http_signalr_trigger_var(name, member)                          \
+    ngx_http_signalr_var(name, ngx_http_signalr_trigger_variable,           \
+                         ngx_http_signalr_trigger_vars_t, member)
+
+#define ngx_http_signalr_output_var(name, member)                           \
+    ngx_http_signalr_var(name, ngx_http_signalr_output_variable,            \
+                         ngx_http_signalr_output_vars_t, member)
+
+
 static ngx_http_variable_t  ngx_http_signalr_vars[] = {
 
-    { ngx_string("signalr_access_token"), NULL,
-      ngx_http_signalr_negotiate_variable,
-      offsetof(ngx_http_signalr_ctx_t, access_token),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    ngx_http_signalr_negotiate_var("signalr_access_token", access_token),
+    ngx_http_signalr_negotiate_var("signalr_client_url", client_url),
 
-    { ngx_string("signalr_client_url"), NULL,
-      ngx_http_signalr_negotiate_variable,
-      offsetof(ngx_http_signalr_ctx_t, client_url),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    ngx_http_signalr_trigger_var("signalr_hub", hub),
+    ngx_http_signalr_trigger_var("signalr_category", category),
+    ngx_http_signalr_trigger_var("signalr_event", event),
+    ngx_http_signalr_trigger_var("signalr_connection_id", connection_id),
+    ngx_http_signalr_trigger_var("signalr_user_id", user_id),
+    ngx_http_signalr_trigger_var("signalr_invocation_id", invocation_id),
+    ngx_http_signalr_trigger_var("signalr_arguments", arguments),
+    ngx_http_signalr_trigger_var("signalr_error", error),
 
-    { ngx_string("signalr_hub"), NULL, ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, hub),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    ngx_http_signalr_output_var("signalr_rest_status", rest_status),
+    ngx_http_signalr_output_var("signalr_actions_sent", actions_sent),
 
-    { ngx_string("signalr_category"), NULL, ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, category),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_event"), NULL, ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, event),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_connection_id"), NULL,
-      ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, connection_id),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_user_id"), NULL, ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, user_id),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_invocation_id"), NULL,
-      ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, invocation_id),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_arguments"), NULL, ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, arguments),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_error"), NULL, ngx_http_signalr_trigger_variable,
-      offsetof(ngx_http_signalr_trigger_vars_t, error),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_rest_status"), NULL, ngx_http_signalr_output_variable,
-      offsetof(ngx_http_signalr_output_vars_t, rest_status),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("signalr_actions_sent"), NULL,
-      ngx_http_signalr_output_variable,
-      offsetof(ngx_http_signalr_output_vars_t, actions_sent),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-      ngx_http_null_variable
+    ngx_http_null_variable
 };
 
 

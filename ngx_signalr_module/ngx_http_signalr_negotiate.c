@@ -333,13 +333,7 @@ ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
 
     value = (ngx_str_t *) ((char *) ctx + data);
 
-    v->len = value->len;
-    v->data = value->data;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_signalr_variable_set(v, value->data, value->len);
 }
 
 

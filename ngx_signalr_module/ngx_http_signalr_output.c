@@ -45,7 +45,7 @@ struct ngx_http_signalr_output_ctx_s {
     ngx_http_signalr_call_t        *calls;
     ngx_uint_t                      ncalls;
 
-    ngx_http_signalr_endpoint_t   **endpoints;     /* the ones sent to */
+    ngx_http_signalr_endpoint_t    *endpoints;     /* the ones sent to */
     ngx_uint_t                      nendpoints;
 
     ngx_uint_t                      call;          /* the one under way */
@@ -63,6 +63,9 @@ struct ngx_http_signalr_output_ctx_s {
 
 static ngx_int_t ngx_http_signalr_output_handler(ngx_http_request_t *r);
 static void ngx_http_signalr_output_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_signalr_output_calls(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_str_t *hub, ngx_str_t *body,
+    char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_start(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
 static ngx_int_t ngx_http_signalr_output_template(ngx_http_request_t *r,
@@ -74,8 +77,6 @@ static void ngx_http_signalr_output_error_text(char *err, size_t errlen,
     const char *fmt, ...);
 static ngx_int_t ngx_http_signalr_output_copy(ngx_http_request_t *r,
     ngx_http_signalr_call_t *dst, signalr_rest_call_t *src);
-static ngx_int_t ngx_http_signalr_output_endpoints(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx);
 static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
 static void ngx_http_signalr_output_resume(ngx_http_request_t *r);
@@ -234,13 +235,7 @@ ngx_http_signalr_output_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "%ui", n) - p;
-    v->data = p;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_signalr_variable_set(v, p, ngx_sprintf(p, "%ui", n) - p);
 }
 
 
@@ -322,6 +317,107 @@ ngx_http_signalr_output_body(ngx_http_request_t *r)
 
 
 /*
+ * The REST calls of the body's actions, or of the location's template, in
+ * the request's pool, the parser's memory freed at once. NGX_DECLINED:
+ * input to refuse, the reason in err.
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_calls(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_str_t *hub, ngx_str_t *body,
+    char *err, size_t errlen)
+{
+    int                           rc;
+    u_char                       *hubz;
+    json_t                       *item;
+    ngx_int_t                     n;
+    ngx_uint_t                    i;
+    signalr_rest_call_t           call;
+    signalr_rest_calls_t          calls;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    /* the parser takes the hub as a C string */
+
+    hubz = ngx_pnalloc(r->pool, hub->len + 1);
+    if (hubz == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(hubz, hub->data, hub->len);
+    hubz[hub->len] = '\0';
+
+    err[0] = '\0';
+    calls.calls = NULL;
+    calls.n = 0;
+
+    if (slcf->target || slcf->group_action) {
+
+        /* templated: one action made of the location's directives */
+
+        item = NULL;
+
+        n = ngx_http_signalr_output_template(r, body, &item, err, errlen);
+
+        if (n == NGX_OK) {
+            rc = signalr_action_from_json((char *) hubz, item, &call, err,
+                                          errlen);
+            n = (rc == 0) ? NGX_OK : NGX_DECLINED;
+        }
+
+        if (item) {
+            json_decref(item);
+        }
+
+        if (n == NGX_OK) {
+            calls.calls = &call;
+            calls.n = 1;
+        }
+
+    } else if (body->len == 0) {
+        ngx_http_signalr_output_error_text(err, errlen, "the body is empty: "
+                                           "it must be an action (a JSON "
+                                           "object) or an array of actions");
+        n = NGX_DECLINED;
+
+    } else {
+        rc = signalr_actions_parse((char *) hubz, (char *) body->data,
+                                   body->len, slcf->output_max_actions,
+                                   &calls, err, errlen);
+        n = (rc == 0) ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (n == NGX_DECLINED && ngx_strcmp(err, SIGNALR_ACTION_NOMEM) == 0) {
+        return NGX_ERROR;
+    }
+
+    if (n != NGX_OK) {
+        return n;
+    }
+
+    octx->calls = ngx_pcalloc(r->pool,
+                              calls.n * sizeof(ngx_http_signalr_call_t));
+    n = (octx->calls == NULL) ? NGX_ERROR : NGX_OK;
+
+    for (i = 0; n == NGX_OK && i < calls.n; i++) {
+        n = ngx_http_signalr_output_copy(r, &octx->calls[i], &calls.calls[i]);
+    }
+
+    octx->ncalls = calls.n;
+
+    if (calls.calls == &call) {
+        signalr_rest_call_free(&call);
+
+    } else {
+        signalr_rest_calls_free(&calls);
+    }
+
+    return n;
+}
+
+
+/*
  * reads and checks everything, then sends the first call; returns NGX_DONE
  * when a call is under way, or what to finalize the request with
  */
@@ -330,16 +426,12 @@ static ngx_int_t
 ngx_http_signalr_output_start(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
-    int                           rc;
-    char                          err[256];
-    u_char                       *p, *hubz;
-    json_t                       *item;
-    ngx_int_t                     n;
-    ngx_str_t                     hub, body;
-    ngx_uint_t                    i;
-    signalr_rest_call_t           call;
-    signalr_rest_calls_t          calls;
-    ngx_http_signalr_loc_conf_t  *slcf;
+    char                           err[256];
+    u_char                        *p;
+    ngx_int_t                      n;
+    ngx_str_t                      hub, body;
+    ngx_http_signalr_loc_conf_t   *slcf;
+    ngx_http_signalr_main_conf_t  *smcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
@@ -366,60 +458,8 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the parser takes the hub as a C string */
-
-    hubz = ngx_pnalloc(r->pool, hub.len + 1);
-    if (hubz == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(hubz, hub.data, hub.len);
-    hubz[hub.len] = '\0';
-
-    err[0] = '\0';
-    calls.calls = NULL;
-    calls.n = 0;
-
-    if (slcf->target || slcf->group_action) {
-
-        /* templated: one action made of the location's directives */
-
-        item = NULL;
-
-        n = ngx_http_signalr_output_template(r, &body, &item, err,
-                                             sizeof(err));
-        if (n == NGX_OK) {
-            rc = signalr_action_from_json((char *) hubz, item, &call, err,
-                                          sizeof(err));
-            n = (rc == 0) ? NGX_OK : NGX_DECLINED;
-        }
-
-        if (item) {
-            json_decref(item);
-        }
-
-        if (n == NGX_OK) {
-            calls.calls = &call;
-            calls.n = 1;
-        }
-
-    } else if (body.len == 0) {
-        ngx_http_signalr_output_error_text(err, sizeof(err), "the body is "
-                                           "empty: it must be an action (a "
-                                           "JSON object) or an array of "
-                                           "actions");
-        n = NGX_DECLINED;
-
-    } else {
-        rc = signalr_actions_parse((char *) hubz, (char *) body.data,
-                                   body.len, slcf->output_max_actions,
-                                   &calls, err, sizeof(err));
-        n = (rc == 0) ? NGX_OK : NGX_DECLINED;
-    }
-
-    if (n == NGX_DECLINED && ngx_strcmp(err, SIGNALR_ACTION_NOMEM) == 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    n = ngx_http_signalr_output_calls(r, octx, &hub, &body, err,
+                                      sizeof(err));
 
     if (n == NGX_DECLINED) {
 
@@ -441,30 +481,14 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the calls in the pool, and the parser's memory freed at once */
+    /*
+     * every endpoint, as the SDK sends to all of them; one marked offline
+     * (for negotiate) is still tried, so that the caller learns if it fails
+     */
 
-    octx->calls = ngx_pcalloc(r->pool,
-                              calls.n * sizeof(ngx_http_signalr_call_t));
-    n = (octx->calls == NULL) ? NGX_ERROR : NGX_OK;
-
-    for (i = 0; n == NGX_OK && i < calls.n; i++) {
-        n = ngx_http_signalr_output_copy(r, &octx->calls[i], &calls.calls[i]);
-    }
-
-    octx->ncalls = calls.n;
-
-    if (calls.calls == &call) {
-        signalr_rest_call_free(&call);
-
-    } else {
-        signalr_rest_calls_free(&calls);
-    }
-
-    if (n != NGX_OK
-        || ngx_http_signalr_output_endpoints(r, octx) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+    octx->endpoints = smcf->endpoints.elts;
+    octx->nendpoints = smcf->endpoints.nelts;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: hub \"%V\", %ui calls, %ui endpoints",
@@ -711,38 +735,6 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
 }
 
 
-/*
- * every endpoint, as the SDK sends to all of them; one marked offline (for
- * negotiate) is still tried, so that the caller learns if it fails
- */
-
-static ngx_int_t
-ngx_http_signalr_output_endpoints(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx)
-{
-    ngx_uint_t                     i;
-    ngx_http_signalr_endpoint_t   *eps;
-    ngx_http_signalr_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
-    eps = smcf->endpoints.elts;
-
-    octx->endpoints = ngx_palloc(r->pool, smcf->endpoints.nelts
-                                 * sizeof(ngx_http_signalr_endpoint_t *));
-    if (octx->endpoints == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < smcf->endpoints.nelts; i++) {
-        octx->endpoints[i] = &eps[i];
-    }
-
-    octx->nendpoints = smcf->endpoints.nelts;
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
@@ -757,7 +749,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_subrequest_t   s;
 
     call = &octx->calls[octx->call];
-    ep = octx->endpoints[octx->endpoint];
+    ep = &octx->endpoints[octx->endpoint];
 
     /*
      * aud: the audience base, the path and the api-version, as
@@ -925,7 +917,7 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
     no_response = ngx_http_signalr_capture_failed(cap);
 
     call = &octx->calls[octx->call];
-    ep = octx->endpoints[octx->endpoint];
+    ep = &octx->endpoints[octx->endpoint];
 
     octx->v.rest_status = rest_status;
 
@@ -1086,7 +1078,7 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
     no_response = ngx_http_signalr_capture_failed(cap);
 
     call = &octx->calls[octx->call];
-    ep = octx->endpoints[octx->endpoint];
+    ep = &octx->endpoints[octx->endpoint];
 
     code = no_response ? NULL
                        : ngx_http_signalr_capture_header(cap,
@@ -1200,7 +1192,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
     no_response = ngx_http_signalr_capture_failed(cap);
 
     call = &octx->calls[octx->call];
-    ep = octx->endpoints[octx->endpoint];
+    ep = &octx->endpoints[octx->endpoint];
 
     if (code == NULL) {
         code = &none;

@@ -1115,13 +1115,7 @@ ngx_http_signalr_trigger_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    v->len = s->len;
-    v->data = s->data;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_signalr_variable_set(v, s->data, s->len);
 }
 
 

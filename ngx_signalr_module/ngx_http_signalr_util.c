@@ -19,6 +19,22 @@ static void *ngx_http_signalr_pool_grow(void *ctx, void *data, size_t len,
     size_t size);
 
 
+/* a variable's value, found: data lives as long as the request */
+
+ngx_int_t
+ngx_http_signalr_variable_set(ngx_http_variable_value_t *v, u_char *data,
+    size_t len)
+{
+    v->len = len;
+    v->data = data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
 ngx_http_signalr_ctx_t *
 ngx_http_signalr_get_ctx(ngx_http_request_t *r)
 {

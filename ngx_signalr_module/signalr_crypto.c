@@ -202,45 +202,28 @@ signalr_hmac_sha256(signalr_hmac_t *h, const unsigned char *data, size_t len,
 #endif
 
 
-static size_t signalr_base64_encode_with(unsigned char *dst,
-    const unsigned char *src, size_t len, const char *b64, int pad);
-
-
-size_t
-signalr_base64url_encode(unsigned char *dst, const unsigned char *src,
-    size_t len)
-{
-    return signalr_base64_encode_with(dst, src, len,
-                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "abcdefghijklmnopqrstuvwxyz0123456789-_",
-                                      0);
-}
-
-
-size_t
-signalr_base64_encode(unsigned char *dst, const unsigned char *src,
-    size_t len)
-{
-    return signalr_base64_encode_with(dst, src, len,
-                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "abcdefghijklmnopqrstuvwxyz0123456789+/",
-                                      1);
-}
-
-
 /*
- * RFC 4648 with the alphabet given, padded with '=' or not; each group of
- * three bytes is read into a local first, so that the stores, which may
- * alias anything, do not make the compiler read it again
+ * RFC 4648: section 5 (base64url, not padded) or section 4 (padded); each
+ * group of three bytes is read into a local first, so that the stores,
+ * which may alias anything, do not make the compiler read it again
  */
 
-static size_t
-signalr_base64_encode_with(unsigned char *dst, const unsigned char *src,
-    size_t len, const char *b64, int pad)
+size_t
+signalr_base64_encode_as(unsigned char *dst, const unsigned char *src,
+    size_t len, int url)
 {
+    int             pad;
     uint32_t        v;
+    const char     *b64;
     unsigned char  *d;
 
+    static const char  alphabets[2][65] = {
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    };
+
+    b64 = alphabets[url != 0];
+    pad = !url;
     d = dst;
 
     while (len > 2) {

@@ -27,13 +27,17 @@ void signalr_hmac_free(signalr_hmac_t *h);
 int signalr_hmac_sha256(signalr_hmac_t *h, const unsigned char *data,
     size_t len, unsigned char *out);
 
-/* RFC 4648 section 5 without padding; returns the encoded length */
-size_t signalr_base64url_encode(unsigned char *dst, const unsigned char *src,
-    size_t len);
+/*
+ * RFC 4648 section 5 without padding (url) or section 4 padded; returns
+ * the encoded length
+ */
+size_t signalr_base64_encode_as(unsigned char *dst, const unsigned char *src,
+    size_t len, int url);
 
-/* RFC 4648 section 4, padded; returns the encoded length */
-size_t signalr_base64_encode(unsigned char *dst, const unsigned char *src,
-    size_t len);
+#define signalr_base64url_encode(dst, src, len)                              \
+    signalr_base64_encode_as(dst, src, len, 1)
+#define signalr_base64_encode(dst, src, len)                                 \
+    signalr_base64_encode_as(dst, src, len, 0)
 
 /* constant-time comparison of n bytes; 1 when equal */
 int signalr_ct_equal(const unsigned char *a, const unsigned char *b,
