@@ -128,6 +128,18 @@ typedef struct {
 } ngx_http_signalr_subrequest_t;
 
 
+/*
+ * What a request is refused with, the one convention of negotiate, trigger
+ * and output: a step that fails fills it in (the status, and the message
+ * of the JSON body) and returns NGX_ERROR; the handler answers it once,
+ * with ngx_http_signalr_send_error().
+ */
+typedef struct {
+    ngx_uint_t                  status;
+    const char                 *message;
+} ngx_http_signalr_error_t;
+
+
 typedef struct ngx_http_signalr_trigger_ctx_s  ngx_http_signalr_trigger_ctx_t;
 typedef struct ngx_http_signalr_output_ctx_s   ngx_http_signalr_output_ctx_t;
 
@@ -140,8 +152,9 @@ typedef struct {
     ngx_str_t                     hub;           /* lower-cased */
     ngx_str_t                     client_url;
     ngx_str_t                     access_token;
-    ngx_int_t                     negotiate_rc;  /* 0: not computed yet */
-    const char                   *error;         /* for the 400 body */
+    ngx_int_t                     negotiate_rc;
+    ngx_http_signalr_error_t      negotiate_err;
+    unsigned                      negotiated:1;  /* negotiate_rc is set */
 } ngx_http_signalr_ctx_t;
 
 

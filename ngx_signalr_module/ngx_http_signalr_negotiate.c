@@ -20,10 +20,12 @@
 static ngx_int_t ngx_http_signalr_negotiate_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx);
+static ngx_int_t ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
+    ngx_http_signalr_ctx_t *ctx, ngx_http_signalr_error_t *err);
 static ngx_uint_t ngx_http_signalr_claim_renamed(ngx_array_t *claims,
     ngx_str_t *name);
 static ngx_int_t ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
-    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_ctx_t *ctx,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_error_t *err,
     signalr_jwt_claim_t **out, ngx_uint_t *nout);
 static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what);
@@ -235,20 +237,9 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_signalr_negotiate_compute(r, ctx);
-
-    switch (rc) {
-
-    case NGX_OK:
-        break;
-
-    case NGX_HTTP_BAD_REQUEST:
-        return ngx_http_signalr_send_error(r, rc, ctx->error);
-
-    default:
-        return ngx_http_signalr_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                           "the access token could not be "
-                                           "created");
+    if (ngx_http_signalr_negotiate_compute(r, ctx) != NGX_OK) {
+        return ngx_http_signalr_send_error(r, ctx->negotiate_err.status,
+                                           ctx->negotiate_err.message);
     }
 
     ngx_http_signalr_jw_init(r, &w, &text);
@@ -337,9 +328,25 @@ ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
 }
 
 
+/* the token, made once a request: for the answer and for the variables */
+
 static ngx_int_t
 ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx)
+{
+    if (!ctx->negotiated) {
+        ctx->negotiate_rc = ngx_http_signalr_negotiate_token(r, ctx,
+                                                         &ctx->negotiate_err);
+        ctx->negotiated = 1;
+    }
+
+    return ctx->negotiate_rc;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
+    ngx_http_signalr_ctx_t *ctx, ngx_http_signalr_error_t *err)
 {
     u_char                       *p;
     ngx_int_t                     rc;
@@ -349,31 +356,29 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t  *ep;
     ngx_http_signalr_loc_conf_t  *slcf;
 
-    if (ctx->negotiate_rc) {
-        return ctx->negotiate_rc;
-    }
-
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-    ctx->negotiate_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    /* what any failure below that is not the client's answers */
+    (void) ngx_http_signalr_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                 "the access token could not be created");
 
     rc = ngx_http_signalr_check_hub(r, slcf->negotiate_hub, &ctx->hub);
 
     if (rc == NGX_DECLINED) {
-        ctx->error = "invalid hub name";
-        ctx->negotiate_rc = NGX_HTTP_BAD_REQUEST;
-        return ctx->negotiate_rc;
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid hub name");
     }
 
     if (rc != NGX_OK) {
-        return ctx->negotiate_rc;
+        return NGX_ERROR;
     }
 
     /* the claims: the user id, then the configured ones in order */
 
-    rc = ngx_http_signalr_negotiate_claims(r, slcf, ctx, &claims, &n);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_signalr_negotiate_claims(r, slcf, err, &claims, &n)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     /*
@@ -390,7 +395,7 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
                            + sizeof("client/?hub=") - 1 + ctx->hub.len);
 
     if (ctx->client_url.data == NULL || aud.data == NULL) {
-        return ctx->negotiate_rc;
+        return NGX_ERROR;
     }
 
     p = ngx_cpymem(ctx->client_url.data, ep->client_base.data,
@@ -408,7 +413,7 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
                                &ctx->access_token)
         != NGX_OK)
     {
-        return ctx->negotiate_rc;
+        return NGX_ERROR;
     }
 
     if (ctx->access_token.len > SIGNALR_JWT_MAX_LEN) {
@@ -418,15 +423,13 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
                       "shorten the user id or the claims",
                       &ctx->hub, ctx->access_token.len, SIGNALR_JWT_MAX_LEN);
         ngx_str_null(&ctx->access_token);
-        return ctx->negotiate_rc;
+        return NGX_ERROR;
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr negotiate: hub \"%V\" endpoint \"%V\", "
                    "token of %uz bytes",
                    &ctx->hub, &ep->name, ctx->access_token.len);
-
-    ctx->negotiate_rc = NGX_OK;
 
     return NGX_OK;
 }
@@ -435,12 +438,12 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
 /*
  * the token's claims: asrs.s.uid from signalr_user_id (when not empty),
  * then those of signalr_claim in order, their empty values left out; a
- * value that is not UTF-8 sets ctx->error and answers 400
+ * value that is not UTF-8 is refused with 400
  */
 
 static ngx_int_t
 ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
-    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_ctx_t *ctx,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_error_t *err,
     signalr_jwt_claim_t **out, ngx_uint_t *nout)
 {
     ngx_int_t                  rc;
@@ -455,23 +458,27 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
 
     claims = ngx_pcalloc(r->pool, n * sizeof(signalr_jwt_claim_t));
     if (claims == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     n = 0;
 
     if (slcf->user_id) {
         rc = ngx_http_signalr_eval_utf8(r, slcf->user_id, &user, "user id");
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "the user id is not valid UTF-8");
+        }
+
         if (rc != NGX_OK) {
-            ctx->error = "the user id is not valid UTF-8";
-            ctx->negotiate_rc = rc;
-            return rc;
+            return NGX_ERROR;
         }
 
         if (user.len) {
             values = ngx_palloc(r->pool, sizeof(signalr_bytes_t));
             if (values == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return NGX_ERROR;
             }
 
             values->data = user.data;
@@ -494,7 +501,7 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
             values = ngx_palloc(r->pool, conf_claims[i].values.nelts
                                          * sizeof(signalr_bytes_t));
             if (values == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return NGX_ERROR;
             }
 
             claims[n].name.data = conf_claims[i].name.data;
@@ -503,10 +510,15 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
 
             for (j = 0; j < conf_claims[i].values.nelts; j++) {
                 rc = ngx_http_signalr_eval_utf8(r, &cvs[j], &value, "claim");
+
+                if (rc == NGX_DECLINED) {
+                    return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                                 "a claim value is not valid "
+                                                 "UTF-8");
+                }
+
                 if (rc != NGX_OK) {
-                    ctx->error = "a claim value is not valid UTF-8";
-                    ctx->negotiate_rc = rc;
-                    return rc;
+                    return NGX_ERROR;
                 }
 
                 if (value.len) {
@@ -532,13 +544,13 @@ ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what)
 {
     if (ngx_http_complex_value(r, cv, value) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     if (!signalr_utf8_valid(value->data, value->len)) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "signalr: the %s is not valid UTF-8", what);
-        return NGX_HTTP_BAD_REQUEST;
+        return NGX_DECLINED;
     }
 
     return NGX_OK;

@@ -67,7 +67,7 @@ static ngx_int_t ngx_http_signalr_output_calls(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_str_t *hub, ngx_str_t *body,
     char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_start(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx);
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_error_t *err);
 static ngx_int_t ngx_http_signalr_output_template(ngx_http_request_t *r,
     ngx_str_t *body, json_t **item, char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_set_id(ngx_http_request_t *r,
@@ -305,14 +305,21 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
 static void
 ngx_http_signalr_output_body(ngx_http_request_t *r)
 {
+    ngx_int_t                       rc;
     ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_error_t        err;
     ngx_http_signalr_output_ctx_t  *octx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx->output;
 
-    ngx_http_signalr_output_finish(r, octx,
-                                   ngx_http_signalr_output_start(r, octx));
+    rc = ngx_http_signalr_output_start(r, octx, &err);
+
+    if (rc == NGX_ERROR) {
+        rc = ngx_http_signalr_send_error(r, err.status, err.message);
+    }
+
+    ngx_http_signalr_output_finish(r, octx, rc);
 }
 
 
@@ -418,15 +425,16 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
 
 
 /*
- * reads and checks everything, then sends the first call; returns NGX_DONE
- * when a call is under way, or what to finalize the request with
+ * reads and checks everything, then sends the first call: NGX_DONE when a
+ * call is under way, or NGX_ERROR with err
  */
 
 static ngx_int_t
 ngx_http_signalr_output_start(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx)
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_error_t *err)
 {
-    char                           err[256];
+    char                           text[256];
+    size_t                         len;
     u_char                        *p;
     ngx_int_t                      n;
     ngx_str_t                      hub, body;
@@ -435,50 +443,65 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
+    /* what any failure below that is not the client's answers */
+    (void) ngx_http_signalr_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                 "internal error");
+
     n = ngx_http_signalr_read_body(r, slcf->output_max_body, &body);
 
     if (n == NGX_DECLINED) {
-        return ngx_http_signalr_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                           "the body is larger than "
-                                           "signalr_output_max_body");
+        return ngx_http_signalr_fail(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                     "the body is larger than "
+                                     "signalr_output_max_body");
     }
 
     if (n != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     n = ngx_http_signalr_check_hub(r, slcf->output_hub, &hub);
 
     if (n == NGX_DECLINED) {
-        return ngx_http_signalr_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid hub name");
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid hub name");
     }
 
     if (n != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
-    n = ngx_http_signalr_output_calls(r, octx, &hub, &body, err,
-                                      sizeof(err));
+    n = ngx_http_signalr_output_calls(r, octx, &hub, &body, text,
+                                      sizeof(text));
 
     if (n == NGX_DECLINED) {
 
         /* jansson quotes the input ("near '...'"): printable ASCII only */
 
-        for (p = (u_char *) err; *p; p++) {
+        for (p = (u_char *) text; *p; p++) {
             if (*p < 0x20 || *p > 0x7e) {
                 *p = '?';
             }
         }
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "signalr: output actions refused: %s", err);
+                      "signalr: output actions refused: %s", text);
 
-        return ngx_http_signalr_send_error(r, NGX_HTTP_BAD_REQUEST, err);
+        /* the answer is written after this function returns */
+
+        len = ngx_strlen(text) + 1;
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, text, len);
+
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST, (char *) p);
     }
 
     if (n != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     /*
@@ -495,7 +518,7 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
                    &hub, octx->ncalls, octx->nendpoints);
 
     if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     return NGX_DONE;
@@ -896,6 +919,12 @@ ngx_http_signalr_output_finish(ngx_http_request_t *r,
 {
     if (rc == NGX_DONE) {
         return;
+    }
+
+    /* a failure of the module's own, answered in JSON as every other */
+
+    if (rc == NGX_HTTP_INTERNAL_SERVER_ERROR && !r->header_sent) {
+        rc = ngx_http_signalr_send_error(r, rc, "internal error");
     }
 
     octx->finished = 1;

@@ -55,12 +55,6 @@ struct ngx_http_signalr_trigger_ctx_s {
 };
 
 
-typedef struct {
-    ngx_uint_t                   status;
-    const char                  *message;
-} ngx_http_signalr_trigger_err_t;
-
-
 /*
  * in the order of NGX_HTTP_SIGNALR_H_*, after "x-asrs-", in lower case:
  * they are compared with the lower-case names nginx keeps of the headers
@@ -90,21 +84,21 @@ static ngx_str_t  ngx_http_signalr_asrs_names[] = {
 static ngx_int_t ngx_http_signalr_trigger_handler(ngx_http_request_t *r);
 static void ngx_http_signalr_trigger_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_trigger_start(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err);
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err);
 static void ngx_http_signalr_trigger_find(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
 static ngx_int_t ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
 static ngx_int_t ngx_http_signalr_trigger_content_type(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err);
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err);
 static ngx_int_t ngx_http_signalr_trigger_names(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err);
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err);
 static ngx_int_t ngx_http_signalr_trigger_route(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_subrequest_t *s,
-    ngx_http_signalr_trigger_err_t *err);
+    ngx_http_signalr_error_t *err);
 static ngx_int_t ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
-    ngx_str_t *context, ngx_http_signalr_trigger_err_t *err);
+    ngx_str_t *context, ngx_http_signalr_error_t *err);
 static ngx_int_t ngx_http_signalr_trigger_copy(ngx_pool_t *pool,
     ngx_str_t *dst, const char *src, size_t len);
 static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
@@ -218,7 +212,7 @@ ngx_http_signalr_trigger_body(ngx_http_request_t *r)
     ngx_int_t                        rc;
     ngx_http_signalr_ctx_t          *ctx;
     ngx_http_signalr_trigger_ctx_t  *t;
-    ngx_http_signalr_trigger_err_t   err;
+    ngx_http_signalr_error_t         err;
 
     ctx = ngx_http_signalr_get_ctx(r);
     if (ctx == NULL) {
@@ -251,7 +245,7 @@ ngx_http_signalr_trigger_body(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_signalr_trigger_start(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err)
 {
     ngx_str_t                      body;
     ngx_table_elt_t               *h;
@@ -272,9 +266,8 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     if (slcf->trigger_verify
         && ngx_http_signalr_trigger_verify(r, t) != NGX_OK)
     {
-        err->status = NGX_HTTP_UNAUTHORIZED;
-        err->message = "invalid or missing X-ASRS-Signature";
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_UNAUTHORIZED,
+                                     "invalid or missing X-ASRS-Signature");
     }
 
     /* 2. the content type, 3. the X-ASRS-* headers */
@@ -345,7 +338,7 @@ ngx_http_signalr_trigger_find(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_signalr_trigger_content_type(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err)
 {
     ngx_str_t  media;
 
@@ -363,11 +356,9 @@ ngx_http_signalr_trigger_content_type(ngx_http_request_t *r,
         }
     }
 
-    err->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
-    err->message = "Content-Type must be application/json or "
-                   "application/x-msgpack";
-
-    return NGX_ERROR;
+    return ngx_http_signalr_fail(err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                 "Content-Type must be application/json or "
+                                 "application/x-msgpack");
 }
 
 
@@ -375,7 +366,7 @@ ngx_http_signalr_trigger_content_type(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_signalr_trigger_names(ngx_http_request_t *r,
-    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_trigger_err_t *err)
+    ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err)
 {
     u_char           *p;
     ngx_uint_t        i;
@@ -387,15 +378,15 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
     fields[2] = &t->v.event;
     fields[3] = &t->v.connection_id;
 
-    err->status = NGX_HTTP_BAD_REQUEST;
-
     for (i = 0; i < 4; i++) {
         h = t->asrs[i];
 
         if (h == NULL || h->value.len == 0) {
-            err->message = "an X-ASRS-Hub, X-ASRS-Category, X-ASRS-Event or "
-                           "X-ASRS-Connection-Id header is missing or empty";
-            return NGX_ERROR;
+            return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "an X-ASRS-Hub, X-ASRS-Category, "
+                                         "X-ASRS-Event or "
+                                         "X-ASRS-Connection-Id header is "
+                                         "missing or empty");
         }
 
         *fields[i] = h->value;
@@ -407,15 +398,14 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
     }
 
     if (!signalr_hub_valid(t->v.hub.data, t->v.hub.len)) {
-        err->message = "invalid X-ASRS-Hub";
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid X-ASRS-Hub");
     }
 
     p = ngx_pnalloc(r->pool, t->v.hub.len);
     if (p == NULL) {
-        err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        err->message = "internal error";
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal error");
     }
 
     ngx_strlow(p, t->v.hub.data, t->v.hub.len);
@@ -424,8 +414,9 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
     if (ngx_http_signalr_safe_token(&t->v.connection_id) != NGX_OK
         || !signalr_utf8_valid(t->v.user_id.data, t->v.user_id.len))
     {
-        err->message = "invalid X-ASRS-Connection-Id or X-ASRS-User-Id";
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid X-ASRS-Connection-Id or "
+                                     "X-ASRS-User-Id");
     }
 
     if (ngx_http_signalr_str_is(&t->v.category, "connections")) {
@@ -442,9 +433,10 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        err->message = "X-ASRS-Event of the connections category must "
-                       "be connected or disconnected";
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "X-ASRS-Event of the connections "
+                                     "category must be connected or "
+                                     "disconnected");
     }
 
     if (ngx_http_signalr_str_is(&t->v.category, "messages")) {
@@ -452,22 +444,23 @@ ngx_http_signalr_trigger_names(ngx_http_request_t *r,
         t->messages = 1;
 
         if (ngx_http_signalr_safe_token(&t->v.event) != NGX_OK) {
-            err->message = "invalid X-ASRS-Event";
-            return NGX_ERROR;
+            return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid X-ASRS-Event");
         }
 
         return NGX_OK;
     }
 
-    err->message = "X-ASRS-Category must be connections or messages";
-    return NGX_ERROR;
+    return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                 "X-ASRS-Category must be connections or "
+                                 "messages");
 }
 
 
 static ngx_int_t
 ngx_http_signalr_trigger_route(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_subrequest_t *s,
-    ngx_http_signalr_trigger_err_t *err)
+    ngx_http_signalr_error_t *err)
 {
     ngx_str_t                     uri, args;
     ngx_uint_t                    flags;
@@ -490,9 +483,8 @@ ngx_http_signalr_trigger_route(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "signalr: unsafe route \"%V\" for hub \"%V\"",
                       &t->route, &t->v.hub);
-        err->status = NGX_HTTP_BAD_REQUEST;
-        err->message = "the event cannot be routed";
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "the event cannot be routed");
     }
 
     s->uri = uri;
@@ -575,7 +567,7 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
-    ngx_str_t *context, ngx_http_signalr_trigger_err_t *err)
+    ngx_str_t *context, ngx_http_signalr_error_t *err)
 {
     int                 prc;
     char                detail[128];

@@ -21,6 +21,19 @@
     signalr_caseless_eq((s)->data, (s)->len, (u_char *) lit, sizeof(lit) - 1)
 
 
+/* a refusal recorded: the status and message to answer; NGX_ERROR */
+
+static ngx_inline ngx_int_t
+ngx_http_signalr_fail(ngx_http_signalr_error_t *err, ngx_uint_t status,
+    const char *message)
+{
+    err->status = status;
+    err->message = message;
+
+    return NGX_ERROR;
+}
+
+
 ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_signalr_variable_set(ngx_http_variable_value_t *v,
     u_char *data, size_t len);

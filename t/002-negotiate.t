@@ -504,3 +504,26 @@ signed=B
 [200, 400, 500]
 --- no_error_log eval
 [qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/, qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/, qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/]
+
+
+
+=== TEST 27: the token is made once a request: a variable read after the answer gives the answer's token, though the user id's value ($status, "000" in the handler) has changed since
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $status;
+        add_header X-Token $signalr_access_token;
+    }
+--- request
+POST /api/negotiate
+--- response_headers_like
+X-Token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9\.eyJhc3JzLnMudWlkIjoiMDAwIi[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.uid":"000","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
