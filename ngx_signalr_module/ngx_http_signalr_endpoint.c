@@ -14,6 +14,8 @@
 #include "signalr_connstr.h"
 
 
+static ngx_int_t ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *name);
 static ngx_int_t ngx_http_signalr_keep_env(ngx_conf_t *cf, ngx_str_t *name);
 static ngx_int_t ngx_http_signalr_read_source(ngx_conf_t *cf,
     ngx_str_t *value, ngx_str_t *cs);
@@ -44,58 +46,8 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     ngx_memzero(ep, sizeof(ngx_http_signalr_endpoint_t));
-    ngx_str_null(&name);
 
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
-            name.data = value[i].data + 5;
-            name.len = value[i].len - 5;
-
-            if (name.len == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "empty endpoint name in "
-                                   "\"signalr_endpoint\"");
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "type=primary") == 0) {
-            ep->type = NGX_HTTP_SIGNALR_PRIMARY;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "type=secondary") == 0) {
-            ep->type = NGX_HTTP_SIGNALR_SECONDARY;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "rest=", 5) == 0) {
-            ep->rest.data = value[i].data + 5;
-            ep->rest.len = value[i].len - 5;
-
-            if (ep->rest.len == 0 || ep->rest.data[0] != '/') {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"rest=\" of \"signalr_endpoint\" must "
-                                   "be a location prefix starting with "
-                                   "\"/\"");
-                return NGX_CONF_ERROR;
-            }
-
-            while (ep->rest.len > 1
-                   && ep->rest.data[ep->rest.len - 1] == '/')
-            {
-                ep->rest.len--;
-            }
-
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\" in \"signalr_endpoint\"",
-                           &value[i]);
+    if (ngx_http_signalr_endpoint_params(cf, ep, &name) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -159,6 +111,94 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* name=, type= and rest= of signalr_endpoint */
+
+static ngx_int_t
+ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *name)
+{
+    u_char      *p;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+    ngx_str_null(name);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
+            name->data = value[i].data + 5;
+            name->len = value[i].len - 5;
+
+            if (name->len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "empty endpoint name in "
+                                   "\"signalr_endpoint\"");
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "type=primary") == 0) {
+            ep->type = NGX_HTTP_SIGNALR_PRIMARY;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "type=secondary") == 0) {
+            ep->type = NGX_HTTP_SIGNALR_SECONDARY;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "rest=", 5) == 0) {
+            ep->rest.data = value[i].data + 5;
+            ep->rest.len = value[i].len - 5;
+
+            if (ep->rest.len == 0 || ep->rest.data[0] != '/') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rest=\" of \"signalr_endpoint\" must "
+                                   "be a location prefix starting with "
+                                   "\"/\"");
+                return NGX_ERROR;
+            }
+
+            while (ep->rest.len > 1
+                   && ep->rest.data[ep->rest.len - 1] == '/')
+            {
+                ep->rest.len--;
+            }
+
+            /*
+             * the URI of every REST call: the prefix and a constant, so
+             * that nothing a client chose (ids) takes part in choosing
+             * the location that receives the token; "rest=/" gives
+             * "/api/hubs"
+             */
+
+            ep->rest_uri.len = (ep->rest.len > 1 ? ep->rest.len : 0)
+                               + sizeof("/api/hubs") - 1;
+            ep->rest_uri.data = ngx_pnalloc(cf->pool, ep->rest_uri.len);
+            if (ep->rest_uri.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_cpymem(ep->rest_uri.data, ep->rest.data,
+                           ep->rest_uri.len - (sizeof("/api/hubs") - 1));
+            ngx_memcpy(p, "/api/hubs", sizeof("/api/hubs") - 1);
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"signalr_endpoint\"",
+                           &value[i]);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

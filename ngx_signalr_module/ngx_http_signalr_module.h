@@ -38,6 +38,7 @@ typedef struct {
     ngx_str_t                   name;
     ngx_uint_t                  type;            /* PRIMARY or SECONDARY */
     ngx_str_t                   rest;            /* rest= location prefix */
+    ngx_str_t                   rest_uri;        /* <rest>/api/hubs */
     ngx_str_t                   host;
     ngx_str_t                   client_base;     /* "https://host/" */
     ngx_str_t                   audience_base;   /* no port, no path */

@@ -77,6 +77,9 @@ static void ngx_http_signalr_output_error_text(char *err, size_t errlen,
     const char *fmt, ...);
 static ngx_int_t ngx_http_signalr_output_copy(ngx_http_request_t *r,
     ngx_http_signalr_call_t *dst, signalr_rest_call_t *src);
+static ngx_int_t ngx_http_signalr_output_headers(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_call_t *call,
+    ngx_http_signalr_subrequest_t *s);
 static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
 static void ngx_http_signalr_output_resume(ngx_http_request_t *r);
@@ -758,21 +761,19 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_signalr_output_send(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx)
-{
-    u_char                         *p;
-    ngx_str_t                       aud, rest;
-    ngx_uint_t                      n;
-    ngx_table_elt_t                *headers;
-    ngx_http_signalr_call_t        *call;
-    ngx_http_signalr_capture_t     *cap;
-    ngx_http_signalr_endpoint_t    *ep;
-    ngx_http_signalr_subrequest_t   s;
+/*
+ * A REST call's headers, only these (never the client's): the token for
+ * its audience, the SDK's user agent, and the body's type.
+ */
 
-    call = &octx->calls[octx->call];
-    ep = &octx->endpoints[octx->endpoint];
+static ngx_int_t
+ngx_http_signalr_output_headers(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_call_t *call,
+    ngx_http_signalr_subrequest_t *s)
+{
+    u_char           *p;
+    ngx_str_t         aud;
+    ngx_table_elt_t  *headers;
 
     /*
      * aud: the audience base, the path and the api-version, as
@@ -809,43 +810,46 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_str_set(&headers[1].key, "Asrs-User-Agent");
     ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
 
-    n = 2;
+    s->headers = headers;
+    s->nheaders = 2;
 
     if (call->body.len) {
         ngx_str_set(&headers[2].key, "Content-Type");
         ngx_str_set(&headers[2].value, "application/json; charset=utf-8");
-        n++;
+        s->nheaders++;
     }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_send(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx)
+{
+    u_char                         *p;
+    ngx_http_signalr_call_t        *call;
+    ngx_http_signalr_capture_t     *cap;
+    ngx_http_signalr_endpoint_t    *ep;
+    ngx_http_signalr_subrequest_t   s;
+
+    call = &octx->calls[octx->call];
+    ep = &octx->endpoints[octx->endpoint];
 
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
 
-    /*
-     * the location is found by the rest= prefix and a constant: nothing a
-     * client chose (ids) takes part in choosing the location that receives
-     * the token, so no regex location can catch a REST call
-     */
-
-    rest = ep->rest;
-
-    if (rest.len == 1) {
-        rest.len = 0;       /* "rest=/" */
-    }
-
-    s.uri.len = rest.len + sizeof("/api/hubs") - 1;
-    s.uri.data = ngx_pnalloc(r->pool, s.uri.len);
-    if (s.uri.data == NULL) {
+    if (ngx_http_signalr_output_headers(r, ep, call, &s) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(s.uri.data, rest.data, rest.len);
-    ngx_memcpy(p, "/api/hubs", sizeof("/api/hubs") - 1);
-
-    s.args = call->query;
-
     /*
-     * what proxy_pass (with no URI part) sends as it is: the path is
-     * escaped already, and must not be escaped again
+     * the location: the endpoint's REST prefix and a constant, made when
+     * the configuration was read; what proxy_pass (with no URI part)
+     * sends: the call's path and query as they are, escaped already
      */
+
+    s.uri = ep->rest_uri;
+    s.args = call->query;
 
     s.unparsed_uri.len = call->path.len + sizeof("?") - 1 + call->query.len;
     s.unparsed_uri.data = ngx_pnalloc(r->pool, s.unparsed_uri.len);
@@ -859,8 +863,6 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 
     s.method = call->method;
     s.method_name = call->method_name;
-    s.headers = headers;
-    s.nheaders = n;
     s.body = call->body;
     s.max_response = NGX_HTTP_SIGNALR_REST_MAX_RESPONSE;
 
@@ -869,7 +871,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
                    "attempt %ui, %uz body bytes, token of %uz bytes",
                    octx->call, call->what, &ep->name, octx->attempt + 1,
                    call->body.len,
-                   headers[0].value.len - (sizeof("Bearer ") - 1));
+                   s.headers[0].value.len - (sizeof("Bearer ") - 1));
 
     cap = ngx_http_signalr_subrequest(r, &s);
     if (cap == NULL) {

@@ -445,3 +445,23 @@ Content-Type: application/json
 {"completed":1,"total":1}
 --- no_error_log
 [error]
+
+
+
+=== TEST 20: rest=/ sends REST calls to /api/hubs itself, the path the service has
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" rest=/;"
+--- config
+    location = /out { signalr_output chat; }
+    location = /api/hubs { internal; return 202; }
+    location /api/ { return 500; }
+--- request
+POST /out
+{"target":"t","arguments":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 202
+--- response_body chomp
+{"completed":1,"total":1}
+--- no_error_log
+[error]
