@@ -68,6 +68,9 @@ static ngx_int_t ngx_http_signalr_output_calls(ngx_http_request_t *r,
     char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_start(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_error_t *err);
+static ngx_int_t ngx_http_signalr_output_arguments(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_str_t *body, json_t **out,
+    char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_template(ngx_http_request_t *r,
     ngx_str_t *body, json_t **item, char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_set_id(ngx_http_request_t *r,
@@ -529,6 +532,87 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
 
 
 /*
+ * the message's arguments: signalr_arguments, a JSON array, or else the
+ * body, any JSON value, as the only one
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_arguments(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_str_t *body, json_t **out,
+    char *err, size_t errlen)
+{
+    json_t        *args, *v;
+    ngx_str_t      value;
+    json_error_t   error;
+
+    if (slcf->arguments) {
+        if (ngx_http_complex_value(r, slcf->arguments, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        args = json_loadb((char *) value.data, value.len,
+                          JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+
+        if (args == NULL) {
+            ngx_http_signalr_output_error_text(err, errlen,
+                                               "\"signalr_arguments\" is not "
+                                               "valid JSON: %s", error.text);
+            return NGX_DECLINED;
+        }
+
+        if (!json_is_array(args)) {
+            json_decref(args);
+            ngx_http_signalr_output_error_text(err, errlen,
+                                               "\"signalr_arguments\" must "
+                                               "be a JSON array");
+            return NGX_DECLINED;
+        }
+
+    } else {
+
+        /* the body, any JSON value, is the only argument */
+
+        if (body->len == 0) {
+            ngx_http_signalr_output_error_text(err, errlen,
+                                               "the body is empty: it must "
+                                               "be the JSON value sent as "
+                                               "the message argument");
+            return NGX_DECLINED;
+        }
+
+        v = json_loadb((char *) body->data, body->len,
+                       JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+
+        if (v == NULL) {
+            ngx_http_signalr_output_error_text(err, errlen,
+                                               "invalid JSON at line %d, "
+                                               "column %d: %s", error.line,
+                                               error.column, error.text);
+            return NGX_DECLINED;
+        }
+
+        args = json_array();
+
+        if (args == NULL) {
+            json_decref(v);
+            return NGX_ERROR;
+        }
+
+        /* json_*_set_new() and append_new() take v even on failure */
+
+        if (json_array_append_new(args, v) != 0) {
+            json_decref(args);
+            return NGX_ERROR;
+        }
+    }
+
+    *out = args;
+
+    return NGX_OK;
+}
+
+
+/*
  * the action of a templated location, as the JSON the binding takes:
  * NGX_DECLINED with a message in err when the request cannot make it
  */
@@ -540,7 +624,6 @@ ngx_http_signalr_output_template(ngx_http_request_t *r, ngx_str_t *body,
     json_t                       *obj, *args, *v;
     ngx_int_t                     rc;
     ngx_str_t                     value;
-    json_error_t                  error;
     ngx_http_signalr_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
@@ -576,66 +659,10 @@ ngx_http_signalr_output_template(ngx_http_request_t *r, ngx_str_t *body,
             return NGX_ERROR;
         }
 
-        if (slcf->arguments) {
-            if (ngx_http_complex_value(r, slcf->arguments, &value) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            args = json_loadb((char *) value.data, value.len,
-                              JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
-
-            if (args == NULL) {
-                ngx_http_signalr_output_error_text(err, errlen,
-                                               "\"signalr_arguments\" is not "
-                                               "valid JSON: %s", error.text);
-                return NGX_DECLINED;
-            }
-
-            if (!json_is_array(args)) {
-                json_decref(args);
-                ngx_http_signalr_output_error_text(err, errlen,
-                                               "\"signalr_arguments\" must "
-                                               "be a JSON array");
-                return NGX_DECLINED;
-            }
-
-        } else {
-
-            /* the body, any JSON value, is the only argument */
-
-            if (body->len == 0) {
-                ngx_http_signalr_output_error_text(err, errlen,
-                                               "the body is empty: it must "
-                                               "be the JSON value sent as "
-                                               "the message argument");
-                return NGX_DECLINED;
-            }
-
-            v = json_loadb((char *) body->data, body->len,
-                           JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
-
-            if (v == NULL) {
-                ngx_http_signalr_output_error_text(err, errlen,
-                                               "invalid JSON at line %d, "
-                                               "column %d: %s", error.line,
-                                               error.column, error.text);
-                return NGX_DECLINED;
-            }
-
-            args = json_array();
-
-            if (args == NULL) {
-                json_decref(v);
-                return NGX_ERROR;
-            }
-
-            /* json_*_set_new() and append_new() take v even on failure */
-
-            if (json_array_append_new(args, v) != 0) {
-                json_decref(args);
-                return NGX_ERROR;
-            }
+        rc = ngx_http_signalr_output_arguments(r, slcf, body, &args, err,
+                                               errlen);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         if (json_object_set_new(obj, "arguments", args) != 0) {

@@ -30,6 +30,9 @@ typedef struct {
 } signalr_msgpack_reader_t;
 
 
+static const char *signalr_msgpack_invocation_item(
+    signalr_msgpack_invocation_t *inv, uint64_t i, unsigned char type,
+    json_t **item);
 static int signalr_msgpack_fail(signalr_msgpack_reader_t *r,
     const char *msg);
 static int signalr_msgpack_set(signalr_msgpack_reader_t *r, json_t *value,
@@ -89,7 +92,6 @@ int
 signalr_msgpack_parse_invocation(const unsigned char *buf, size_t len,
     signalr_msgpack_invocation_t *inv, char *err, size_t errlen)
 {
-    size_t                     size;
     uint64_t                   i, n;
     json_t                    *item;
     const char                *msg;
@@ -135,84 +137,17 @@ signalr_msgpack_parse_invocation(const unsigned char *buf, size_t len,
         type = (r.pos < r.end) ? *r.pos : 0;
 
         if (signalr_msgpack_read_value(&r, 1, &item) != 0) {
-            goto failed;
+            signalr_msgpack_invocation_free(inv);
+            return -1;
         }
 
-        switch (i) {
-
-        case 0:
-            if (!json_is_integer(item) || json_integer_value(item) != 1) {
-                msg = "only Invocation messages (type 1) are supported";
-                goto invalid;
-            }
-
-            break;
-
-        case 1:
-            if (!json_is_object(item)) {
-                msg = "invocation headers must be a map";
-                goto invalid;
-            }
-
-            break;
-
-        case 2:
-            if (json_is_null(item)) {
-                break;
-            }
-
-            if (!signalr_msgpack_is_str(type)) {
-                msg = "invocation id must be a string or nil";
-                goto invalid;
-            }
-
-            inv->invocation_id = item;
-            item = NULL;
-            break;
-
-        case 3:
-            if (!signalr_msgpack_is_str(type)) {
-                msg = "invocation target must be a string";
-                goto invalid;
-            }
-
-            size = json_string_length(item);
-
-            if (size == 0) {
-                msg = "invocation target must not be empty";
-                goto invalid;
-            }
-
-            if (strlen(json_string_value(item)) != size) {
-                msg = "invocation target must not contain NUL bytes";
-                goto invalid;
-            }
-
-            inv->target = malloc(size + 1);
-            if (inv->target == NULL) {
-                msg = "out of memory";
-                goto invalid;
-            }
-
-            memcpy(inv->target, json_string_value(item), size + 1);
-            break;
-
-        case 4:
-            if (!json_is_array(item)) {
-                msg = "invocation arguments must be an array";
-                goto invalid;
-            }
-
-            inv->arguments = item;
-            item = NULL;
-            break;
-
-        default:
-            /* streamIds and anything later: well-formed, but ignored */
-            break;
-        }
-
+        msg = signalr_msgpack_invocation_item(inv, i, type, &item);
         json_decref(item);
+
+        if (msg) {
+            signalr_msgpack_invocation_free(inv);
+            return signalr_msgpack_fail(&r, msg);
+        }
     }
 
     if (r.pos != r.end) {
@@ -222,16 +157,85 @@ signalr_msgpack_parse_invocation(const unsigned char *buf, size_t len,
     }
 
     return 0;
+}
 
-invalid:
 
-    json_decref(item);
-    signalr_msgpack_fail(&r, msg);
+/*
+ * Element i of an Invocation array ([1, headers, invocationId, target,
+ * arguments, streamIds...]), checked and taken into inv where it belongs
+ * (*item is then NULL); returns what is wrong with it, or NULL.
+ */
 
-failed:
+static const char *
+signalr_msgpack_invocation_item(signalr_msgpack_invocation_t *inv,
+    uint64_t i, unsigned char type, json_t **item)
+{
+    size_t   size;
+    json_t  *v;
 
-    signalr_msgpack_invocation_free(inv);
-    return -1;
+    v = *item;
+
+    switch (i) {
+
+    case 0:
+        if (!json_is_integer(v) || json_integer_value(v) != 1) {
+            return "only Invocation messages (type 1) are supported";
+        }
+
+        return NULL;
+
+    case 1:
+        return json_is_object(v) ? NULL : "invocation headers must be a map";
+
+    case 2:
+        if (json_is_null(v)) {
+            return NULL;
+        }
+
+        if (!signalr_msgpack_is_str(type)) {
+            return "invocation id must be a string or nil";
+        }
+
+        inv->invocation_id = v;
+        *item = NULL;
+        return NULL;
+
+    case 3:
+        if (!signalr_msgpack_is_str(type)) {
+            return "invocation target must be a string";
+        }
+
+        size = json_string_length(v);
+
+        if (size == 0) {
+            return "invocation target must not be empty";
+        }
+
+        if (strlen(json_string_value(v)) != size) {
+            return "invocation target must not contain NUL bytes";
+        }
+
+        inv->target = malloc(size + 1);
+        if (inv->target == NULL) {
+            return "out of memory";
+        }
+
+        memcpy(inv->target, json_string_value(v), size + 1);
+        return NULL;
+
+    case 4:
+        if (!json_is_array(v)) {
+            return "invocation arguments must be an array";
+        }
+
+        inv->arguments = v;
+        *item = NULL;
+        return NULL;
+
+    default:
+        /* streamIds and anything later: well-formed, but ignored */
+        return NULL;
+    }
 }
 
 
