@@ -100,7 +100,7 @@ static ngx_int_t ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, u_char *body, size_t len,
     ngx_str_t *context, ngx_http_signalr_error_t *err);
 static ngx_int_t ngx_http_signalr_trigger_copy(ngx_pool_t *pool,
-    ngx_str_t *dst, const char *src, size_t len);
+    ngx_str_t *dst, json_t *string);
 static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_str_t *out);
 static ngx_int_t ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
@@ -617,26 +617,16 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
         goto failed;
     }
 
-    if (m.error
-        && ngx_http_signalr_trigger_copy(r->pool, &t->v.error,
-                                         json_string_value(m.error),
-                                         json_string_length(m.error))
+    if (ngx_http_signalr_trigger_copy(r->pool, &t->v.error, m.error)
+        != NGX_OK
+        || ngx_http_signalr_trigger_copy(r->pool, &t->v.invocation_id,
+                                         m.invocation_id)
            != NGX_OK)
     {
         goto failed;
     }
 
     t->has_error = (m.error != NULL);
-
-    if (m.invocation_id
-        && ngx_http_signalr_trigger_copy(r->pool, &t->v.invocation_id,
-                                         json_string_value(m.invocation_id),
-                                         json_string_length(m.invocation_id))
-           != NGX_OK)
-    {
-        goto failed;
-    }
-
     t->has_invocation_id = (m.invocation_id != NULL);
 
     if (m.arguments) {
@@ -678,17 +668,24 @@ done:
 }
 
 
+/* a JSON string of the message into the pool; none leaves dst empty */
+
 static ngx_int_t
 ngx_http_signalr_trigger_copy(ngx_pool_t *pool, ngx_str_t *dst,
-    const char *src, size_t len)
+    json_t *string)
 {
-    dst->data = ngx_pnalloc(pool, len);
+    if (string == NULL) {
+        return NGX_OK;
+    }
+
+    dst->len = json_string_length(string);
+
+    dst->data = ngx_pnalloc(pool, dst->len);
     if (dst->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(dst->data, src, len);
-    dst->len = len;
+    ngx_memcpy(dst->data, json_string_value(string), dst->len);
 
     return NGX_OK;
 }
