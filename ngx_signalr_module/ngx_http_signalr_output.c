@@ -825,6 +825,7 @@ ngx_http_signalr_output_headers(ngx_http_request_t *r,
     }
 
     ngx_str_set(&headers[0].key, "Authorization");
+    headers[0].lowcase_key = (u_char *) "authorization";
 
     if (ngx_http_signalr_rest_token(r, ep, &aud,
                                     NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME,
@@ -836,6 +837,7 @@ ngx_http_signalr_output_headers(ngx_http_request_t *r,
 
     ngx_str_set(&headers[1].key, "Asrs-User-Agent");
     ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
+    headers[1].lowcase_key = (u_char *) "asrs-user-agent";
 
     s->headers = headers;
     s->nheaders = 2;
@@ -843,6 +845,7 @@ ngx_http_signalr_output_headers(ngx_http_request_t *r,
     if (call->body.len) {
         ngx_str_set(&headers[2].key, "Content-Type");
         ngx_str_set(&headers[2].value, "application/json; charset=utf-8");
+        headers[2].lowcase_key = (u_char *) "content-type";
         s->nheaders++;
     }
 

@@ -177,7 +177,8 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
 
         /*
          * the proxy module finds the headers it replaces by this hash; a
-         * client's header has it already
+         * client's header has it already, the module's own come with their
+         * lower-case names
          */
 
         if (h->lowcase_key == NULL) {
@@ -188,6 +189,9 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
 
             h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data,
                                       h->key.len);
+
+        } else if (h->hash == 0) {
+            h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
         }
 
         if (h->key.len == sizeof("content-type") - 1

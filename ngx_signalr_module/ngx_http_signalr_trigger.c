@@ -795,6 +795,7 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     ngx_memzero(&t->route_headers[0], sizeof(ngx_table_elt_t));
     ngx_str_set(&t->route_headers[0].key, "Content-Type");
     ngx_str_set(&t->route_headers[0].value, "application/json");
+    t->route_headers[0].lowcase_key = (u_char *) "content-type";
     t->nroute_headers = 1;
 
     part = &r->headers_in.headers.part;

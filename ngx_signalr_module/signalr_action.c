@@ -211,37 +211,11 @@ signalr_action_printable(char *buf, size_t size, const char *p, size_t len)
 }
 
 
-/* compares len bytes of p with name, ignoring ASCII case */
+/* len bytes at p are the NUL-terminated name, ignoring ASCII case */
 
-static int
-signalr_action_equal(const char *p, size_t len, const char *name)
-{
-    size_t         i;
-    unsigned char  a, b;
-
-    for (i = 0; i < len; i++) {
-        a = (unsigned char) p[i];
-        b = (unsigned char) name[i];
-
-        if (b == '\0') {
-            return 0;
-        }
-
-        if (a >= 'A' && a <= 'Z') {
-            a |= 0x20;
-        }
-
-        if (b >= 'A' && b <= 'Z') {
-            b |= 0x20;
-        }
-
-        if (a != b) {
-            return 0;
-        }
-    }
-
-    return name[len] == '\0';
-}
+#define signalr_action_is(p, len, name)                                      \
+    signalr_caseless_eq((const unsigned char *) (p), len,                    \
+                        (const unsigned char *) (name), strlen(name))
 
 
 /* fills value[] with the members of item, JSON null as NULL */
@@ -268,8 +242,8 @@ signalr_action_members(json_t *item, json_t **value, char *err,
     json_object_foreach(item, key, v) {
 
         for (i = 0; i < SIGNALR_ACTION_NFIELDS; i++) {
-            if (signalr_action_equal(key, strlen(key),
-                                     signalr_action_fields[i].name))
+            if (signalr_action_is(key, strlen(key),
+                                  signalr_action_fields[i].name))
             {
                 break;
             }
@@ -472,7 +446,7 @@ signalr_action_route(json_t **value, char *err, size_t errlen)
     len = json_string_length(value[SIGNALR_ACTION_F_ACTION]);
 
     for (i = 0; i < SIGNALR_ACTION_NVERBS; i++) {
-        if (signalr_action_equal(p, len, signalr_action_verbs[i].name)) {
+        if (signalr_action_is(p, len, signalr_action_verbs[i].name)) {
             break;
         }
     }
