@@ -456,6 +456,12 @@ ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep, ngx_uint_t pass,
 }
 
 
+/*
+ * an HS256 token signed with the endpoint's key; NGX_DECLINED when it would
+ * be longer than the service takes (SIGNALR_JWT_MAX_LEN), token->len then
+ * its length, or the least it could be
+ */
+
 ngx_int_t
 ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     signalr_jwt_claim_t *claims, ngx_uint_t nclaims, ngx_str_t *aud,
@@ -471,6 +477,15 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     p.aud.data = aud->data;
     p.aud.len = aud->len;
 
+    /* too long even unescaped: refused before memory is taken for it */
+
+    token->len = signalr_jwt_min_len(&p);
+    token->data = NULL;
+
+    if (token->len > SIGNALR_JWT_MAX_LEN) {
+        return NGX_DECLINED;
+    }
+
     buf = ngx_pnalloc(r->pool, signalr_jwt_size(&p));
     if (buf == NULL) {
         return NGX_ERROR;
@@ -482,6 +497,10 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "signalr: HMAC-SHA256 failed");
         return NGX_ERROR;
+    }
+
+    if (token->len > SIGNALR_JWT_MAX_LEN) {
+        return NGX_DECLINED;
     }
 
     token->data = buf;

@@ -119,8 +119,7 @@ typedef struct {
     ngx_str_t                   method_name;
     ngx_table_elt_t            *headers;         /* sent instead of the */
     ngx_uint_t                  nheaders;        /* client's headers; */
-                                                 /* lowcase_key, hash */
-                                                 /* 0: made here */
+                                                 /* the hash made here */
     ngx_str_t                   body;
     size_t                      max_response;
 
@@ -155,7 +154,7 @@ typedef struct {
     ngx_str_t                     access_token;
     ngx_int_t                     negotiate_rc;
     ngx_http_signalr_error_t      negotiate_err;
-    unsigned                      negotiated:1;  /* negotiate_rc is set */
+    void                         *negotiated;    /* for this loc conf */
 } ngx_http_signalr_ctx_t;
 
 

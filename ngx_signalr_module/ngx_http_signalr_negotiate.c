@@ -328,16 +328,24 @@ ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
 }
 
 
-/* the token, made once a request: for the answer and for the variables */
+/*
+ * the token, made once a request for the answer and the variables; again
+ * only in another location (rewrite ... last keeps the module's context)
+ */
 
 static ngx_int_t
 ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx)
 {
-    if (!ctx->negotiated) {
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    if (ctx->negotiated != slcf) {
+        ngx_str_null(&ctx->access_token);
         ctx->negotiate_rc = ngx_http_signalr_negotiate_token(r, ctx,
                                                          &ctx->negotiate_err);
-        ctx->negotiated = 1;
+        ctx->negotiated = slcf;
     }
 
     return ctx->negotiate_rc;
@@ -409,20 +417,20 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     p = ngx_cpymem(p, ctx->hub.data, ctx->hub.len);
     aud.len = p - aud.data;
 
-    if (ngx_http_signalr_token(r, ep, claims, n, &aud, slcf->token_lifetime,
-                               &ctx->access_token)
-        != NGX_OK)
-    {
+    rc = ngx_http_signalr_token(r, ep, claims, n, &aud, slcf->token_lifetime,
+                                &ctx->access_token);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: the access token for hub \"%V\" would be at "
+                      "least %uz characters long, but the service takes at "
+                      "most %d: shorten the user id or the claims",
+                      &ctx->hub, ctx->access_token.len, SIGNALR_JWT_MAX_LEN);
+        ngx_str_null(&ctx->access_token);
         return NGX_ERROR;
     }
 
-    if (ctx->access_token.len > SIGNALR_JWT_MAX_LEN) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "signalr: the access token for hub \"%V\" would be %uz "
-                      "characters long, but the service takes at most %d: "
-                      "shorten the user id or the claims",
-                      &ctx->hub, ctx->access_token.len, SIGNALR_JWT_MAX_LEN);
-        ngx_str_null(&ctx->access_token);
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -1080,8 +1080,8 @@ ngx_http_signalr_output_retry_handler(ngx_event_t *ev)
     octx = ctx->output;
 
     if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
-        octx->finished = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_signalr_output_finish(r, octx,
+                                       NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 
     ngx_http_run_posted_requests(c);

@@ -176,9 +176,11 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
 #endif
 
         /*
-         * the proxy module finds the headers it replaces by this hash; a
-         * client's header has it already, the module's own come with their
-         * lower-case names
+         * the proxy module finds the headers it replaces by this hash of
+         * the lower-case name; a client's header comes with its lower-case
+         * name, the module's own too, but the hash nginx made of a
+         * client's header leaves out a '_' that "ignore_invalid_headers
+         * off" let through: it is made again
          */
 
         if (h->lowcase_key == NULL) {
@@ -190,7 +192,7 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
             h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data,
                                       h->key.len);
 
-        } else if (h->hash == 0) {
+        } else {
             h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
         }
 

@@ -466,8 +466,9 @@ ngx_http_signalr_trigger_route(ngx_http_request_t *r,
     ngx_uint_t                    flags;
     ngx_http_signalr_loc_conf_t  *slcf;
 
-    err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    err->message = "internal error";
+    /* what any failure below that is not the caller's answers */
+    (void) ngx_http_signalr_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                 "internal error");
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
@@ -580,11 +581,9 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     detail[0] = '\0';
     why = "internal error";
 
-    err->status = NGX_HTTP_BAD_REQUEST;
-
     if (!t->messages && t->msgpack) {
-        err->message = "connection events carry JSON bodies";
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "connection events carry JSON bodies");
     }
 
     if (!t->messages) {
@@ -607,8 +606,7 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
         }
 
         signalr_message_free(&m);
-        err->message = why;
-        return NGX_ERROR;
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST, why);
     }
 
     rc = NGX_ERROR;
@@ -644,9 +642,10 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
     rc = ngx_http_signalr_trigger_context(r, t, context);
 
     if (rc == NGX_DECLINED) {
-        err->message = "X-ASRS-* values that are not UTF-8, or too many "
-                       "headers, query parameters or claims";
-        rc = NGX_ERROR;
+        rc = ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                   "X-ASRS-* values that are not UTF-8, or "
+                                   "too many headers, query parameters or "
+                                   "claims");
         goto done;
     }
 
@@ -656,9 +655,8 @@ ngx_http_signalr_trigger_parse(ngx_http_request_t *r,
 
 failed:
 
-    err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    err->message = "internal error";
-    rc = NGX_ERROR;
+    rc = ngx_http_signalr_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                               "internal error");
 
 done:
 

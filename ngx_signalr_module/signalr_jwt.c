@@ -21,32 +21,44 @@
 
 
 /*
- * room for the payload JSON: every string as if each of its bytes were
- * escaped as \u00XX, so that no pass over the strings is needed to size it
+ * The payload JSON's length if no byte of its strings needed escaping
+ * (plain), and the most it can be, every byte escaped as \u00XX (max): the
+ * buffer is sized without a pass over the strings.
  */
 
-static size_t
-signalr_jwt_payload_max(const signalr_jwt_payload_t *p)
+static void
+signalr_jwt_payload_lengths(const signalr_jwt_payload_t *p, size_t *plain,
+    size_t *max)
 {
-    size_t                      n, i, j;
+    char                        num[SIGNALR_INTEGER_LEN];
+    size_t                      n, strings, i, j;
     const signalr_jwt_claim_t  *c;
 
-    /* {"nbf":N,"exp":N,"iat":N,"aud":""} */
+    /* {"nbf":N,"exp":N,"iat":N,"aud":""}, nbf and iat the same time */
     n = sizeof("{\"nbf\":,\"exp\":,\"iat\":,\"aud\":\"\"}") - 1
-        + 3 * SIGNALR_INTEGER_LEN + 6 * p->aud.len;
+        + 2 * signalr_format_integer(num, p->iat)
+        + signalr_format_integer(num, p->exp);
+    strings = p->aud.len;
 
     for (i = 0; i < p->nclaims; i++) {
         c = &p->claims[i];
 
-        /* "name":[...], */
-        n += 6 * c->name.len + 6;
+        if (c->nvalues == 0) {
+            continue;
+        }
+
+        /* "name":"value", or "name":["value","value"], */
+        n += 4 + (c->nvalues > 1 ? 2 : 0);
+        strings += c->name.len;
 
         for (j = 0; j < c->nvalues; j++) {
-            n += 6 * c->values[j].len + 3;
+            n += 2 + (j ? 1 : 0);
+            strings += c->values[j].len;
         }
     }
 
-    return n;
+    *plain = n + strings;
+    *max = n + 6 * strings;
 }
 
 
@@ -130,15 +142,27 @@ signalr_jwt_write_payload(const signalr_jwt_payload_t *p, unsigned char *d)
  */
 
 size_t
-signalr_jwt_size(const signalr_jwt_payload_t *p)
+signalr_jwt_size(signalr_jwt_payload_t *p)
 {
-    size_t  n;
+    size_t  plain;
 
-    n = signalr_jwt_payload_max(p);
+    signalr_jwt_payload_lengths(p, &plain, &p->json_max);
 
     /* header "." payload "." signature, then the payload JSON as scratch */
-    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(n) + 1
-           + signalr_base64url_len(SIGNALR_SHA256_LEN) + n;
+    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(p->json_max) + 1
+           + signalr_base64url_len(SIGNALR_SHA256_LEN) + p->json_max;
+}
+
+
+size_t
+signalr_jwt_min_len(const signalr_jwt_payload_t *p)
+{
+    size_t  plain, max;
+
+    signalr_jwt_payload_lengths(p, &plain, &max);
+
+    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(plain) + 1
+           + signalr_base64url_len(SIGNALR_SHA256_LEN);
 }
 
 
@@ -149,7 +173,10 @@ signalr_jwt_build(signalr_hmac_t *key, const signalr_jwt_payload_t *p,
     size_t          json_len;
     unsigned char  *d, *json, mac[SIGNALR_SHA256_LEN];
 
-    json = out + signalr_jwt_size(p) - signalr_jwt_payload_max(p);
+    /* the tail of the buffer signalr_jwt_size() sized */
+    json = out + sizeof(SIGNALR_JWT_HEADER)
+           + signalr_base64url_len(p->json_max) + 1
+           + signalr_base64url_len(SIGNALR_SHA256_LEN);
     json_len = signalr_jwt_write_payload(p, json);
 
     d = out;

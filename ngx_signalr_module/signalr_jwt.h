@@ -40,13 +40,24 @@ typedef struct {
     long long                   iat;       /* nbf = iat */
     long long                   exp;
     signalr_bytes_t             aud;
+    size_t                      json_max;  /* set by signalr_jwt_size() */
 } signalr_jwt_payload_t;
 
 
 /* the buffer size signalr_jwt_build() needs (token plus scratch) */
-size_t signalr_jwt_size(const signalr_jwt_payload_t *p);
+size_t signalr_jwt_size(signalr_jwt_payload_t *p);
 
-/* writes the token to out; returns its length, or 0 on a crypto error */
+/*
+ * the length the token has if none of its strings needs escaping, the
+ * least it can have: a token over a limit is refused before any memory
+ * is taken for it
+ */
+size_t signalr_jwt_min_len(const signalr_jwt_payload_t *p);
+
+/*
+ * writes the token to out, a buffer of signalr_jwt_size(p) bytes (called
+ * first); returns its length, or 0 on a crypto error
+ */
 size_t signalr_jwt_build(signalr_hmac_t *key, const signalr_jwt_payload_t *p,
     unsigned char *out);
 

@@ -434,7 +434,7 @@ signed=A
 --- response_body chomp
 {"error":"the access token could not be created"}
 --- error_log eval
-qr/\[error\].*signalr: the access token for hub "chat" would be \d+ characters long, but the service takes at most 4096: shorten the user id or the claims/
+qr/\[error\].*signalr: the access token for hub "chat" would be at least \d+ characters long, but the service takes at most 4096: shorten the user id or the claims/
 --- no_error_log
 eyJhbGciOi
 
@@ -527,3 +527,47 @@ payload={"asrs.s.uid":"000","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://co
 signed=A
 --- no_error_log
 [error]
+
+
+
+=== TEST 28: a request rewritten into another negotiate location gets that location's token, though a variable made one before
+--- config
+    location = /a {
+        signalr_negotiate hubA;
+        set $t $signalr_access_token;
+        rewrite ^ /b last;
+    }
+    location = /b {
+        signalr_negotiate hubB;
+    }
+--- request
+POST /a
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=hubb
+header={"alg":"HS256","typ":"JWT"}
+payload={"nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=hubb"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 29: a token that only its escapes take over 4096 characters: refused after it is made, with its length
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $http_x_user;
+    }
+--- request
+POST /api/negotiate
+--- more_headers eval
+"X-User: " . ('"' x 1500) . "\n"
+--- error_code: 500
+--- response_body chomp
+{"error":"the access token could not be created"}
+--- error_log eval
+qr/\[error\].*signalr: the access token for hub "chat" would be at least 4253 characters long, but the service takes at most 4096/
+--- no_error_log
+eyJhbGciOi

@@ -793,3 +793,27 @@ main::hdrs() . "x-asrs-HUB: other\n"
 --- response_body_like: "Headers":\{"Host":"localhost","Connection":"close","x-asrs-connection-id":"0f9c97a2f0bf4706afe87a14e0797b11","X-Asrs-HUB":"chat","x-aSRS-category":"messages","X-ASRS-EVENT":"broadcast","x-asrs-signature":"sha256=[0-9a-f]{64}"\}
 --- no_error_log
 [error]
+
+
+
+=== TEST 42: a route's proxy_set_header replaces or removes X-ASRS-* headers, also one with '_' that "ignore_invalid_headers off" lets through
+--- config
+    ignore_invalid_headers off;
+    location = /upstream { signalr_trigger /route; }
+    location = /route {
+        proxy_set_header X-ASRS-Hub "replaced";
+        proxy_set_header X-ASRS-Tenant_Id "";
+        proxy_pass http://127.0.0.1:$server_port/echo;
+    }
+    location = /echo {
+        default_type application/json;
+        return 200 '"[$http_x_asrs_hub][$http_x_asrs_tenant_id]"';
+    }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('X-ASRS-Tenant_Id' => 'secret')
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":"[replaced][]"}\x1e)
+--- no_error_log
+[error]

@@ -107,6 +107,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     out = malloc(signalr_jwt_size(&p));
     len = signalr_jwt_build(h, &p, out);
 
+    /* the least length is never more than the length */
+    if (signalr_jwt_min_len(&p) > len) {
+        abort();
+    }
+
     dot1 = memchr(out, '.', len);
     dot2 = dot1 ? memchr(dot1 + 1, '.', len - (dot1 + 1 - out)) : NULL;
     if (dot1 == NULL || dot2 == NULL) {

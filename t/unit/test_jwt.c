@@ -15,6 +15,7 @@
 
 #include "unit.h"
 #include "signalr_crypto.h"
+#include "signalr_json.h"
 #include "signalr_jwt.h"
 
 
@@ -343,7 +344,7 @@ static void
 test_base64_lengths(void)
 {
     int            m;
-    size_t         len, n;
+    size_t         len, n, k;
     unsigned char  in[200], out[300], ref[300];
 
     for (len = 0; len < sizeof(in); len++) {
@@ -355,9 +356,115 @@ test_base64_lengths(void)
         m = EVP_EncodeBlock(ref, in, (int) len);
         CHECK_MEM(out, n, ref, (size_t) m);
 
+        /* the URL form: the same, '-' and '_' for '+' and '/', no '=' */
+        for (k = 0; k < (size_t) m; k++) {
+            ref[k] = (ref[k] == '+') ? '-' : (ref[k] == '/') ? '_' : ref[k];
+        }
+        while (m > 0 && ref[m - 1] == '=') {
+            m--;
+        }
+
         n = signalr_base64url_encode(out, in, len);
         CHECK_INT(n, signalr_base64url_len(len));
+        CHECK_MEM(out, n, ref, (size_t) m);
     }
+}
+
+
+/*
+ * the buffer's bound at its worst (every byte escaped as \u00XX, with an
+ * array of values) and signalr_jwt_min_len(): the exact length when
+ * nothing needs escaping, less otherwise; ASan watches the buffer
+ */
+
+static void
+test_payload_bounds(void)
+{
+    size_t                  len, n, k;
+    unsigned char          *out, ctl[300], enc[8192];
+    signalr_str_t           json = { 0 };
+    signalr_hmac_t         *h;
+    signalr_bytes_t         values[2], plain[1];
+    signalr_jwt_claim_t     c[3];
+    signalr_jwt_payload_t   p;
+    const char             *middle = "\"],\"asrs.s.uid\":\"alice\","
+                                     "\"nbf\":-1700000000,"
+                                     "\"exp\":9223372036854775807,"
+                                     "\"iat\":-1700000000,\"aud\":\"";
+
+    h = signalr_hmac_new((const unsigned char *) "k", 1);
+    memset(ctl, 0x01, sizeof(ctl));
+
+    values[0].data = ctl;
+    values[0].len = sizeof(ctl);
+    values[1].data = ctl;
+    values[1].len = 7;
+    plain[0].data = (const unsigned char *) "alice";
+    plain[0].len = 5;
+
+    c[0].name.data = ctl;
+    c[0].name.len = 3;
+    c[0].values = values;
+    c[0].nvalues = 2;
+    c[1].name.data = (const unsigned char *) "empty";
+    c[1].name.len = 5;
+    c[1].values = NULL;
+    c[1].nvalues = 0;
+    c[2].name.data = (const unsigned char *) "asrs.s.uid";
+    c[2].name.len = 10;
+    c[2].values = plain;
+    c[2].nvalues = 1;
+
+    p.iat = -1700000000;
+    p.exp = 9223372036854775807LL;
+
+    /* no escapes (an empty claim left out): the least length is the length */
+
+    p.claims = &c[1];
+    p.nclaims = 2;
+    p.aud.data = (const unsigned char *) "https://a.example.net/client/?hub=h";
+    p.aud.len = strlen((const char *) p.aud.data);
+    out = malloc(signalr_jwt_size(&p));
+    len = signalr_jwt_build(h, &p, out);
+    CHECK_INT(signalr_jwt_min_len(&p), len);
+    free(out);
+
+    /* every byte escaped: longer than the least length, and as expected */
+
+    p.claims = c;
+    p.nclaims = 3;
+    p.aud.data = ctl;
+    p.aud.len = 20;
+    out = malloc(signalr_jwt_size(&p));
+    len = signalr_jwt_build(h, &p, out);
+    CHECK(len > signalr_jwt_min_len(&p));
+
+    (void) signalr_str_append(&json, "{\"", 2);
+    for (k = 0; k < 3; k++) {
+        (void) signalr_str_append(&json, "\\u0001", 6);
+    }
+    (void) signalr_str_append(&json, "\":[\"", 4);
+    for (k = 0; k < sizeof(ctl); k++) {
+        (void) signalr_str_append(&json, "\\u0001", 6);
+    }
+    (void) signalr_str_append(&json, "\",\"", 3);
+    for (k = 0; k < 7; k++) {
+        (void) signalr_str_append(&json, "\\u0001", 6);
+    }
+    (void) signalr_str_append(&json, middle, strlen(middle));
+    for (k = 0; k < 20; k++) {
+        (void) signalr_str_append(&json, "\\u0001", 6);
+    }
+    (void) signalr_str_append(&json, "\"}", 2);
+
+    n = signalr_base64url_encode(enc, (const unsigned char *) json.data,
+                                 json.len);
+    CHECK_INT(len, 37 + n + 1 + 43);
+    CHECK_MEM(out + 37, n, enc, n);
+
+    free(out);
+    signalr_str_free(&json);
+    signalr_hmac_free(h);
 }
 
 
@@ -374,6 +481,7 @@ main(void)
     UNIT_RUN(test_upstream_signatures);
     UNIT_RUN(test_hmac_keys);
     UNIT_RUN(test_base64_lengths);
+    UNIT_RUN(test_payload_bounds);
 
     return unit_report();
 }
