@@ -467,6 +467,7 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     signalr_jwt_claim_t *claims, ngx_uint_t nclaims, ngx_str_t *aud,
     time_t lifetime, ngx_str_t *token)
 {
+    size_t                  size;
     u_char                 *buf;
     signalr_jwt_payload_t   p;
 
@@ -477,6 +478,8 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     p.aud.data = aud->data;
     p.aud.len = aud->len;
 
+    size = signalr_jwt_size(&p);
+
     /* too long even unescaped: refused before memory is taken for it */
 
     token->len = signalr_jwt_min_len(&p);
@@ -486,7 +489,7 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
         return NGX_DECLINED;
     }
 
-    buf = ngx_pnalloc(r->pool, signalr_jwt_size(&p));
+    buf = ngx_pnalloc(r->pool, size);
     if (buf == NULL) {
         return NGX_ERROR;
     }

@@ -119,7 +119,8 @@ typedef struct {
     ngx_str_t                   method_name;
     ngx_table_elt_t            *headers;         /* sent instead of the */
     ngx_uint_t                  nheaders;        /* client's headers; */
-                                                 /* the hash made here */
+                                                 /* lowcase_key, hash */
+                                                 /* 0: made here */
     ngx_str_t                   body;
     size_t                      max_response;
 

@@ -177,10 +177,7 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
 
         /*
          * the proxy module finds the headers it replaces by this hash of
-         * the lower-case name; a client's header comes with its lower-case
-         * name, the module's own too, but the hash nginx made of a
-         * client's header leaves out a '_' that "ignore_invalid_headers
-         * off" let through: it is made again
+         * the lower-case name: made here unless the caller has it
          */
 
         if (h->lowcase_key == NULL) {
@@ -192,7 +189,7 @@ ngx_http_signalr_subrequest_input(ngx_http_request_t *r,
             h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data,
                                       h->key.len);
 
-        } else {
+        } else if (h->hash == 0) {
             h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
         }
 

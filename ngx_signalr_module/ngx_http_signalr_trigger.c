@@ -770,10 +770,11 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, signalr_pairs_t *headers,
     signalr_pairs_t *query, signalr_pairs_t *claims)
 {
-    int               rc;
-    ngx_uint_t        i, n;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    int                         rc;
+    ngx_uint_t                  i, n, rehash;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_http_core_srv_conf_t   *cscf;
 
     ngx_http_signalr_pairs_init(r, headers, 1);
     ngx_http_signalr_pairs_init(r, query, 1);
@@ -796,6 +797,9 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     t->route_headers[0].lowcase_key = (u_char *) "content-type";
     t->nroute_headers = 1;
 
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    rehash = !cscf->ignore_invalid_headers;
+
     part = &r->headers_in.headers.part;
     i = 0;
     rc = SIGNALR_TRIGGER_OK;
@@ -803,7 +807,19 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     while ((h = ngx_http_signalr_list_next(&part, &i)) != NULL) {
 
         if (ngx_http_signalr_is_asrs(h)) {
-            t->route_headers[t->nroute_headers++] = *h;
+            t->route_headers[t->nroute_headers] = *h;
+
+            /*
+             * nginx's hash of a name leaves out the characters that
+             * "ignore_invalid_headers off" lets through (a '_'), its
+             * lower-case name keeps them: the hash is made again then
+             */
+
+            if (rehash) {
+                t->route_headers[t->nroute_headers].hash = 0;
+            }
+
+            t->nroute_headers++;
         }
 
         if (!ngx_http_signalr_str_is(&h->key, "Content-Type")
@@ -1116,6 +1132,24 @@ static ngx_int_t
 ngx_http_signalr_safe_token(ngx_str_t *s)
 {
     size_t  i;
+    u_char  c;
+
+    /* printable ASCII but " # % / ? \, as the bitmaps of ngx_http_parse.c */
+
+    static uint32_t  ngx_http_signalr_token_chars[] = {
+        0x00000000, /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+
+                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0x7fff7fd2, /* 0111 1111 1111 1111  0111 1111 1101 0010 */
+
+                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0xefffffff, /* 1110 1111 1111 1111  1111 1111 1111 1111 */
+
+                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0x7fffffff, /* 0111 1111 1111 1111  1111 1111 1111 1111 */
+
+        0x00000000, 0x00000000, 0x00000000, 0x00000000
+    };
 
     if (s->len == 0 || (s->len <= 2 && s->data[0] == '.'
                         && s->data[s->len - 1] == '.'))
@@ -1124,10 +1158,9 @@ ngx_http_signalr_safe_token(ngx_str_t *s)
     }
 
     for (i = 0; i < s->len; i++) {
-        if (s->data[i] <= 0x20 || s->data[i] >= 0x7f || s->data[i] == '/'
-            || s->data[i] == '\\' || s->data[i] == '?' || s->data[i] == '#'
-            || s->data[i] == '%' || s->data[i] == '"')
-        {
+        c = s->data[i];
+
+        if (!(ngx_http_signalr_token_chars[c >> 5] & (1U << (c & 0x1f)))) {
             return NGX_DECLINED;
         }
     }

@@ -20,6 +20,26 @@
 #define SIGNALR_JWT_HEADER  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
 
+/* the length of n in decimal, its sign included */
+
+static size_t
+signalr_jwt_digits(long long n)
+{
+    size_t              len;
+    unsigned long long  u;
+
+    u = (n < 0) ? 0 - (unsigned long long) n : (unsigned long long) n;
+    len = (n < 0) + 1;
+
+    while (u >= 10) {
+        u /= 10;
+        len++;
+    }
+
+    return len;
+}
+
+
 /*
  * The payload JSON's length if no byte of its strings needed escaping
  * (plain), and the most it can be, every byte escaped as \u00XX (max): the
@@ -30,14 +50,12 @@ static void
 signalr_jwt_payload_lengths(const signalr_jwt_payload_t *p, size_t *plain,
     size_t *max)
 {
-    char                        num[SIGNALR_INTEGER_LEN];
     size_t                      n, strings, i, j;
     const signalr_jwt_claim_t  *c;
 
     /* {"nbf":N,"exp":N,"iat":N,"aud":""}, nbf and iat the same time */
     n = sizeof("{\"nbf\":,\"exp\":,\"iat\":,\"aud\":\"\"}") - 1
-        + 2 * signalr_format_integer(num, p->iat)
-        + signalr_format_integer(num, p->exp);
+        + 2 * signalr_jwt_digits(p->iat) + signalr_jwt_digits(p->exp);
     strings = p->aud.len;
 
     for (i = 0; i < p->nclaims; i++) {
@@ -144,9 +162,7 @@ signalr_jwt_write_payload(const signalr_jwt_payload_t *p, unsigned char *d)
 size_t
 signalr_jwt_size(signalr_jwt_payload_t *p)
 {
-    size_t  plain;
-
-    signalr_jwt_payload_lengths(p, &plain, &p->json_max);
+    signalr_jwt_payload_lengths(p, &p->json_plain, &p->json_max);
 
     /* header "." payload "." signature, then the payload JSON as scratch */
     return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(p->json_max) + 1
@@ -157,12 +173,8 @@ signalr_jwt_size(signalr_jwt_payload_t *p)
 size_t
 signalr_jwt_min_len(const signalr_jwt_payload_t *p)
 {
-    size_t  plain, max;
-
-    signalr_jwt_payload_lengths(p, &plain, &max);
-
-    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(plain) + 1
-           + signalr_base64url_len(SIGNALR_SHA256_LEN);
+    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(p->json_plain)
+           + 1 + signalr_base64url_len(SIGNALR_SHA256_LEN);
 }
 
 

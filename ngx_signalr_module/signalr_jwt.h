@@ -40,7 +40,9 @@ typedef struct {
     long long                   iat;       /* nbf = iat */
     long long                   exp;
     signalr_bytes_t             aud;
-    size_t                      json_max;  /* set by signalr_jwt_size() */
+    size_t                      json_plain;  /* set by signalr_jwt_size(): */
+    size_t                      json_max;    /* the payload's least and */
+                                             /* most length */
 } signalr_jwt_payload_t;
 
 
@@ -49,8 +51,8 @@ size_t signalr_jwt_size(signalr_jwt_payload_t *p);
 
 /*
  * the length the token has if none of its strings needs escaping, the
- * least it can have: a token over a limit is refused before any memory
- * is taken for it
+ * least it can have (after signalr_jwt_size()): a token over a limit is
+ * refused before any memory is taken for it
  */
 size_t signalr_jwt_min_len(const signalr_jwt_payload_t *p);
 

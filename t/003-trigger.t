@@ -817,3 +817,59 @@ main::hdrs('X-ASRS-Tenant_Id' => 'secret')
 qq({"type":3,"invocationId":"0","result":"[replaced][]"}\x1e)
 --- no_error_log
 [error]
+
+
+
+=== TEST 43: the characters a connection id or an event may have: printable ASCII but " # % / ? \ (each refused alone), and "." or ".." alone
+--- request eval
+["POST /upstream\r\n$::JSON_INVOCATION",
+ "POST /upstream\r\n" . q({"type":1,"invocationId":"0","target":"a!$&'()*+,-.:;<=>@[]^_`{|}~zAZ09","arguments":[]}),
+ ("POST /upstream\r\n$::JSON_INVOCATION") x 10]
+--- config
+    location = /upstream { signalr_trigger_verify off; signalr_trigger /route/$signalr_event/$signalr_connection_id; }
+    location /route/ { return 204; }
+--- more_headers eval
+[main::hdrs('X-ASRS-Connection-Id' => q{a!$&'()*+,-.:;<=>@[]^_`{|}~zAZ09}),
+ main::hdrs('X-ASRS-Event' => q{a!$&'()*+,-.:;<=>@[]^_`{|}~zAZ09}),
+ main::hdrs('X-ASRS-Connection-Id' => 'a"b'),
+ main::hdrs('X-ASRS-Connection-Id' => 'a#b'),
+ main::hdrs('X-ASRS-Connection-Id' => 'a%b'),
+ main::hdrs('X-ASRS-Connection-Id' => 'a?b'),
+ main::hdrs('X-ASRS-Connection-Id' => 'a\\b'),
+ main::hdrs('X-ASRS-Connection-Id' => "a b"),
+ main::hdrs('X-ASRS-Connection-Id' => "a\x7fb"),
+ main::hdrs('X-ASRS-Connection-Id' => "a\xc3\xa9b"),
+ main::hdrs('X-ASRS-Event' => '.'),
+ main::hdrs('X-ASRS-Event' => 'a"b')]
+--- error_code eval
+[200, 200, (400) x 10]
+--- response_body eval
+[('{"type":3,"invocationId":"0","result":null}' . "\x1e") x 2,
+ ('{"error":"invalid X-ASRS-Connection-Id or X-ASRS-User-Id"}') x 8,
+ '{"error":"invalid X-ASRS-Event"}',
+ '{"error":"invalid X-ASRS-Event"}']
+--- no_error_log
+[error]
+
+
+
+=== TEST 44: a route's proxy_set_header replaces an X-ASRS-* header (the hash nginx made of it is reused)
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route {
+        proxy_set_header X-ASRS-Hub "replaced";
+        proxy_set_header X-ASRS-User-Id "";
+        proxy_pass http://127.0.0.1:$server_port/echo;
+    }
+    location = /echo {
+        default_type application/json;
+        return 200 '"[$http_x_asrs_hub][$http_x_asrs_user_id][$http_x_asrs_event]"';
+    }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('X-ASRS-User-Id' => 'alice')
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":"[replaced][][broadcast]"}\x1e)
+--- no_error_log
+[error]
