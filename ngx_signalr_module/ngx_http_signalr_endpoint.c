@@ -11,6 +11,7 @@
 
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
+#include "ngx_http_signalr_shm.h"
 #include "signalr_connstr.h"
 
 
@@ -23,7 +24,7 @@ static void ngx_http_signalr_hmac_cleanup(void *data);
 static ngx_int_t ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst,
     const char *src);
 static ngx_uint_t ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep,
-    ngx_uint_t pass, ngx_msec_t now);
+    ngx_uint_t pass);
 
 
 char *
@@ -39,6 +40,13 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_signalr_endpoint_t  *ep, *eps;
 
     value = cf->args->elts;
+
+    if (smcf->endpoints.nelts == NGX_HTTP_SIGNALR_MAX_ENDPOINTS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "too many \"signalr_endpoint\": at most %d",
+                           NGX_HTTP_SIGNALR_MAX_ENDPOINTS);
+        return NGX_CONF_ERROR;
+    }
 
     ep = ngx_array_push(&smcf->endpoints);
     if (ep == NULL) {
@@ -391,7 +399,6 @@ ngx_http_signalr_endpoint_t *
 ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 {
     ngx_uint_t                     i, n, pass, want;
-    ngx_msec_t                     now;
     ngx_http_signalr_endpoint_t   *eps, *ep;
     ngx_http_signalr_main_conf_t  *smcf;
 
@@ -404,20 +411,27 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 
     /*
      * a random online primary; else a random online secondary; when every
-     * endpoint is marked offline, a random primary (or any endpoint)
+     * endpoint is offline (for every worker: ngx_http_signalr_shm.c), a
+     * random primary (or any endpoint, when none is primary), said in the
+     * log at most once a second
      */
-
-    now = ngx_current_msec;
 
     for (pass = 0; pass < 4; pass++) {
         n = 0;
 
         for (i = 0; i < smcf->endpoints.nelts; i++) {
-            n += ngx_http_signalr_candidate(&eps[i], pass, now);
+            n += ngx_http_signalr_candidate(&eps[i], pass);
         }
 
         if (n == 0) {
             continue;
+        }
+
+        if (pass >= 2 && ngx_http_signalr_shm_warn_now(smcf)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "signalr: every endpoint is offline: negotiate "
+                          "gives out the %s ones",
+                          pass == 2 ? "primary" : "secondary");
         }
 
         want = (ngx_uint_t) ngx_random() % n;
@@ -425,7 +439,7 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
         for (i = 0; i < smcf->endpoints.nelts; i++) {
             ep = &eps[i];
 
-            if (ngx_http_signalr_candidate(ep, pass, now) && want-- == 0) {
+            if (ngx_http_signalr_candidate(ep, pass) && want-- == 0) {
                 return ep;
             }
         }
@@ -436,18 +450,15 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 
 
 static ngx_uint_t
-ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep, ngx_uint_t pass,
-    ngx_msec_t now)
+ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep, ngx_uint_t pass)
 {
-    ngx_uint_t  online;
-
-    online = ((ngx_msec_int_t) (ep->offline_until - now) <= 0);
-
     switch (pass) {
     case 0:
-        return online && ep->type == NGX_HTTP_SIGNALR_PRIMARY;
+        return ep->type == NGX_HTTP_SIGNALR_PRIMARY
+               && ngx_http_signalr_endpoint_online(ep);
     case 1:
-        return online && ep->type == NGX_HTTP_SIGNALR_SECONDARY;
+        return ep->type == NGX_HTTP_SIGNALR_SECONDARY
+               && ngx_http_signalr_endpoint_online(ep);
     case 2:
         return ep->type == NGX_HTTP_SIGNALR_PRIMARY;
     default:

@@ -13,6 +13,7 @@
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_negotiate.h"
 #include "ngx_http_signalr_output.h"
+#include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_trigger.h"
 
@@ -280,6 +281,10 @@ ngx_http_signalr_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_signalr_init(ngx_conf_t *cf)
 {
+    if (ngx_http_signalr_shm_add(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_signalr_filter_init(cf);
 }
 

@@ -30,8 +30,13 @@
 #define NGX_HTTP_SIGNALR_PRIMARY    0
 #define NGX_HTTP_SIGNALR_SECONDARY  1
 
+/* each has its state in the shared zone (ngx_http_signalr_shm.c) */
+#define NGX_HTTP_SIGNALR_MAX_ENDPOINTS  64
+
 
 typedef struct ngx_http_signalr_rest_token_s  ngx_http_signalr_rest_token_t;
+typedef struct ngx_http_signalr_state_s       ngx_http_signalr_state_t;
+typedef struct ngx_http_signalr_shm_s         ngx_http_signalr_shm_t;
 
 
 typedef struct {
@@ -46,8 +51,8 @@ typedef struct {
     /* keyed with the AccessKey once; the key itself is not kept */
     signalr_hmac_t             *hmac;
 
-    /* set by this worker when REST calls fail (negotiate avoids it) */
-    ngx_msec_t                  offline_until;
+    /* online or not, for every worker (ngx_http_signalr_shm.c) */
+    ngx_http_signalr_state_t   *state;
 
     /* this worker's REST tokens, by audience (ngx_http_signalr_rest_token) */
     ngx_http_signalr_rest_token_t  *tokens;
@@ -57,6 +62,8 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 endpoints;       /* of endpoint_t */
+    ngx_shm_zone_t             *shm_zone;
+    ngx_http_signalr_shm_t     *sh;              /* in the zone */
 } ngx_http_signalr_main_conf_t;
 
 

@@ -15,6 +15,7 @@
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_output.h"
+#include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_util.h"
 #include "signalr_action.h"
@@ -1243,7 +1244,6 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
     ngx_str_t *code)
 {
     ngx_str_t                     none = ngx_string("none");
-    ngx_msec_t                    now;
     ngx_uint_t                    online, level, rest_status, no_response;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
@@ -1265,19 +1265,17 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
 
         slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-        now = ngx_current_msec;
-        online = ((ngx_msec_int_t) (ep->offline_until - now) <= 0);
+        online = ngx_http_signalr_endpoint_fail(ep, rest_status,
+                                                slcf->offline_time);
 
-        ep->offline_until = now + slcf->offline_time;
-
-        /* the operator hears of it once, not once per request */
+        /* the operator hears of it once, from the worker that saw it first */
         level = online ? NGX_LOG_ERR : NGX_LOG_WARN;
 
         ngx_log_error(level, r->connection->log, 0,
                       "signalr: REST call \"%s\" to endpoint \"%V\" failed "
                       "with status %ui%s after %ui attempts "
-                      "(x-ms-error-code: %V); the endpoint is %s offline in "
-                      "this worker for %Mms",
+                      "(x-ms-error-code: %V); the endpoint is %s offline for "
+                      "every worker for %Mms",
                       call->what, &ep->name, rest_status,
                       no_response ? " (no response: check the \"rest=\" "
                                     "location, the network and the "

@@ -374,3 +374,27 @@ ok
 --- must_die
 --- error_log
 "signalr_negotiate" needs at least one "signalr_endpoint" in the http block
+
+
+
+=== TEST 31: at most 64 endpoints (each has its state in the shared zone)
+--- http_config eval
+join "\n", map { "signalr_endpoint \"Endpoint=https://e$_.example.net;AccessKey=k$_\";" } 1 .. 65
+--- config
+    location = /t { return 200 "ok\n"; }
+--- must_die
+--- error_log
+too many "signalr_endpoint": at most 64
+
+
+
+=== TEST 32: 64 endpoints load, each with its state
+--- http_config eval
+join "\n", map { "signalr_endpoint \"Endpoint=https://e$_.example.net;AccessKey=k$_\";" } 1 .. 64
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- request
+POST /negotiate
+--- response_body_like: "url":"https://e\d+\.example\.net/client/\?hub=chat"
+--- no_error_log
+[error]

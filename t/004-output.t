@@ -696,16 +696,16 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
   body {"target":"t","arguments":[2]}
   token B west.example.net
 ',
-'[error] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline in this worker for 30000ms
-[warn] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline in this worker for 30000ms
+'[error] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
+[warn] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
 ']
 
 
 
-=== TEST 21: when every endpoint fails, each output stops at the first; the operator hears once per endpoint going offline
+=== TEST 21: when every endpoint fails, each output stops at the first; the operator hears once per endpoint going offline (endpoints of their own: a reload keeps the state of an endpoint by its name)
 --- http_config eval
-"signalr_endpoint \"$::CS_EAST\" name=east rest=/_dead;
-    signalr_endpoint \"$::CS_WEST\" name=west rest=/_dead;
+"signalr_endpoint \"$::CS_EAST\" name=north rest=/_dead;
+    signalr_endpoint \"$::CS_WEST\" name=south rest=/_dead;
     $::LOG"
 --- config
     signalr_rest_retries 0;
@@ -718,11 +718,11 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
 --- response_body_filters eval
 main::bodies_errors(3, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 --- response_body eval
-[('{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"east","status":502,"errorCode":null,"completed":0,"total":1}') x 3,
+[('{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"north","status":502,"errorCode":null,"completed":0,"total":1}') x 3,
  '',
-'[error] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline in this worker for 30000ms
-[warn] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline in this worker for 30000ms
-[warn] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline in this worker for 30000ms
+'[error] signalr: REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
+[warn] signalr: REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
+[warn] signalr: REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
 ']
 
 
@@ -743,12 +743,14 @@ main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
   body {"target":"t","arguments":[]}
   token A contoso.service.signalr.net
 ',
-'[error] signalr: REST call "send to user" to endpoint "contoso.service.signalr.net" failed with status 500 after 1 attempts (x-ms-error-code: none); the endpoint is marked offline in this worker for 30000ms
+'[error] signalr: REST call "send to user" to endpoint "contoso.service.signalr.net" failed with status 500 after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
 ']
 
 
 
 === TEST 23: group actions are retried on 500 (signalr_rest_retries 2 by default), with a growing backoff
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" name=retried rest=/_signalr;\n$::LOG"
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ { return 500; }
@@ -760,7 +762,7 @@ main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 --- response_body_filters eval
 main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 --- response_body eval
-['{"error":"add connection to group: the service failed","failed":0,"endpoint":"contoso.service.signalr.net","status":500,"errorCode":null,"completed":0,"total":1}',
+['{"error":"add connection to group: the service failed","failed":0,"endpoint":"retried","status":500,"errorCode":null,"completed":0,"total":1}',
 'PUT /api/hubs/chat/groups/g/connections/c?api-version=2022-06-01
   token A contoso.service.signalr.net
 PUT /api/hubs/chat/groups/g/connections/c?api-version=2022-06-01
@@ -768,9 +770,9 @@ PUT /api/hubs/chat/groups/g/connections/c?api-version=2022-06-01
 PUT /api/hubs/chat/groups/g/connections/c?api-version=2022-06-01
   token A contoso.service.signalr.net
 ',
-'[warn] signalr: REST call "add connection to group" to endpoint "contoso.service.signalr.net" got status 500, retry 1 of 2 in 100ms
-[warn] signalr: REST call "add connection to group" to endpoint "contoso.service.signalr.net" got status 500, retry 2 of 2 in 200ms
-[error] signalr: REST call "add connection to group" to endpoint "contoso.service.signalr.net" failed with status 500 after 3 attempts (x-ms-error-code: none); the endpoint is marked offline in this worker for 30000ms
+'[warn] signalr: REST call "add connection to group" to endpoint "retried" got status 500, retry 1 of 2 in 100ms
+[warn] signalr: REST call "add connection to group" to endpoint "retried" got status 500, retry 2 of 2 in 200ms
+[error] signalr: REST call "add connection to group" to endpoint "retried" failed with status 500 after 3 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
 ']
 
 
@@ -948,6 +950,8 @@ PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
 
 
 === TEST 29: the status contract: 400, 404, 413 as they are; 401, 403, 3xx, other 4xx and 5xx as 502
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" name=statuses rest=/_signalr;\n$::LOG"
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ {
@@ -974,25 +978,25 @@ PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
  [\&SignalRTest::rest_log, sub { CORE::join "", map { m{^POST /api/hubs/chat/users/(u\d+)/} ? "$1\n" : () } CORE::split /\n/, $_[0] }],
  [sub { my @m = map { /\[(info|warn|error)\] .*?signalr: (.*?)(?: while [^,]*)?(?:, client: |$)/ ? "[$1] $2\n" : () } CORE::split /\n/, $_[0]; CORE::join "", @m }]]
 --- response_body eval
-['{"error":"send to user: the service refused it","failed":0,"endpoint":"contoso.service.signalr.net","status":400,"errorCode":"Error.InvalidArgument","completed":0,"total":1}',
- '{"error":"send to user: the service refused it","failed":0,"endpoint":"contoso.service.signalr.net","status":404,"errorCode":null,"completed":0,"total":1}',
- '{"error":"send to user: the service refused it","failed":0,"endpoint":"contoso.service.signalr.net","status":413,"errorCode":null,"completed":0,"total":1}',
- '{"error":"send to user: the service refused the access token","failed":0,"endpoint":"contoso.service.signalr.net","status":401,"errorCode":null,"completed":0,"total":1}',
- '{"error":"send to user: the service refused the access token","failed":0,"endpoint":"contoso.service.signalr.net","status":403,"errorCode":null,"completed":0,"total":1}',
- '{"error":"send to user: the service gave an unexpected answer","failed":0,"endpoint":"contoso.service.signalr.net","status":302,"errorCode":null,"completed":0,"total":1}',
- '{"error":"send to user: the service gave an unexpected answer","failed":0,"endpoint":"contoso.service.signalr.net","status":405,"errorCode":null,"completed":0,"total":1}',
- '{"error":"send to user: the service failed","failed":0,"endpoint":"contoso.service.signalr.net","status":501,"errorCode":null,"completed":0,"total":1}',
+['{"error":"send to user: the service refused it","failed":0,"endpoint":"statuses","status":400,"errorCode":"Error.InvalidArgument","completed":0,"total":1}',
+ '{"error":"send to user: the service refused it","failed":0,"endpoint":"statuses","status":404,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"send to user: the service refused it","failed":0,"endpoint":"statuses","status":413,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"send to user: the service refused the access token","failed":0,"endpoint":"statuses","status":401,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"send to user: the service refused the access token","failed":0,"endpoint":"statuses","status":403,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"send to user: the service gave an unexpected answer","failed":0,"endpoint":"statuses","status":302,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"send to user: the service gave an unexpected answer","failed":0,"endpoint":"statuses","status":405,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"send to user: the service failed","failed":0,"endpoint":"statuses","status":501,"errorCode":null,"completed":0,"total":1}',
  "u400\nu404\nu413\nu401\nu403\nu302\nu405\nu501\nu501\nu501\n",
-'[info] endpoint "contoso.service.signalr.net" refused REST call "send to user" with status 400 (x-ms-error-code: Error.InvalidArgument)
-[info] endpoint "contoso.service.signalr.net" refused REST call "send to user" with status 404 (x-ms-error-code: none)
-[info] endpoint "contoso.service.signalr.net" refused REST call "send to user" with status 413 (x-ms-error-code: none)
-[error] endpoint "contoso.service.signalr.net" refused the access token of REST call "send to user" with status 401 (x-ms-error-code: none): check the AccessKey of its connection string
-[error] endpoint "contoso.service.signalr.net" refused the access token of REST call "send to user" with status 403 (x-ms-error-code: none): check the AccessKey of its connection string
-[error] REST call "send to user" to endpoint "contoso.service.signalr.net" got the unexpected status 302 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
-[error] REST call "send to user" to endpoint "contoso.service.signalr.net" got the unexpected status 405 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
-[warn] REST call "send to user" to endpoint "contoso.service.signalr.net" got status 501, retry 1 of 2 in 100ms
-[warn] REST call "send to user" to endpoint "contoso.service.signalr.net" got status 501, retry 2 of 2 in 200ms
-[error] REST call "send to user" to endpoint "contoso.service.signalr.net" failed with status 501 after 3 attempts (x-ms-error-code: none); the endpoint is marked offline in this worker for 30000ms
+'[info] endpoint "statuses" refused REST call "send to user" with status 400 (x-ms-error-code: Error.InvalidArgument)
+[info] endpoint "statuses" refused REST call "send to user" with status 404 (x-ms-error-code: none)
+[info] endpoint "statuses" refused REST call "send to user" with status 413 (x-ms-error-code: none)
+[error] endpoint "statuses" refused the access token of REST call "send to user" with status 401 (x-ms-error-code: none): check the AccessKey of its connection string
+[error] endpoint "statuses" refused the access token of REST call "send to user" with status 403 (x-ms-error-code: none): check the AccessKey of its connection string
+[error] REST call "send to user" to endpoint "statuses" got the unexpected status 302 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
+[error] REST call "send to user" to endpoint "statuses" got the unexpected status 405 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
+[warn] REST call "send to user" to endpoint "statuses" got status 501, retry 1 of 2 in 100ms
+[warn] REST call "send to user" to endpoint "statuses" got status 501, retry 2 of 2 in 200ms
+[error] REST call "send to user" to endpoint "statuses" failed with status 501 after 3 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
 ']
 
 

@@ -1,0 +1,36 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * ngx_signalr_module: the state all workers share, in a shared memory zone
+ * that a reload keeps: per endpoint whether it is online, since when, and
+ * its last failure.
+ */
+
+#ifndef NGX_HTTP_SIGNALR_SHM_H
+#define NGX_HTTP_SIGNALR_SHM_H
+
+#include "ngx_http_signalr_module.h"
+
+
+/* the zone, made when the configuration has endpoints */
+ngx_int_t ngx_http_signalr_shm_add(ngx_conf_t *cf);
+
+/* the endpoint is online for every worker */
+ngx_uint_t ngx_http_signalr_endpoint_online(ngx_http_signalr_endpoint_t *ep);
+
+/*
+ * a failure of a REST call (no answer, 5xx) takes the endpoint offline for
+ * every worker for offline_time; returns 1 when this call took it offline,
+ * 0 when it was offline already
+ */
+ngx_uint_t ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
+    ngx_uint_t status, ngx_msec_t offline_time);
+
+/* 1 at most once a second across the workers: a warning to log now */
+ngx_uint_t ngx_http_signalr_shm_warn_now(ngx_http_signalr_main_conf_t *smcf);
+
+
+#endif /* NGX_HTTP_SIGNALR_SHM_H */
