@@ -24,7 +24,7 @@ static void ngx_http_signalr_hmac_cleanup(void *data);
 static ngx_int_t ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst,
     const char *src);
 static ngx_uint_t ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep,
-    ngx_uint_t pass);
+    ngx_uint_t i, uint64_t online, ngx_uint_t pass);
 
 
 char *
@@ -398,29 +398,38 @@ ngx_http_signalr_copy(ngx_conf_t *cf, ngx_str_t *dst, const char *src)
 ngx_http_signalr_endpoint_t *
 ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 {
+    uint64_t                       online;
     ngx_uint_t                     i, n, pass, want;
-    ngx_http_signalr_endpoint_t   *eps, *ep;
+    ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
     eps = smcf->endpoints.elts;
 
-    if (smcf->endpoints.nelts == 1) {
-        return &eps[0];
+    /*
+     * which are online (for every worker: ngx_http_signalr_shm.c), read
+     * once, as other workers may change it meanwhile
+     */
+
+    online = 0;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (ngx_http_signalr_endpoint_online(&eps[i])) {
+            online |= (uint64_t) 1 << i;
+        }
     }
 
     /*
      * a random online primary; else a random online secondary; when every
-     * endpoint is offline (for every worker: ngx_http_signalr_shm.c), a
-     * random primary (or any endpoint, when none is primary), said in the
-     * log at most once a second
+     * endpoint is offline, a random primary (or any endpoint, when none is
+     * primary), said in the log at most once a second
      */
 
     for (pass = 0; pass < 4; pass++) {
         n = 0;
 
         for (i = 0; i < smcf->endpoints.nelts; i++) {
-            n += ngx_http_signalr_candidate(&eps[i], pass);
+            n += ngx_http_signalr_candidate(&eps[i], i, online, pass);
         }
 
         if (n == 0) {
@@ -434,13 +443,13 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
                           pass == 2 ? "primary" : "secondary");
         }
 
-        want = (ngx_uint_t) ngx_random() % n;
+        want = (n == 1) ? 0 : (ngx_uint_t) ngx_random() % n;
 
         for (i = 0; i < smcf->endpoints.nelts; i++) {
-            ep = &eps[i];
-
-            if (ngx_http_signalr_candidate(ep, pass) && want-- == 0) {
-                return ep;
+            if (ngx_http_signalr_candidate(&eps[i], i, online, pass)
+                && want-- == 0)
+            {
+                return &eps[i];
             }
         }
     }
@@ -450,15 +459,18 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 
 
 static ngx_uint_t
-ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep, ngx_uint_t pass)
+ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep, ngx_uint_t i,
+    uint64_t online, ngx_uint_t pass)
 {
+    ngx_uint_t  on;
+
+    on = (online >> i) & 1;
+
     switch (pass) {
     case 0:
-        return ep->type == NGX_HTTP_SIGNALR_PRIMARY
-               && ngx_http_signalr_endpoint_online(ep);
+        return on && ep->type == NGX_HTTP_SIGNALR_PRIMARY;
     case 1:
-        return ep->type == NGX_HTTP_SIGNALR_SECONDARY
-               && ngx_http_signalr_endpoint_online(ep);
+        return on && ep->type == NGX_HTTP_SIGNALR_SECONDARY;
     case 2:
         return ep->type == NGX_HTTP_SIGNALR_PRIMARY;
     default:

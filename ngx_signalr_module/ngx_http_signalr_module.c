@@ -228,6 +228,9 @@ ngx_module_t  ngx_http_signalr_module = {
 
 static ngx_http_variable_t  ngx_http_signalr_vars[] = {
 
+    { ngx_string("signalr_endpoint"), NULL,
+      ngx_http_signalr_endpoint_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     ngx_http_signalr_negotiate_var("signalr_access_token", access_token),
     ngx_http_signalr_negotiate_var("signalr_client_url", client_url),
 

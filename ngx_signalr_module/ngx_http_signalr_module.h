@@ -156,6 +156,9 @@ typedef struct {
     ngx_http_signalr_trigger_ctx_t  *trigger;
     ngx_http_signalr_output_ctx_t   *output;
 
+    /* the endpoint the request used, for $signalr_endpoint */
+    ngx_http_signalr_endpoint_t     *endpoint;
+
     /* negotiate */
     ngx_str_t                     hub;           /* lower-cased */
     ngx_str_t                     client_url;

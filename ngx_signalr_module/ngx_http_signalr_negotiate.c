@@ -329,6 +329,45 @@ ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
 
 
 /*
+ * $signalr_endpoint: the name of the endpoint the request used: the one a
+ * negotiate location gives out (made here if the token is not made yet);
+ * else that of the main request, as the trigger's variables are seen in
+ * its route: the one whose key signed an upstream call, the one of an
+ * output's last REST call
+ */
+
+ngx_int_t
+ngx_http_signalr_endpoint_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_signalr_ctx_t       *ctx;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    if (slcf->negotiate_hub) {
+        ctx = ngx_http_signalr_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_http_signalr_negotiate_compute(r, ctx);
+
+    } else {
+        ctx = ngx_http_get_module_ctx(r->main, ngx_http_signalr_module);
+    }
+
+    if (ctx == NULL || ctx->endpoint == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_signalr_variable_set(v, ctx->endpoint->name.data,
+                                         ctx->endpoint->name.len);
+}
+
+
+/*
  * the token, made once a request for the answer and the variables; again
  * only in another location (rewrite ... last keeps the module's context)
  */
@@ -395,6 +434,7 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
      */
 
     ep = ngx_http_signalr_pick_endpoint(r);
+    ctx->endpoint = ep;
 
     ctx->client_url.data = ngx_pnalloc(r->pool, ep->client_base.len
                                        + sizeof("client/?hub=") - 1

@@ -859,6 +859,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
     u_char                         *p;
+    ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_call_t        *call;
     ngx_http_signalr_capture_t     *cap;
     ngx_http_signalr_endpoint_t    *ep;
@@ -866,6 +867,10 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 
     call = &octx->calls[octx->call];
     ep = &octx->endpoints[octx->endpoint];
+
+    /* the endpoint of the last call, for $signalr_endpoint */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    ctx->endpoint = ep;
 
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
 

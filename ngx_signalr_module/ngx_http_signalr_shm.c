@@ -13,8 +13,8 @@
  * Workers read and write it without locks: each value is one word, and the
  * one change that is logged, online to offline, is made by compare-and-set
  * so that exactly one worker makes it. The times are ngx_current_msec,
- * nginx's monotonic clock, the same in every process of the machine, and
- * ngx_time() for what is shown.
+ * nginx's monotonic clock (CLOCK_MONOTONIC), the same in every process of
+ * the machine, and ngx_time() for what is shown.
  */
 
 #include "ngx_http_signalr_module.h"
@@ -26,11 +26,19 @@
 #define NGX_HTTP_SIGNALR_SHM_SIZE      (128 * 1024)
 
 
+/*
+ * offline_since, last_status and last_failure are kept for the status
+ * page (docs/directives.md, "Shared state"); negotiate reads offline_until
+ */
+
 struct ngx_http_signalr_state_s {
     uint32_t                    crc;            /* of the name; 0: free */
     u_char                      name[NGX_HTTP_SIGNALR_SHM_NAME_LEN];
     size_t                      name_len;
-    ngx_atomic_t                offline_until;  /* ngx_current_msec */
+    ngx_uint_t                  bound;          /* the configuration's */
+                                                /* number that last had it */
+    ngx_atomic_t                offline_until;  /* ngx_current_msec; 0: */
+                                                /* online */
     ngx_atomic_t                offline_since;  /* ngx_time() */
     ngx_atomic_t                last_status;    /* of the last failure */
     ngx_atomic_t                last_failure;   /* ngx_time() */
@@ -38,6 +46,7 @@ struct ngx_http_signalr_state_s {
 
 
 struct ngx_http_signalr_shm_s {
+    ngx_uint_t                  generation;     /* configurations bound */
     ngx_atomic_t                warned;         /* ngx_time() */
     ngx_http_signalr_state_t    slots[NGX_HTTP_SIGNALR_SHM_SLOTS];
 };
@@ -46,9 +55,13 @@ struct ngx_http_signalr_shm_s {
 static ngx_int_t ngx_http_signalr_shm_init(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
-    ngx_log_t *log);
-static ngx_http_signalr_state_t *ngx_http_signalr_shm_slot(
-    ngx_http_signalr_main_conf_t *smcf, ngx_str_t *name, ngx_uint_t make);
+    ngx_http_signalr_main_conf_t *osmcf, ngx_log_t *log);
+static ngx_http_signalr_state_t *ngx_http_signalr_shm_find(
+    ngx_http_signalr_shm_t *sh, ngx_str_t *name, uint32_t crc);
+static ngx_http_signalr_state_t *ngx_http_signalr_shm_make(
+    ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_main_conf_t *osmcf);
+static ngx_uint_t ngx_http_signalr_shm_used(ngx_http_signalr_main_conf_t *cf,
+    ngx_http_signalr_state_t *s);
 
 
 ngx_int_t
@@ -90,14 +103,14 @@ ngx_http_signalr_shm_init(ngx_shm_zone_t *shm_zone, void *data)
     if (osmcf) {
         /* a reload: the zone and its state are the previous cycle's */
         smcf->sh = osmcf->sh;
-        return ngx_http_signalr_shm_bind(smcf, shm_zone->shm.log);
+        return ngx_http_signalr_shm_bind(smcf, osmcf, shm_zone->shm.log);
     }
 
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         smcf->sh = shpool->data;
-        return ngx_http_signalr_shm_bind(smcf, shm_zone->shm.log);
+        return ngx_http_signalr_shm_bind(smcf, NULL, shm_zone->shm.log);
     }
 
     smcf->sh = ngx_slab_alloc(shpool, sizeof(ngx_http_signalr_shm_t));
@@ -108,130 +121,186 @@ ngx_http_signalr_shm_init(ngx_shm_zone_t *shm_zone, void *data)
     ngx_memzero(smcf->sh, sizeof(ngx_http_signalr_shm_t));
     shpool->data = smcf->sh;
 
-    return ngx_http_signalr_shm_bind(smcf, shm_zone->shm.log);
+    return ngx_http_signalr_shm_bind(smcf, NULL, shm_zone->shm.log);
 }
 
 
 /*
- * Each endpoint to the slot of its name, its state kept; first those whose
- * names have slots, then the others to a free slot or to one that no
- * endpoint of this configuration has (an endpoint since removed or
- * renamed), made new. Run by the master alone, when the configuration
- * loads, so the slots' names need no lock.
+ * Each endpoint to the slot of its name, its state kept; the others to a
+ * slot never used, else to the one longest unused that neither this
+ * configuration nor the running one (osmcf) has, made new. The master
+ * does this when a configuration loads; the running workers keep writing
+ * the slots of their endpoints meanwhile, so those are never taken: a
+ * renamed endpoint starts online, and a reload that fails later leaves the
+ * running configuration's state as it was.
  */
 
 static ngx_int_t
-ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf, ngx_log_t *log)
+ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
+    ngx_http_signalr_main_conf_t *osmcf, ngx_log_t *log)
 {
-    ngx_uint_t                    i, pass;
+    size_t                        len;
+    uint32_t                      crc;
+    ngx_uint_t                    i;
+    ngx_http_signalr_state_t     *s;
     ngx_http_signalr_endpoint_t  *eps;
 
     eps = smcf->endpoints.elts;
+    smcf->sh->generation++;
 
     for (i = 0; i < smcf->endpoints.nelts; i++) {
-        eps[i].state = NULL;
+        crc = ngx_crc32_long(eps[i].name.data, eps[i].name.len) | 1;
+        eps[i].state = ngx_http_signalr_shm_find(smcf->sh, &eps[i].name, crc);
     }
 
-    for (pass = 0; pass < 2; pass++) {
-        for (i = 0; i < smcf->endpoints.nelts; i++) {
-            if (eps[i].state == NULL) {
-                eps[i].state = ngx_http_signalr_shm_slot(smcf, &eps[i].name,
-                                                         pass);
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        s = eps[i].state;
+
+        if (s == NULL) {
+            s = ngx_http_signalr_shm_make(smcf, osmcf);
+
+            if (s == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, log, 0,
+                              "signalr: no room for the state of endpoint "
+                              "\"%V\"", &eps[i].name);
+                return NGX_ERROR;
             }
-        }
-    }
 
-    for (i = 0; i < smcf->endpoints.nelts; i++) {
-        if (eps[i].state == NULL) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "signalr: no room for the state of endpoint "
-                          "\"%V\"", &eps[i].name);
-            return NGX_ERROR;
+            len = ngx_min(eps[i].name.len, NGX_HTTP_SIGNALR_SHM_NAME_LEN);
+
+            ngx_memzero(s, sizeof(ngx_http_signalr_state_t));
+            ngx_memcpy(s->name, eps[i].name.data, len);
+            s->name_len = eps[i].name.len;
+            s->crc = ngx_crc32_long(eps[i].name.data, eps[i].name.len) | 1;
+            eps[i].state = s;
         }
+
+        s->bound = smcf->sh->generation;
     }
 
     return NGX_OK;
 }
 
 
-/* the slot that has the name; with make, a slot made for it, or NULL */
-
 static ngx_http_signalr_state_t *
-ngx_http_signalr_shm_slot(ngx_http_signalr_main_conf_t *smcf, ngx_str_t *name,
-    ngx_uint_t make)
+ngx_http_signalr_shm_find(ngx_http_signalr_shm_t *sh, ngx_str_t *name,
+    uint32_t crc)
 {
-    size_t                        len;
-    uint32_t                      crc;
-    ngx_uint_t                    i, j;
-    ngx_http_signalr_state_t     *s, *free;
-    ngx_http_signalr_endpoint_t  *eps;
+    size_t                     len;
+    ngx_uint_t                 i;
+    ngx_http_signalr_state_t  *s;
 
     len = ngx_min(name->len, NGX_HTTP_SIGNALR_SHM_NAME_LEN);
-    crc = ngx_crc32_long(name->data, name->len) | 1;
 
-    if (!make) {
-        for (i = 0; i < NGX_HTTP_SIGNALR_SHM_SLOTS; i++) {
-            s = &smcf->sh->slots[i];
+    for (i = 0; i < NGX_HTTP_SIGNALR_SHM_SLOTS; i++) {
+        s = &sh->slots[i];
 
-            if (s->crc == crc && s->name_len == name->len
-                && ngx_memcmp(s->name, name->data, len) == 0)
-            {
-                return s;
-            }
-        }
-
-        return NULL;
-    }
-
-    eps = smcf->endpoints.elts;
-    free = NULL;
-
-    for (i = 0; free == NULL && i < NGX_HTTP_SIGNALR_SHM_SLOTS; i++) {
-        s = &smcf->sh->slots[i];
-
-        /* free, or none of this configuration's endpoints has it */
-
-        for (j = 0; s->crc != 0 && j < smcf->endpoints.nelts; j++) {
-            if (eps[j].state == s) {
-                break;
-            }
-        }
-
-        if (s->crc == 0 || j == smcf->endpoints.nelts) {
-            free = s;
+        if (s->crc == crc && s->name_len == name->len
+            && ngx_memcmp(s->name, name->data, len) == 0)
+        {
+            return s;
         }
     }
 
-    if (free == NULL) {
-        return NULL;
-    }
-
-    ngx_memzero(free, sizeof(ngx_http_signalr_state_t));
-    ngx_memcpy(free->name, name->data, len);
-    free->name_len = name->len;
-    free->crc = crc;
-
-    return free;
+    return NULL;
 }
 
+
+static ngx_http_signalr_state_t *
+ngx_http_signalr_shm_make(ngx_http_signalr_main_conf_t *smcf,
+    ngx_http_signalr_main_conf_t *osmcf)
+{
+    ngx_uint_t                 i;
+    ngx_http_signalr_state_t  *s, *oldest;
+
+    oldest = NULL;
+
+    for (i = 0; i < NGX_HTTP_SIGNALR_SHM_SLOTS; i++) {
+        s = &smcf->sh->slots[i];
+
+        if (s->crc == 0) {
+            return s;
+        }
+
+        if (ngx_http_signalr_shm_used(smcf, s)
+            || (osmcf && ngx_http_signalr_shm_used(osmcf, s)))
+        {
+            continue;
+        }
+
+        if (oldest == NULL || s->bound < oldest->bound) {
+            oldest = s;
+        }
+    }
+
+    return oldest;
+}
+
+
+/* a slot one of the configuration's endpoints has */
+
+static ngx_uint_t
+ngx_http_signalr_shm_used(ngx_http_signalr_main_conf_t *cf,
+    ngx_http_signalr_state_t *s)
+{
+    ngx_uint_t                    i;
+    ngx_http_signalr_endpoint_t  *eps;
+
+    eps = cf->endpoints.elts;
+
+    for (i = 0; i < cf->endpoints.nelts; i++) {
+        if (eps[i].state == s) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Online: offline_until is 0, or has passed (then it is made 0, so that a
+ * value never read again cannot come back when the 32-bit millisecond
+ * clock of a 32-bit system wraps, after 49 days).
+ */
 
 ngx_uint_t
 ngx_http_signalr_endpoint_online(ngx_http_signalr_endpoint_t *ep)
 {
+    ngx_atomic_uint_t  until;
+
     if (ep->state == NULL) {
         return 1;
     }
 
-    return (ngx_msec_int_t) (ep->state->offline_until - ngx_current_msec)
-           <= 0;
+    until = ep->state->offline_until;
+
+    if (until == 0) {
+        return 1;
+    }
+
+    if ((ngx_msec_int_t) ((ngx_msec_t) until - ngx_current_msec) > 0) {
+        return 0;
+    }
+
+    (void) ngx_atomic_cmp_set(&ep->state->offline_until, until, 0);
+
+    return 1;
 }
 
+
+/*
+ * The later of the time already set and now + offline_time: a worker whose
+ * clock lags a little never moves it back. The worker that finds it 0 or
+ * passed is the one that took the endpoint offline.
+ */
 
 ngx_uint_t
 ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
     ngx_uint_t status, ngx_msec_t offline_time)
 {
-    ngx_msec_t                 now;
+    ngx_msec_t                 now, next;
+    ngx_uint_t                 was_online;
     ngx_atomic_uint_t          until;
     ngx_http_signalr_state_t  *s;
 
@@ -248,10 +317,24 @@ ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
 
     do {
         until = s->offline_until;
-    } while (!ngx_atomic_cmp_set(&s->offline_until, until,
-                                 (ngx_atomic_uint_t) (now + offline_time)));
 
-    if ((ngx_msec_int_t) ((ngx_msec_t) until - now) > 0) {
+        was_online = (until == 0
+                      || (ngx_msec_int_t) ((ngx_msec_t) until - now) <= 0);
+
+        next = now + offline_time;
+
+        if (!was_online && (ngx_msec_int_t) ((ngx_msec_t) until - next) > 0) {
+            next = (ngx_msec_t) until;
+        }
+
+        if (next == 0) {
+            next = 1;
+        }
+
+    } while (!ngx_atomic_cmp_set(&s->offline_until, until,
+                                 (ngx_atomic_uint_t) next));
+
+    if (!was_online) {
         return 0;
     }
 
@@ -273,5 +356,7 @@ ngx_http_signalr_shm_warn_now(ngx_http_signalr_main_conf_t *smcf)
     now = (ngx_atomic_uint_t) ngx_time();
     last = smcf->sh->warned;
 
-    return last != now && ngx_atomic_cmp_set(&smcf->sh->warned, last, now);
+    /* a worker whose clock is a second behind never writes it back */
+    return (ngx_atomic_int_t) (now - last) > 0
+           && ngx_atomic_cmp_set(&smcf->sh->warned, last, now);
 }

@@ -515,9 +515,11 @@ static ngx_int_t
 ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t)
 {
+    int                            k;
     u_char                        *macs;
     ngx_uint_t                     i;
     ngx_table_elt_t               *h;
+    ngx_http_signalr_ctx_t        *ctx;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
@@ -550,9 +552,13 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
         }
     }
 
-    if (signalr_signature_match(h->value.data, h->value.len, macs,
-                                smcf->endpoints.nelts))
-    {
+    k = signalr_signature_match(h->value.data, h->value.len, macs,
+                                smcf->endpoints.nelts);
+
+    if (k) {
+        /* the endpoint whose key signed the call, for $signalr_endpoint */
+        ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+        ctx->endpoint = &eps[k - 1];
         return NGX_OK;
     }
 

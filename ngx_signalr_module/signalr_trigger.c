@@ -77,7 +77,7 @@ signalr_signature_match(const unsigned char *value, size_t len,
             if (signalr_ct_equal(got, macs + i * SIGNALR_SHA256_LEN,
                                  SIGNALR_SHA256_LEN))
             {
-                return 1;
+                return (int) i + 1;
             }
         }
     }

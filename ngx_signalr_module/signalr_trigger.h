@@ -41,10 +41,11 @@ typedef struct {
 
 
 /*
- * 1 when one of the comma-separated "sha256=<64 hex digits>" items of an
+ * When one of the comma-separated "sha256=<64 hex digits>" items of an
  * X-ASRS-Signature value equals one of the nmacs 32-byte macs (compared in
- * constant time), 0 otherwise. Items past the first
- * SIGNALR_TRIGGER_MAX_SIGNATURES non-empty ones are not looked at.
+ * constant time), the number of that mac, from 1; 0 otherwise. Items past
+ * the first SIGNALR_TRIGGER_MAX_SIGNATURES non-empty ones are not looked
+ * at.
  */
 int signalr_signature_match(const unsigned char *value, size_t len,
     const unsigned char *macs, size_t nmacs);

@@ -571,3 +571,19 @@ POST /api/negotiate
 qr/\[error\].*signalr: the access token for hub "chat" would be at least 4253 characters long, but the service takes at most 4096/
 --- no_error_log
 eyJhbGciOi
+
+
+
+=== TEST 30: $signalr_endpoint: the endpoint negotiate gave out
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://secondary.example.net;AccessKey=$SignalRTest::KEYS{B}\" type=secondary name=second;
+    signalr_endpoint \"$::CS_A\" name=first;"
+--- config
+    location = /u { signalr_negotiate chat; return 200 "$signalr_endpoint $signalr_client_url\n"; }
+    location = /none { return 200 "[$signalr_endpoint]\n"; }
+--- request eval
+["GET /u", "GET /none"]
+--- response_body eval
+["first https://contoso.service.signalr.net/client/?hub=chat\n", "[]\n"]
+--- no_error_log
+[error]

@@ -873,3 +873,23 @@ main::hdrs('X-ASRS-User-Id' => 'alice')
 qq({"type":3,"invocationId":"0","result":"[replaced][][broadcast]"}\x1e)
 --- no_error_log
 [error]
+
+
+
+=== TEST 45: $signalr_endpoint: the endpoint whose key signed the call, in the trigger location and in its route
+--- config
+    location = /upstream {
+        signalr_trigger /route;
+        add_header X-Endpoint $signalr_endpoint;
+    }
+    location = /route { default_type application/json; return 200 '"$signalr_endpoint"'; }
+--- request eval
+[("POST /upstream\r\n$::JSON_INVOCATION") x 2]
+--- more_headers eval
+[main::hdrs(), main::hdrs('X-ASRS-Signature' => $::SIGEMU)]
+--- response_headers eval
+["X-Endpoint: a", "X-Endpoint: b"]
+--- response_body eval
+[qq({"type":3,"invocationId":"0","result":"a"}\x1e), qq({"type":3,"invocationId":"0","result":"b"}\x1e)]
+--- no_error_log
+[error]

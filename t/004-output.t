@@ -1440,3 +1440,24 @@ POST /out
 retry 4 of 4
 [alert]
 [crit]
+
+
+
+=== TEST 53: $signalr_endpoint: the endpoint of the last REST call
+--- http_config eval
+"signalr_endpoint \"$::CS_WEST\" name=west rest=/_signalr;
+    signalr_endpoint \"$::CS_EAST\" name=east60 rest=/_signalr;
+    $::LOG"
+--- config
+    location = /out {
+        signalr_output chat;
+        add_header X-Endpoint $signalr_endpoint always;
+    }
+--- request
+POST /out
+{"target":"t"}
+--- error_code: 202
+--- response_headers
+X-Endpoint: east60
+--- no_error_log
+[error]

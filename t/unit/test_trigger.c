@@ -45,6 +45,11 @@ test_signature(void)
     CHECK(signalr_signature_match(U("sha256=" MAC1), m, 2));
     CHECK(signalr_signature_match(U("SHA256=" MAC1), m, 2));
     CHECK(signalr_signature_match(U("sha256=" MAC2), m, 2));
+    /* which key: the number of the mac, from 1 */
+    CHECK_INT(signalr_signature_match(U("sha256=" MAC1), m, 2), 1);
+    CHECK_INT(signalr_signature_match(U("sha256=" MAC2), m, 2), 2);
+    CHECK_INT(signalr_signature_match(U("sha256=" MAC2 ",sha256=" MAC1), m,
+                                      2), 2);
     /* the second endpoint's key only counts when it is given */
     CHECK(!signalr_signature_match(U("sha256=" MAC2), m, 1));
     /* several items, spaces and tabs around them, empty ones */
