@@ -330,10 +330,11 @@ ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
 
 /*
  * $signalr_endpoint: the name of the endpoint the request used: the one a
- * negotiate location gives out (made here if the token is not made yet);
- * else that of the main request, as the trigger's variables are seen in
- * its route: the one whose key signed an upstream call, the one of an
- * output's last REST call
+ * negotiate location gave out with a token (made here if it is read before
+ * the answer, in "return" or "add_header"; never for an answer already
+ * sent, such as a preflight's); else that of the main request, as the
+ * trigger's variables are seen in its route: the one whose key signed an
+ * upstream call, the one of an output's last REST call
  */
 
 ngx_int_t
@@ -351,7 +352,17 @@ ngx_http_signalr_endpoint_variable(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        (void) ngx_http_signalr_negotiate_compute(r, ctx);
+        if ((ctx->negotiated == slcf || !r->header_sent)
+            && ngx_http_signalr_negotiate_compute(r, ctx) != NGX_OK)
+        {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        if (ctx->negotiated != slcf) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
 
     } else {
         ctx = ngx_http_get_module_ctx(r->main, ngx_http_signalr_module);

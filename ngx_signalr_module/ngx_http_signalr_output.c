@@ -1266,7 +1266,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
 
     if (no_response || rest_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
 
-        /* negotiate avoids the endpoint, and so do the next outputs */
+        /* negotiate avoids the endpoint; outputs still send to it */
 
         slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 

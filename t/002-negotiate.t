@@ -587,3 +587,26 @@ eyJhbGciOi
 ["first https://contoso.service.signalr.net/client/?hub=chat\n", "[]\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 31: $signalr_endpoint in an access log: only for an answer with a token (no token is made for a preflight or a refused method)
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" name=first;
+    log_format ep '\$request_method \$status ep=\$signalr_endpoint';"
+--- config
+    location = /neg {
+        signalr_negotiate chat;
+        access_log logs/ep.log ep;
+    }
+    location = /ep.log { alias logs/ep.log; }
+--- request eval
+["OPTIONS /neg", "PUT /neg", "POST /neg", "GET /ep.log"]
+--- error_code eval
+[204, 405, 200, 200]
+--- response_body_filters eval
+[[sub { "" }], [sub { "" }], [sub { "" }], [sub { $_[0] }]]
+--- response_body eval
+["", "", "", "OPTIONS 204 ep=-\nPUT 405 ep=-\nPOST 200 ep=first\n"]
+--- no_error_log
+[error]

@@ -107,10 +107,17 @@ sub workers {
     for my $stat (glob '/proc/[0-9]*/stat') {
         my $s = read_file($stat) // next;
         # pid (comm) state ppid: comm may hold spaces, not ')'
-        push @w, $1 if $s =~ /^(\d+) \(.*\) \S+ $master /s;
+        next unless $s =~ /^(\d+) \(.*\) \S+ $master /s;
+        my $pid = $1;
+        # a worker of an earlier configuration, finishing its requests
+        next if (read_file("/proc/$pid/cmdline") // '') =~ /shutting down/;
+        push @w, $pid;
     }
     return sort @w;
 }
+
+# the seconds in which requests were made
+my %seconds;
 
 # one request on a connection of its own: (status, X-Pid, body)
 sub request {
@@ -124,6 +131,7 @@ sub request {
     local $/;
     my $r = <$s> // '';
     close $s;
+    $seconds{int(time)}++;
     my ($status) = $r =~ /^HTTP\/1\.\d (\d+)/;
     my ($pid) = $r =~ /^X-Pid: (\d+)\r$/mi;
     my ($text) = $r =~ /\r\n\r\n(.*)\z/s;
@@ -244,30 +252,45 @@ is($status, 502, 'a fails again');
 # 4, and each is logged once across the workers (a limit per worker would
 # allow twice as many)
 my $fallback = qr/\[warn\].*every endpoint is offline: negotiate gives out the primary ones/;
-my ($start, %seconds) = (time);
+my $start = time;
+%seconds = ();
 while (time - $start < 2.5) {
-    $seconds{int(time)}++;
     ($hosts) = negotiates();
     last if $hosts ne 'a.example.net';
 }
-$seconds{int(time)}++;
 
 is($hosts, 'a.example.net', 'every endpoint offline: the primary');
 cmp_ok(log_lines($fallback), '>=', 2, 'the fallback is logged');
 cmp_ok(log_lines($fallback), '<=', scalar keys %seconds,
        'at most once a second, across the workers');
 
-# a renamed endpoint starts online: "c" is the old "a" under another name
+# a renamed endpoint starts online, and keeps online while a worker of the
+# previous configuration, still finishing an output request, fails "a":
+# "c" is the old "a" under another name, with a state of its own
 
-my $before = log_lines($fallback);
+my $held = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                 Timeout => 30) or die "connect: $!";
+my $body = '{"target":"t"}';
+print $held "POST /out HTTP/1.0\r\nHost: localhost\r\n"
+    . "Content-Type: application/json\r\n"
+    . "Content-Length: " . length($body) . "\r\n\r\n";
+sleep 0.3;
+
 write_conf('4s', 'c');
 ($new, $old) = reload();
 isnt($new, $old, 'new workers after renaming a to c');
-($hosts, $workers) = negotiates();
+
+my $stills = log_lines($still);
+print $held $body;
+{ local $/; <$held>; }
+close $held;
+is(log_lines($still), $stills + 1, 'the old worker failed "a" meanwhile');
+
 sleep 1.1;
-negotiates();
+my $before = log_lines($fallback);
+($hosts) = negotiates();
 is($hosts, 'a.example.net', 'the renamed endpoint is given out');
-is(log_lines($fallback), $before, 'and is online: no fallback any more');
+is(log_lines($fallback), $before, 'and is online: no fallback');
 
 my @bad = grep { /\[(?:emerg|alert|crit)\]/ }
     split /\n/, read_file("$dir/logs/error.log") // '';
