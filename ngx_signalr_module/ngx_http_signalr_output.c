@@ -1264,11 +1264,11 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
         code = &none;
     }
 
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
     if (no_response || rest_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
 
         /* negotiate avoids the endpoint; outputs still send to it */
-
-        slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
         online = ngx_http_signalr_endpoint_fail(ep, rest_status,
                                                 slcf->offline_time);
@@ -1294,11 +1294,23 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
 
     case NGX_HTTP_UNAUTHORIZED:
     case NGX_HTTP_FORBIDDEN:
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+
+        /*
+         * a key the service does not take signs negotiate's tokens too,
+         * which it refuses as well: negotiate avoids the endpoint
+         */
+
+        online = ngx_http_signalr_endpoint_fail(ep, rest_status,
+                                                slcf->offline_time);
+        level = online ? NGX_LOG_ERR : NGX_LOG_WARN;
+
+        ngx_log_error(level, r->connection->log, 0,
                       "signalr: endpoint \"%V\" refused the access token of "
                       "REST call \"%s\" with status %ui (x-ms-error-code: "
-                      "%V): check the AccessKey of its connection string",
-                      &ep->name, call->what, rest_status, code);
+                      "%V): check the AccessKey of its connection string; "
+                      "the endpoint is %s offline for every worker for %Mms",
+                      &ep->name, call->what, rest_status, code,
+                      online ? "marked" : "still", slcf->offline_time);
         return;
 
     case NGX_HTTP_TOO_MANY_REQUESTS:

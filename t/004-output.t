@@ -949,7 +949,7 @@ PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
 
 
 
-=== TEST 29: the status contract: 400, 404, 413 as they are; 401, 403, 3xx, other 4xx and 5xx as 502
+=== TEST 29: the status contract: 400, 404, 413 as they are; 401, 403, 3xx, other 4xx and 5xx as 502; 401 and 403 take the endpoint offline, as 5xx do
 --- http_config eval
 "signalr_endpoint \"$::CS_A\" name=statuses rest=/_signalr;\n$::LOG"
 --- config
@@ -990,13 +990,13 @@ PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
 '[info] endpoint "statuses" refused REST call "send to user" with status 400 (x-ms-error-code: Error.InvalidArgument)
 [info] endpoint "statuses" refused REST call "send to user" with status 404 (x-ms-error-code: none)
 [info] endpoint "statuses" refused REST call "send to user" with status 413 (x-ms-error-code: none)
-[error] endpoint "statuses" refused the access token of REST call "send to user" with status 401 (x-ms-error-code: none): check the AccessKey of its connection string
-[error] endpoint "statuses" refused the access token of REST call "send to user" with status 403 (x-ms-error-code: none): check the AccessKey of its connection string
+[error] endpoint "statuses" refused the access token of REST call "send to user" with status 401 (x-ms-error-code: none): check the AccessKey of its connection string; the endpoint is marked offline for every worker for 30000ms
+[warn] endpoint "statuses" refused the access token of REST call "send to user" with status 403 (x-ms-error-code: none): check the AccessKey of its connection string; the endpoint is still offline for every worker for 30000ms
 [error] REST call "send to user" to endpoint "statuses" got the unexpected status 302 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
 [error] REST call "send to user" to endpoint "statuses" got the unexpected status 405 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
 [warn] REST call "send to user" to endpoint "statuses" got status 501, retry 1 of 2 in 100ms
 [warn] REST call "send to user" to endpoint "statuses" got status 501, retry 2 of 2 in 200ms
-[error] REST call "send to user" to endpoint "statuses" failed with status 501 after 3 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
+[warn] REST call "send to user" to endpoint "statuses" failed with status 501 after 3 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
 ']
 
 
@@ -1461,3 +1461,28 @@ POST /out
 X-Endpoint: east60
 --- no_error_log
 [error]
+
+
+
+=== TEST 54: an endpoint that refuses its token (401) is avoided by negotiate: the service would refuse negotiate's tokens too
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=east54 rest=/_refuse;
+    signalr_endpoint \"$::CS_WEST\" name=west54 rest=/_signalr type=secondary;
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; }
+    location = /neg { signalr_negotiate chat; return 200 "$signalr_client_url\n"; }
+    location /_refuse/ { internal; return 401; }
+--- request eval
+["GET /neg", "POST /out\r\n{\"target\":\"t\"}", "GET /neg", "GET /neg", "GET /rest.log", "GET /error.log"]
+--- error_code eval
+[200, 502, 200, 200, 200, 200]
+--- response_body_filters eval
+main::bodies_errors(4, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
+--- response_body eval
+["https://east.example.net/client/?hub=chat\n",
+ '{"error":"broadcast: the service refused the access token","failed":0,"endpoint":"east54","status":401,"errorCode":null,"completed":0,"total":1}',
+ ("https://west.example.net/client/?hub=chat\n") x 2,
+ '',
+ '[error] signalr: endpoint "east54" refused the access token of REST call "broadcast" with status 401 (x-ms-error-code: none): check the AccessKey of its connection string; the endpoint is marked offline for every worker for 30000ms
+']
