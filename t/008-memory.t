@@ -93,25 +93,8 @@ close $fh;
 local $ENV{LD_PRELOAD} = $ENV{TEST_NGINX_LD_PRELOAD}
     if $ENV{TEST_NGINX_LD_PRELOAD};
 
-sub read_file {
-    my ($file) = @_;
-    open my $f, '<', $file or return undef;
-    local $/;
-    my $text = <$f>;
-    close $f;
-    return $text;
-}
-
-sub worker {
-    my $master = read_file("$dir/logs/nginx.pid") // return undef;
-    chomp $master;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        my $s = read_file($stat) // next;
-        # pid (comm) state ppid: comm may hold spaces, not ')'
-        return $1 if $s =~ /^(\d+) \(.*\) \S+ $master /s;
-    }
-    return undef;
-}
+sub read_file { SignalRTest::read_file(@_) }
+sub worker { (SignalRTest::workers("$dir/logs/nginx.pid"))[0] }
 
 sub hwm_kb {
     my ($pid) = @_;

@@ -91,30 +91,8 @@ _EOC_
 local $ENV{LD_PRELOAD} = $ENV{TEST_NGINX_LD_PRELOAD}
     if $ENV{TEST_NGINX_LD_PRELOAD};
 
-sub read_file {
-    my ($file) = @_;
-    open my $f, '<', $file or return undef;
-    local $/;
-    my $text = <$f>;
-    close $f;
-    return $text;
-}
-
-sub workers {
-    my $master = read_file("$dir/logs/nginx.pid") // return ();
-    chomp $master;
-    my @w;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        my $s = read_file($stat) // next;
-        # pid (comm) state ppid: comm may hold spaces, not ')'
-        next unless $s =~ /^(\d+) \(.*\) \S+ $master /s;
-        my $pid = $1;
-        # a worker of an earlier configuration, finishing its requests
-        next if (read_file("/proc/$pid/cmdline") // '') =~ /shutting down/;
-        push @w, $pid;
-    }
-    return sort @w;
-}
+sub read_file { SignalRTest::read_file(@_) }
+sub workers { SignalRTest::workers("$dir/logs/nginx.pid") }
 
 # the seconds in which requests were made
 my %seconds;

@@ -207,4 +207,33 @@ sub mp_string_completion {
     return "id=$id result=$str\n";
 }
 
+# for the tests that drive nginx themselves (t/008, t/009): a file's text,
+# or undef
+sub read_file {
+    my ($file) = @_;
+    open my $f, '<', $file or return undef;
+    local $/;
+    my $text = <$f>;
+    close $f;
+    return $text;
+}
+
+# the workers of the nginx whose master's pid file is given, but those of
+# an earlier configuration still finishing their requests; sorted
+sub workers {
+    my ($pidfile) = @_;
+    my $master = read_file($pidfile) // return ();
+    chomp $master;
+    my @w;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        my $s = read_file($stat) // next;
+        # pid (comm) state ppid: comm may hold spaces, not ')'
+        next unless $s =~ /^(\d+) \(.*\) \S+ $master /s;
+        my $pid = $1;
+        next if (read_file("/proc/$pid/cmdline") // '') =~ /shutting down/;
+        push @w, $pid;
+    }
+    return sort @w;
+}
+
 1;
