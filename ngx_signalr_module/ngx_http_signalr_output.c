@@ -27,6 +27,7 @@
 #define NGX_HTTP_SIGNALR_REST_MAX_RESPONSE    16384
 #define NGX_HTTP_SIGNALR_REST_BACKOFF         100      /* ms, then doubled */
 #define NGX_HTTP_SIGNALR_REST_BACKOFF_MAX     3200
+#define NGX_HTTP_SIGNALR_MAX_ERROR_CODE       128
 
 
 /* a REST call, copied into the request's pool */
@@ -38,25 +39,56 @@ typedef struct {
     ngx_str_t                       query;         /* escaped */
     ngx_str_t                       body;
     const char                     *what;          /* "broadcast", ... */
+    const char                     *absent;        /* 404 code that is done */
     unsigned                        message:1;
+    unsigned                        connection:1;
 } ngx_http_signalr_call_t;
+
+
+/* a call an endpoint did not take, and why */
+
+typedef struct {
+    ngx_uint_t                      call;
+    ngx_uint_t                      status;        /* 502: no answer */
+    ngx_str_t                       code;          /* x-ms-error-code */
+    ngx_str_t                       retry_after;
+    unsigned                        no_response:1;
+} ngx_http_signalr_failure_t;
+
+
+/*
+ * The calls sent to one endpoint: in order, one at a time, each retried as
+ * the location says. The endpoints' runs go on in parallel.
+ */
+
+typedef struct {
+    ngx_http_signalr_endpoint_t    *ep;
+    ngx_http_request_t             *request;
+    ngx_uint_t                      call;          /* under way, or next */
+    ngx_uint_t                      attempt;       /* 0: the first one */
+    ngx_http_signalr_capture_t     *cap;           /* its answer */
+    ngx_event_t                     retry;
+    ngx_uint_t                      completed;     /* calls it took */
+    ngx_array_t                    *failures;      /* of failure_t */
+    unsigned                        skipped:1;     /* offline: not sent */
+    unsigned                        running:1;
+    unsigned                        stopped:1;     /* by a failure */
+} ngx_http_signalr_output_run_t;
 
 
 struct ngx_http_signalr_output_ctx_s {
     ngx_http_signalr_call_t        *calls;
     ngx_uint_t                      ncalls;
 
-    ngx_http_signalr_endpoint_t    *endpoints;     /* the ones sent to */
-    ngx_uint_t                      nendpoints;
+    ngx_http_signalr_output_run_t  *runs;          /* one per endpoint */
+    ngx_uint_t                      nruns;
+    ngx_uint_t                      nsent;         /* the runs not skipped */
+    ngx_uint_t                      running;
 
-    ngx_uint_t                      call;          /* the one under way */
-    ngx_uint_t                      endpoint;      /* and its endpoint */
-    ngx_uint_t                      attempt;       /* 0: the first one */
-    ngx_http_signalr_capture_t     *cap;           /* its answer */
+    u_char                         *taken;         /* per call: the */
+                                                   /* endpoints that took it */
 
     ngx_http_signalr_output_vars_t  v;            /* $signalr_rest_status */
-
-    ngx_event_t                     retry;
 
     unsigned                        finished:1;
 };
@@ -84,24 +116,40 @@ static ngx_int_t ngx_http_signalr_output_copy(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_output_headers(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_call_t *call,
     ngx_http_signalr_subrequest_t *s);
-static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
+static ngx_int_t ngx_http_signalr_output_runs(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
+static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run);
 static void ngx_http_signalr_output_resume(ngx_http_request_t *r);
 static void ngx_http_signalr_output_finish(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_int_t rc);
 static ngx_int_t ngx_http_signalr_output_next(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap);
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_http_signalr_capture_t *cap);
+static ngx_int_t ngx_http_signalr_output_advance(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run);
+static ngx_uint_t ngx_http_signalr_output_answered(ngx_http_request_t *r,
+    ngx_http_signalr_output_run_t *run, ngx_http_signalr_call_t *call,
+    ngx_http_signalr_capture_t *cap);
 static ngx_uint_t ngx_http_signalr_output_retryable(
     ngx_http_signalr_call_t *call, ngx_http_signalr_capture_t *cap);
+static ngx_http_signalr_failure_t *ngx_http_signalr_output_failure(
+    ngx_http_request_t *r, ngx_http_signalr_output_run_t *run,
+    ngx_http_signalr_capture_t *cap);
 static void ngx_http_signalr_output_retry_handler(ngx_event_t *ev);
 static void ngx_http_signalr_output_cleanup(void *data);
 static ngx_int_t ngx_http_signalr_output_done(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
-static ngx_int_t ngx_http_signalr_output_failed(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap);
+static ngx_http_signalr_failure_t *ngx_http_signalr_output_why(
+    ngx_http_signalr_output_ctx_t *octx, ngx_uint_t call,
+    ngx_http_signalr_output_run_t **run);
+static const char *ngx_http_signalr_output_classify(
+    ngx_http_signalr_failure_t *f, ngx_uint_t *status);
+static void ngx_http_signalr_output_endpoints(
+    ngx_http_signalr_output_ctx_t *octx, signalr_jw_t *w);
 static void ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap,
-    ngx_str_t *code);
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_http_signalr_failure_t *f, ngx_uint_t went_on);
 
 
 static ngx_str_t  ngx_http_signalr_rest_methods[] = {
@@ -278,10 +326,6 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_signalr_output_cleanup;
     cln->data = octx;
 
-    octx->retry.handler = ngx_http_signalr_output_retry_handler;
-    octx->retry.data = r;
-    octx->retry.log = r->connection->log;
-
     ctx->output = octx;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
@@ -440,13 +484,12 @@ static ngx_int_t
 ngx_http_signalr_output_start(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_error_t *err)
 {
-    char                           text[256];
-    size_t                         len;
-    u_char                        *p;
-    ngx_int_t                      n;
-    ngx_str_t                      hub, body;
-    ngx_http_signalr_loc_conf_t   *slcf;
-    ngx_http_signalr_main_conf_t  *smcf;
+    char                          text[256];
+    size_t                        len;
+    u_char                       *p;
+    ngx_int_t                     n;
+    ngx_str_t                     hub, body;
+    ngx_http_signalr_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
@@ -511,20 +554,11 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /*
-     * every endpoint, as the SDK sends to all of them; one marked offline
-     * (for negotiate) is still tried, so that the caller learns if it fails
-     */
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr output: hub \"%V\", %ui calls", &hub,
+                   octx->ncalls);
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
-    octx->endpoints = smcf->endpoints.elts;
-    octx->nendpoints = smcf->endpoints.nelts;
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "signalr output: hub \"%V\", %ui calls, %ui endpoints",
-                   &hub, octx->ncalls, octx->nendpoints);
-
-    if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
+    if (ngx_http_signalr_output_runs(r, octx) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -760,7 +794,9 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
     dst->method = ngx_http_signalr_rest_method_ids[src->method];
     dst->method_name = ngx_http_signalr_rest_methods[src->method];
     dst->what = src->what;
+    dst->absent = src->absent;
     dst->message = src->message;
+    dst->connection = src->connection;
 
     dst->path.len = src->path_len;
     dst->query.len = src->query_len;
@@ -854,9 +890,96 @@ ngx_http_signalr_output_headers(ngx_http_request_t *r,
 }
 
 
+
+/*
+ * A run per endpoint, all started at once. As the SDK, every endpoint gets
+ * each action, but not one offline for every worker (the state in the
+ * shared zone), unless all are: then every endpoint is tried, so that the
+ * caller learns what they answer.
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_runs(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx)
+{
+    ngx_uint_t                      i, online;
+    ngx_http_signalr_endpoint_t    *eps;
+    ngx_http_signalr_main_conf_t   *smcf;
+    ngx_http_signalr_output_run_t  *run;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+
+    eps = smcf->endpoints.elts;
+
+    octx->nruns = smcf->endpoints.nelts;
+    octx->runs = ngx_pcalloc(r->pool,
+                             octx->nruns * sizeof(ngx_http_signalr_output_run_t));
+    octx->taken = ngx_pcalloc(r->pool, octx->ncalls);
+
+    if (octx->runs == NULL || octx->taken == NULL) {
+        return NGX_ERROR;
+    }
+
+    online = 0;
+
+    for (i = 0; i < octx->nruns; i++) {
+        run = &octx->runs[i];
+
+        run->ep = &eps[i];
+        run->request = r;
+        run->retry.handler = ngx_http_signalr_output_retry_handler;
+        run->retry.data = run;
+        run->retry.log = r->connection->log;
+
+        if (ngx_http_signalr_endpoint_online(run->ep)) {
+            online++;
+
+        } else {
+            run->skipped = 1;
+        }
+    }
+
+    /* a call that succeeds brings an endpoint back online */
+
+    if (online == 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "signalr output: every endpoint is offline, "
+                       "sent to all");
+
+        for (i = 0; i < octx->nruns; i++) {
+            octx->runs[i].skipped = 0;
+        }
+
+        online = octx->nruns;
+    }
+
+    octx->nsent = online;
+
+    for (i = 0; i < octx->nruns; i++) {
+        run = &octx->runs[i];
+
+        if (run->skipped) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "signalr output: endpoint \"%V\" is offline, "
+                           "skipped", &run->ep->name);
+            continue;
+        }
+
+        run->running = 1;
+        octx->running++;
+
+        if (ngx_http_signalr_output_send(r, octx, run) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_signalr_output_send(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx)
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run)
 {
     u_char                         *p;
     ngx_http_signalr_ctx_t         *ctx;
@@ -865,8 +988,8 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t    *ep;
     ngx_http_signalr_subrequest_t   s;
 
-    call = &octx->calls[octx->call];
-    ep = &octx->endpoints[octx->endpoint];
+    call = &octx->calls[run->call];
+    ep = run->ep;
 
     /* the endpoint of the last call, for $signalr_endpoint */
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
@@ -905,7 +1028,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\", "
                    "attempt %ui, %uz body bytes, token of %uz bytes",
-                   octx->call, call->what, &ep->name, octx->attempt + 1,
+                   run->call, call->what, &ep->name, run->attempt + 1,
                    call->body.len,
                    s.headers[0].value.len - (sizeof("Bearer ") - 1));
 
@@ -914,38 +1037,58 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    octx->cap = cap;
+    run->cap = cap;
     r->write_event_handler = ngx_http_signalr_output_resume;
 
     return NGX_OK;
 }
 
 
-/* the parent is posted when a subrequest ends; other wake-ups are ignored */
+/*
+ * The parent is posted when a subrequest ends: each run whose call has
+ * its answer goes on; other wake-ups find none. The answer is sent when
+ * every run has ended.
+ */
 
 static void
 ngx_http_signalr_output_resume(ngx_http_request_t *r)
 {
+    ngx_uint_t                      i;
     ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_capture_t     *cap;
     ngx_http_signalr_output_ctx_t  *octx;
+    ngx_http_signalr_output_run_t  *run;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx ? ctx->output : NULL;
 
-    if (octx == NULL || octx->finished || octx->cap == NULL
-        || !ngx_http_signalr_capture_done(octx->cap))
-    {
+    if (octx == NULL || octx->finished || octx->runs == NULL) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "signalr output: nothing to resume");
         return;
     }
 
-    cap = octx->cap;
-    octx->cap = NULL;
+    for (i = 0; i < octx->nruns; i++) {
+        run = &octx->runs[i];
 
-    ngx_http_signalr_output_finish(r, octx,
-                                   ngx_http_signalr_output_next(r, octx, cap));
+        if (run->cap == NULL || !ngx_http_signalr_capture_done(run->cap)) {
+            continue;
+        }
+
+        cap = run->cap;
+        run->cap = NULL;
+
+        if (ngx_http_signalr_output_next(r, octx, run, cap) != NGX_OK) {
+            ngx_http_signalr_output_finish(r, octx,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (octx->running == 0) {
+        ngx_http_signalr_output_finish(r, octx,
+                                       ngx_http_signalr_output_done(r, octx));
+    }
 }
 
 
@@ -970,73 +1113,165 @@ ngx_http_signalr_output_finish(ngx_http_request_t *r,
 }
 
 
+/* a call of a run has its answer: the next call, a retry, or the end */
+
 static ngx_int_t
 ngx_http_signalr_output_next(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap)
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_http_signalr_capture_t *cap)
 {
     ngx_msec_t                    delay;
     ngx_uint_t                    rest_status, no_response;
     ngx_http_signalr_call_t      *call;
-    ngx_http_signalr_endpoint_t  *ep;
+    ngx_http_signalr_failure_t   *f;
     ngx_http_signalr_loc_conf_t  *slcf;
 
     rest_status = ngx_http_signalr_capture_status(cap);
     no_response = ngx_http_signalr_capture_failed(cap);
 
-    call = &octx->calls[octx->call];
-    ep = &octx->endpoints[octx->endpoint];
+    call = &octx->calls[run->call];
 
     octx->v.rest_status = rest_status;
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\": "
-                   "status %ui%s", octx->call, call->what, &ep->name,
+                   "status %ui%s", run->call, call->what, &run->ep->name,
                    rest_status, no_response ? " (no response)" : "");
 
-    if (!no_response && rest_status >= 200 && rest_status < 300) {
+    if (ngx_http_signalr_output_answered(r, run, call, cap)) {
         ngx_http_signalr_capture_release(r, cap);
-        octx->attempt = 0;
 
-        if (++octx->endpoint == octx->nendpoints) {
-            octx->endpoint = 0;
-            octx->v.actions_sent++;
+        run->completed++;
+        octx->taken[run->call]++;
 
-            if (++octx->call == octx->ncalls) {
-                return ngx_http_signalr_output_done(r, octx);
-            }
-        }
-
-        if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return NGX_DONE;
+        return ngx_http_signalr_output_advance(r, octx, run);
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-    if (octx->attempt < slcf->rest_retries
+    if (run->attempt < slcf->rest_retries
         && ngx_http_signalr_output_retryable(call, cap))
     {
-        delay = NGX_HTTP_SIGNALR_REST_BACKOFF << ngx_min(octx->attempt, 5);
+        delay = NGX_HTTP_SIGNALR_REST_BACKOFF << ngx_min(run->attempt, 5);
         delay = ngx_min(delay, NGX_HTTP_SIGNALR_REST_BACKOFF_MAX);
 
-        octx->attempt++;
+        run->attempt++;
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "signalr: REST call \"%s\" to endpoint \"%V\" got "
                       "status %ui%s, retry %ui of %ui in %Mms",
-                      call->what, &ep->name, rest_status,
+                      call->what, &run->ep->name, rest_status,
                       no_response ? " (no response)" : "",
-                      octx->attempt, slcf->rest_retries, delay);
+                      run->attempt, slcf->rest_retries, delay);
 
         ngx_http_signalr_capture_release(r, cap);
-        ngx_add_timer(&octx->retry, delay);
+        ngx_add_timer(&run->retry, delay);
 
-        return NGX_DONE;
+        return NGX_OK;
     }
 
-    return ngx_http_signalr_output_failed(r, octx, cap);
+    f = ngx_http_signalr_output_failure(r, run, cap);
+
+    ngx_http_signalr_capture_release(r, cap);
+
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * a connection lives on one endpoint: where it does not, a 404 stops
+     * nothing, and the next calls still go to this endpoint
+     */
+
+    if (rest_status == NGX_HTTP_NOT_FOUND && !no_response
+        && call->connection && octx->nsent > 1)
+    {
+        ngx_http_signalr_output_log_failure(r, octx, run, f, 1);
+        return ngx_http_signalr_output_advance(r, octx, run);
+    }
+
+    ngx_http_signalr_output_log_failure(r, octx, run, f, 0);
+
+    run->stopped = 1;
+    run->running = 0;
+    octx->running--;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_signalr_output_advance(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run)
+{
+    run->attempt = 0;
+
+    if (++run->call == octx->ncalls) {
+        run->running = 0;
+        octx->running--;
+        return NGX_OK;
+    }
+
+    return ngx_http_signalr_output_send(r, octx, run);
+}
+
+
+/*
+ * Done on this endpoint: a 2xx, or, as the SDK counts them, a 404 whose
+ * x-ms-error-code says that the connection the call is about is not there
+ * (add to a group, close). An endpoint that answers so, or refuses the
+ * call itself, works: if it was offline, it is online again.
+ */
+
+static ngx_uint_t
+ngx_http_signalr_output_answered(ngx_http_request_t *r,
+    ngx_http_signalr_output_run_t *run, ngx_http_signalr_call_t *call,
+    ngx_http_signalr_capture_t *cap)
+{
+    ngx_str_t   *code;
+    ngx_uint_t   rest_status, taken;
+
+    if (ngx_http_signalr_capture_failed(cap)) {
+        return 0;
+    }
+
+    rest_status = ngx_http_signalr_capture_status(cap);
+
+    switch (rest_status) {
+
+    case NGX_HTTP_BAD_REQUEST:
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        taken = 0;
+        break;
+
+    case NGX_HTTP_NOT_FOUND:
+        code = call->absent
+               ? ngx_http_signalr_capture_header(cap, "x-ms-error-code")
+               : NULL;
+
+        taken = code != NULL
+                && signalr_caseless_eq(code->data, code->len,
+                                       (u_char *) call->absent,
+                                       ngx_strlen(call->absent));
+        break;
+
+    default:
+        if (rest_status < 200 || rest_status >= 300) {
+            return 0;
+        }
+
+        taken = 1;
+    }
+
+    if (ngx_http_signalr_endpoint_ok(run->ep)) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "signalr: endpoint \"%V\" answered REST call \"%s\" "
+                      "with status %ui: it is online again for every "
+                      "worker", &run->ep->name, call->what, rest_status);
+    }
+
+    return taken;
 }
 
 
@@ -1067,6 +1302,70 @@ ngx_http_signalr_output_retryable(ngx_http_signalr_call_t *call,
 }
 
 
+/* the failure of the run's call, kept: the answer's headers go soon */
+
+static ngx_http_signalr_failure_t *
+ngx_http_signalr_output_failure(ngx_http_request_t *r,
+    ngx_http_signalr_output_run_t *run, ngx_http_signalr_capture_t *cap)
+{
+    ngx_str_t                   *code, *retry_after;
+    ngx_http_signalr_failure_t  *f;
+
+    if (run->failures == NULL) {
+        run->failures = ngx_array_create(r->pool, 1,
+                                         sizeof(ngx_http_signalr_failure_t));
+        if (run->failures == NULL) {
+            return NULL;
+        }
+    }
+
+    f = ngx_array_push(run->failures);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(f, sizeof(ngx_http_signalr_failure_t));
+
+    f->call = run->call;
+    f->status = ngx_http_signalr_capture_status(cap);
+    f->no_response = ngx_http_signalr_capture_failed(cap);
+
+    if (f->no_response) {
+        return f;
+    }
+
+    /* the service's codes are short names: anything else is not shown */
+
+    code = ngx_http_signalr_capture_header(cap, "x-ms-error-code");
+
+    if (code && code->len <= NGX_HTTP_SIGNALR_MAX_ERROR_CODE
+        && signalr_utf8_valid(code->data, code->len))
+    {
+        f->code.data = ngx_pstrdup(r->pool, code);
+        if (f->code.data == NULL) {
+            return NULL;
+        }
+
+        f->code.len = code->len;
+    }
+
+    retry_after = (f->status == NGX_HTTP_TOO_MANY_REQUESTS)
+                  ? ngx_http_signalr_capture_header(cap, "Retry-After")
+                  : NULL;
+
+    if (retry_after && retry_after->len <= NGX_HTTP_SIGNALR_MAX_ERROR_CODE) {
+        f->retry_after.data = ngx_pstrdup(r->pool, retry_after);
+        if (f->retry_after.data == NULL) {
+            return NULL;
+        }
+
+        f->retry_after.len = retry_after->len;
+    }
+
+    return f;
+}
+
+
 static void
 ngx_http_signalr_output_retry_handler(ngx_event_t *ev)
 {
@@ -1074,18 +1373,24 @@ ngx_http_signalr_output_retry_handler(ngx_event_t *ev)
     ngx_http_request_t             *r;
     ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_output_ctx_t  *octx;
+    ngx_http_signalr_output_run_t  *run;
 
-    r = ev->data;
+    run = ev->data;
+    r = run->request;
     c = r->connection;
 
     ngx_http_set_log_request(c->log, r);
 
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "signalr output: retry");
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "signalr output: retry to endpoint \"%V\"",
+                   &run->ep->name);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx->output;
 
-    if (ngx_http_signalr_output_send(r, octx) != NGX_OK) {
+    if (!octx->finished
+        && ngx_http_signalr_output_send(r, octx, run) != NGX_OK)
+    {
         ngx_http_signalr_output_finish(r, octx,
                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
@@ -1099,132 +1404,94 @@ ngx_http_signalr_output_cleanup(void *data)
 {
     ngx_http_signalr_output_ctx_t  *octx = data;
 
-    if (octx->retry.timer_set) {
-        ngx_del_timer(&octx->retry);
+    ngx_uint_t  i;
+
+    for (i = 0; octx->runs && i < octx->nruns; i++) {
+        if (octx->runs[i].retry.timer_set) {
+            ngx_del_timer(&octx->runs[i].retry);
+        }
     }
 }
 
+
+/*
+ * Every run has ended: what took effect, as the SDK counts it
+ * (MultiEndpointMessageWriter.cs of Azure/azure-signalr): a call about one
+ * connection when any endpoint took it, any other when every endpoint sent
+ * to did. 202 when all did; else the first that did not says the status.
+ */
 
 static ngx_int_t
 ngx_http_signalr_output_done(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
-    signalr_jw_t   w;
-    signalr_str_t  text;
+    u_char                         *p;
+    ngx_uint_t                      i, first, status;
+    const char                     *error;
+    signalr_jw_t                    w;
+    signalr_str_t                   text;
+    ngx_http_signalr_call_t        *call;
+    ngx_http_signalr_failure_t     *f;
+    ngx_http_signalr_output_run_t  *run;
+    u_char                          message[128];
+
+    first = octx->ncalls;
+    octx->v.actions_sent = 0;
+
+    for (i = 0; i < octx->ncalls; i++) {
+        call = &octx->calls[i];
+
+        if (call->connection ? octx->taken[i] > 0
+                             : octx->taken[i] == octx->nsent)
+        {
+            octx->v.actions_sent++;
+
+        } else if (first == octx->ncalls) {
+            first = i;
+        }
+    }
 
     ngx_http_signalr_jw_init(r, &w, &text);
 
     signalr_jw_object(&w);
-    signalr_jw_key_lit(&w, "completed");
-    signalr_jw_integer(&w, octx->v.actions_sent);
-    signalr_jw_key_lit(&w, "total");
-    signalr_jw_integer(&w, octx->ncalls);
-    signalr_jw_end(&w);
 
-    return ngx_http_signalr_send_jw(r, NGX_HTTP_ACCEPTED, &w);
-}
+    if (first == octx->ncalls) {
+        signalr_jw_key_lit(&w, "completed");
+        signalr_jw_integer(&w, octx->v.actions_sent);
+        signalr_jw_key_lit(&w, "total");
+        signalr_jw_integer(&w, octx->ncalls);
+        ngx_http_signalr_output_endpoints(octx, &w);
+        signalr_jw_end(&w);
 
-
-/* the first failure ends the request with what the caller needs to retry */
-
-static ngx_int_t
-ngx_http_signalr_output_failed(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap)
-{
-    u_char                       *p;
-    ngx_str_t                    *code, *retry_after;
-    ngx_uint_t                    status, rest_status, no_response;
-    const char                   *error;
-    signalr_jw_t                  w;
-    signalr_str_t                 text;
-    ngx_http_signalr_call_t      *call;
-    ngx_http_signalr_endpoint_t  *ep;
-    u_char                        message[128];
-
-    rest_status = ngx_http_signalr_capture_status(cap);
-    no_response = ngx_http_signalr_capture_failed(cap);
-
-    call = &octx->calls[octx->call];
-    ep = &octx->endpoints[octx->endpoint];
-
-    code = no_response ? NULL
-                       : ngx_http_signalr_capture_header(cap,
-                                                         "x-ms-error-code");
-
-    if (code && !signalr_utf8_valid(code->data, code->len)) {
-        code = NULL;
+        return ngx_http_signalr_send_jw(r, NGX_HTTP_ACCEPTED, &w);
     }
 
-    ngx_http_signalr_output_log_failure(r, octx, cap, code);
+    f = ngx_http_signalr_output_why(octx, first, &run);
+    error = ngx_http_signalr_output_classify(f, &status);
 
-    switch (rest_status) {
-
-    case NGX_HTTP_BAD_REQUEST:
-    case NGX_HTTP_NOT_FOUND:
-    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
-        status = rest_status;
-        error = "the service refused it";
-        break;
-
-    case NGX_HTTP_TOO_MANY_REQUESTS:
-        status = rest_status;
-        error = "the service is throttling calls";
-
-        retry_after = ngx_http_signalr_capture_header(cap, "Retry-After");
-
-        if (retry_after) {
-            if (ngx_http_signalr_add_header(r, "Retry-After", retry_after)
-                == NULL)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-
-        break;
-
-    case NGX_HTTP_UNAUTHORIZED:
-    case NGX_HTTP_FORBIDDEN:
-        status = NGX_HTTP_BAD_GATEWAY;
-        error = "the service refused the access token";
-        break;
-
-    case NGX_HTTP_GATEWAY_TIME_OUT:
-        status = NGX_HTTP_GATEWAY_TIME_OUT;
-        error = no_response ? "the service did not answer in time"
-                            : "the service failed";
-        break;
-
-    default:
-        status = NGX_HTTP_BAD_GATEWAY;
-
-        if (no_response) {
-            error = "the service could not be reached";
-
-        } else if (rest_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
-            error = "the service failed";
-
-        } else {
-            error = "the service gave an unexpected answer";
+    if (f->retry_after.len) {
+        if (ngx_http_signalr_add_header(r, "Retry-After", &f->retry_after)
+            == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    p = ngx_snprintf(message, sizeof(message), "%s: %s", call->what, error);
+    p = ngx_snprintf(message, sizeof(message), "%s: %s",
+                     octx->calls[first].what, error);
 
-    ngx_http_signalr_jw_init(r, &w, &text);
-
-    signalr_jw_object(&w);
     signalr_jw_key_lit(&w, "error");
     signalr_jw_string(&w, message, p - message);
     signalr_jw_key_lit(&w, "failed");
-    signalr_jw_integer(&w, octx->call);
+    signalr_jw_integer(&w, first);
     signalr_jw_key_lit(&w, "endpoint");
-    signalr_jw_string(&w, ep->name.data, ep->name.len);
+    signalr_jw_string(&w, run->ep->name.data, run->ep->name.len);
     signalr_jw_key_lit(&w, "status");
-    signalr_jw_integer(&w, rest_status);
+    signalr_jw_integer(&w, f->status);
     signalr_jw_key_lit(&w, "errorCode");
 
-    if (code) {
-        signalr_jw_string(&w, code->data, code->len);
+    if (f->code.len) {
+        signalr_jw_string(&w, f->code.data, f->code.len);
 
     } else {
         signalr_jw_null(&w);
@@ -1234,6 +1501,7 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
     signalr_jw_integer(&w, octx->v.actions_sent);
     signalr_jw_key_lit(&w, "total");
     signalr_jw_integer(&w, octx->ncalls);
+    ngx_http_signalr_output_endpoints(octx, &w);
     signalr_jw_end(&w);
 
     /* error pages would replace the body */
@@ -1243,34 +1511,209 @@ ngx_http_signalr_output_failed(ngx_http_request_t *r,
 }
 
 
+/*
+ * why a call did not take effect: the first endpoint (in the order of the
+ * configuration) that failed it, or else the first whose run a failure of
+ * an earlier call ended
+ */
+
+static ngx_http_signalr_failure_t *
+ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
+    ngx_uint_t call, ngx_http_signalr_output_run_t **run)
+{
+    ngx_uint_t                      i, j;
+    ngx_http_signalr_failure_t     *f, *stop;
+    ngx_http_signalr_output_run_t  *r, *stopped;
+
+    stop = NULL;
+    stopped = NULL;
+
+    for (i = 0; i < octx->nruns; i++) {
+        r = &octx->runs[i];
+
+        if (r->skipped || r->failures == NULL) {
+            continue;
+        }
+
+        f = r->failures->elts;
+
+        for (j = 0; j < r->failures->nelts; j++) {
+            if (f[j].call == call) {
+                *run = r;
+                return &f[j];
+            }
+        }
+
+        if (stop == NULL && r->stopped) {
+            stop = &f[r->failures->nelts - 1];
+            stopped = r;
+        }
+    }
+
+    /* a call not taken was failed by some run, or not sent after one */
+
+    *run = stopped;
+
+    return stop;
+}
+
+
+/* the status of the caller's answer, and what to tell it */
+
+static const char *
+ngx_http_signalr_output_classify(ngx_http_signalr_failure_t *f,
+    ngx_uint_t *status)
+{
+    switch (f->status) {
+
+    case NGX_HTTP_BAD_REQUEST:
+    case NGX_HTTP_NOT_FOUND:
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        *status = f->status;
+        return "the service refused it";
+
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        *status = f->status;
+        return "the service is throttling calls";
+
+    case NGX_HTTP_UNAUTHORIZED:
+    case NGX_HTTP_FORBIDDEN:
+        *status = NGX_HTTP_BAD_GATEWAY;
+        return "the service refused the access token";
+
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        *status = NGX_HTTP_GATEWAY_TIME_OUT;
+        return f->no_response ? "the service did not answer in time"
+                              : "the service failed";
+    }
+
+    *status = NGX_HTTP_BAD_GATEWAY;
+
+    if (f->no_response) {
+        return "the service could not be reached";
+    }
+
+    if (f->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        return "the service failed";
+    }
+
+    return "the service gave an unexpected answer";
+}
+
+
+/*
+ * With several endpoints, what each did: "completed", the calls it took;
+ * "skipped" when it was offline; "failures", each call it did not take;
+ * "notSent", the calls after the failure that ended its run
+ */
+
+static void
+ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
+    signalr_jw_t *w)
+{
+    ngx_uint_t                      i, j, status;
+    const char                     *error;
+    ngx_http_signalr_failure_t     *f;
+    ngx_http_signalr_output_run_t  *run;
+
+    if (octx->nruns < 2) {
+        return;
+    }
+
+    signalr_jw_key_lit(w, "endpoints");
+    signalr_jw_array(w);
+
+    for (i = 0; i < octx->nruns; i++) {
+        run = &octx->runs[i];
+
+        signalr_jw_object(w);
+        signalr_jw_key_lit(w, "name");
+        signalr_jw_string(w, run->ep->name.data, run->ep->name.len);
+        signalr_jw_key_lit(w, "completed");
+        signalr_jw_integer(w, run->completed);
+
+        if (run->skipped) {
+            signalr_jw_key_lit(w, "skipped");
+            signalr_jw_bool(w, 1);
+        }
+
+        if (run->failures) {
+            signalr_jw_key_lit(w, "failures");
+            signalr_jw_array(w);
+
+            f = run->failures->elts;
+
+            for (j = 0; j < run->failures->nelts; j++) {
+                error = ngx_http_signalr_output_classify(&f[j], &status);
+
+                signalr_jw_object(w);
+                signalr_jw_key_lit(w, "action");
+                signalr_jw_integer(w, f[j].call);
+                signalr_jw_key_lit(w, "status");
+                signalr_jw_integer(w, f[j].status);
+                signalr_jw_key_lit(w, "errorCode");
+
+                if (f[j].code.len) {
+                    signalr_jw_string(w, f[j].code.data, f[j].code.len);
+
+                } else {
+                    signalr_jw_null(w);
+                }
+
+                signalr_jw_key_lit(w, "error");
+                signalr_jw_string(w, (u_char *) error, ngx_strlen(error));
+                signalr_jw_end(w);
+            }
+
+            signalr_jw_end(w);
+        }
+
+        if (run->stopped && run->call + 1 < octx->ncalls) {
+            signalr_jw_key_lit(w, "notSent");
+            signalr_jw_integer(w, octx->ncalls - run->call - 1);
+        }
+
+        signalr_jw_end(w);
+    }
+
+    signalr_jw_end(w);
+}
+
+
 static void
 ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_capture_t *cap,
-    ngx_str_t *code)
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_http_signalr_failure_t *f, ngx_uint_t went_on)
 {
     ngx_str_t                     none = ngx_string("none");
-    ngx_uint_t                    online, level, rest_status, no_response;
+    ngx_str_t                    *code;
+    ngx_uint_t                    online, level;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
     ngx_http_signalr_loc_conf_t  *slcf;
 
-    rest_status = ngx_http_signalr_capture_status(cap);
-    no_response = ngx_http_signalr_capture_failed(cap);
+    call = &octx->calls[f->call];
+    ep = run->ep;
+    code = f->code.len ? &f->code : &none;
 
-    call = &octx->calls[octx->call];
-    ep = &octx->endpoints[octx->endpoint];
+    if (went_on) {
 
-    if (code == NULL) {
-        code = &none;
+        /* the connection is on another endpoint, or on none */
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "signalr output: endpoint \"%V\" answered 404 to "
+                       "\"%s\" (x-ms-error-code: %V), call %ui: not there",
+                       &ep->name, call->what, code, f->call);
+        return;
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-    if (no_response || rest_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+    if (f->no_response || f->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
 
-        /* negotiate avoids the endpoint; outputs still send to it */
+        /* negotiate and the next outputs avoid the endpoint */
 
-        online = ngx_http_signalr_endpoint_fail(ep, rest_status,
+        online = ngx_http_signalr_endpoint_fail(ep, f->status,
                                                 slcf->offline_time);
 
         /* the operator hears of it once, from the worker that saw it first */
@@ -1281,16 +1724,16 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       "with status %ui%s after %ui attempts "
                       "(x-ms-error-code: %V); the endpoint is %s offline for "
                       "every worker for %Mms",
-                      call->what, &ep->name, rest_status,
-                      no_response ? " (no response: check the \"rest=\" "
-                                    "location, the network and the "
-                                    "endpoint's host)" : "",
-                      octx->attempt + 1, code,
+                      call->what, &ep->name, f->status,
+                      f->no_response ? " (no response: check the \"rest=\" "
+                                       "location, the network and the "
+                                       "endpoint's host)" : "",
+                      run->attempt + 1, code,
                       online ? "marked" : "still", slcf->offline_time);
         return;
     }
 
-    switch (rest_status) {
+    switch (f->status) {
 
     case NGX_HTTP_UNAUTHORIZED:
     case NGX_HTTP_FORBIDDEN:
@@ -1300,7 +1743,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
          * which it refuses as well: negotiate avoids the endpoint
          */
 
-        online = ngx_http_signalr_endpoint_fail(ep, rest_status,
+        online = ngx_http_signalr_endpoint_fail(ep, f->status,
                                                 slcf->offline_time);
         level = online ? NGX_LOG_ERR : NGX_LOG_WARN;
 
@@ -1309,7 +1752,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       "REST call \"%s\" with status %ui (x-ms-error-code: "
                       "%V): check the AccessKey of its connection string; "
                       "the endpoint is %s offline for every worker for %Mms",
-                      &ep->name, call->what, rest_status, code,
+                      &ep->name, call->what, f->status, code,
                       online ? "marked" : "still", slcf->offline_time);
         return;
 
@@ -1326,7 +1769,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "signalr: endpoint \"%V\" refused REST call \"%s\" "
                       "with status %ui (x-ms-error-code: %V)",
-                      &ep->name, call->what, rest_status, code);
+                      &ep->name, call->what, f->status, code);
         return;
 
     default:
@@ -1335,6 +1778,6 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       "unexpected status %ui (x-ms-error-code: %V): check "
                       "the \"rest=\" location, whose proxy_pass must name "
                       "the service with no URI part",
-                      call->what, &ep->name, rest_status, code);
+                      call->what, &ep->name, f->status, code);
     }
 }

@@ -345,6 +345,28 @@ ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
 
 
 ngx_uint_t
+ngx_http_signalr_endpoint_ok(ngx_http_signalr_endpoint_t *ep)
+{
+    ngx_atomic_uint_t  until;
+
+    if (ep->state == NULL) {
+        return 0;
+    }
+
+    until = ep->state->offline_until;
+
+    if (until == 0) {
+        return 0;
+    }
+
+    /* a time passed: online already, nobody to tell */
+
+    return ngx_atomic_cmp_set(&ep->state->offline_until, until, 0)
+           && (ngx_msec_int_t) ((ngx_msec_t) until - ngx_current_msec) > 0;
+}
+
+
+ngx_uint_t
 ngx_http_signalr_shm_warn_now(ngx_http_signalr_main_conf_t *smcf)
 {
     ngx_atomic_uint_t  last, now;

@@ -29,6 +29,12 @@ ngx_uint_t ngx_http_signalr_endpoint_online(ngx_http_signalr_endpoint_t *ep);
 ngx_uint_t ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
     ngx_uint_t status, ngx_msec_t offline_time);
 
+/*
+ * an answer of the service (a 2xx, or a refusal of the call itself) brings
+ * the endpoint back online for every worker; returns 1 when this call did
+ */
+ngx_uint_t ngx_http_signalr_endpoint_ok(ngx_http_signalr_endpoint_t *ep);
+
 /* 1 at most once a second across the workers: a warning to log now */
 ngx_uint_t ngx_http_signalr_shm_warn_now(ngx_http_signalr_main_conf_t *smcf);
 

@@ -92,9 +92,12 @@ typedef struct {
 typedef struct {
     int          method;
     unsigned     message;
+    unsigned     connection;          /* about one connection */
     const char  *what;
     const char  *path;                /* after "/api/hubs/{hub}"; %c, %u */
                                       /* and %g are the escaped ids */
+    const char  *absent;              /* the x-ms-error-code of a 404 */
+                                      /* that counts as done */
 } signalr_action_route_t;
 
 
@@ -128,23 +131,32 @@ static const signalr_action_field_t  signalr_action_fields[] = {
 };
 
 
+/*
+ * absent: as RestHubLifetimeManager.cs of Azure/azure-signalr
+ * (FilterExpectedResponse), adding a connection the endpoint does not hold
+ * to a group, or closing it, is done; removing it from a group is not
+ */
+
 static const signalr_action_route_t  signalr_action_routes[] = {
-    { SIGNALR_REST_POST, 1, "broadcast", "/:send" },
-    { SIGNALR_REST_POST, 1, "send to user", "/users/%u/:send" },
-    { SIGNALR_REST_POST, 1, "send to group", "/groups/%g/:send" },
-    { SIGNALR_REST_POST, 1, "send to connection", "/connections/%c/:send" },
-    { SIGNALR_REST_PUT, 0, "add connection to group",
-      "/groups/%g/connections/%c" },
-    { SIGNALR_REST_DELETE, 0, "remove connection from group",
-      "/groups/%g/connections/%c" },
-    { SIGNALR_REST_DELETE, 0, "remove connection from all groups",
-      "/connections/%c/groups" },
-    { SIGNALR_REST_PUT, 0, "add user to group", "/users/%u/groups/%g" },
-    { SIGNALR_REST_DELETE, 0, "remove user from group",
-      "/users/%u/groups/%g" },
-    { SIGNALR_REST_DELETE, 0, "remove user from all groups",
-      "/users/%u/groups" },
-    { SIGNALR_REST_DELETE, 0, "close connection", "/connections/%c" }
+    { SIGNALR_REST_POST, 1, 0, "broadcast", "/:send", NULL },
+    { SIGNALR_REST_POST, 1, 0, "send to user", "/users/%u/:send", NULL },
+    { SIGNALR_REST_POST, 1, 0, "send to group", "/groups/%g/:send", NULL },
+    { SIGNALR_REST_POST, 1, 1, "send to connection", "/connections/%c/:send",
+      NULL },
+    { SIGNALR_REST_PUT, 0, 1, "add connection to group",
+      "/groups/%g/connections/%c", "Error.Connection.NotExisted" },
+    { SIGNALR_REST_DELETE, 0, 1, "remove connection from group",
+      "/groups/%g/connections/%c", NULL },
+    { SIGNALR_REST_DELETE, 0, 1, "remove connection from all groups",
+      "/connections/%c/groups", NULL },
+    { SIGNALR_REST_PUT, 0, 0, "add user to group", "/users/%u/groups/%g",
+      NULL },
+    { SIGNALR_REST_DELETE, 0, 0, "remove user from group",
+      "/users/%u/groups/%g", NULL },
+    { SIGNALR_REST_DELETE, 0, 0, "remove user from all groups",
+      "/users/%u/groups", NULL },
+    { SIGNALR_REST_DELETE, 0, 1, "close connection", "/connections/%c",
+      "Warning.Connection.NotExisted" }
 };
 
 
@@ -677,7 +689,9 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
 
     call->method = route->method;
     call->message = route->message;
+    call->connection = route->connection;
     call->what = route->what;
+    call->absent = route->absent;
     call->path = path.data;
     call->path_len = path.len - 1;
     call->query = query.data;

@@ -32,6 +32,8 @@ enum {
 typedef struct {
     int           method;      /* SIGNALR_REST_* */
     unsigned      message:1;   /* a message send (retried on status > 500) */
+    unsigned      connection:1;  /* about one connection: done when any */
+                                 /* endpoint took it */
     char         *path;        /* "/api/hubs/<hub>/...", escaped */
     size_t        path_len;
     char         *query;       /* SIGNALR_API_VERSION_QUERY, then extras */
@@ -39,6 +41,9 @@ typedef struct {
     char         *body;        /* {"target":..,"arguments":[..]} or NULL */
     size_t        body_len;
     const char   *what;        /* static text for logs: "broadcast", ... */
+    const char   *absent;      /* the x-ms-error-code of a 404 that counts */
+                               /* as done (the connection is not there), */
+                               /* or NULL */
 } signalr_rest_call_t;
 
 

@@ -67,15 +67,31 @@ add_block_preprocessor(sub {
 # the response bodies of a test: the output answers as they are, the log
 # through rest_log
 sub bodies {
-    my ($n) = @_;
-    return [([sub { $_[0] }]) x $n, [\&SignalRTest::rest_log]];
+    my ($n, $sorted) = @_;
+    return [([sub { $_[0] }]) x $n, rest_filters($sorted)];
+}
+
+# with several endpoints the calls go out in parallel: the log's entries
+# grouped by endpoint (the host in their token), in order within each
+sub by_endpoint {
+    my $i = 0;
+    my @e = map { [/token \S+ (\S+)/ ? $1 : '', $i++, $_] }
+            $_[0] =~ /^(\S.*\n(?:  .*\n)*)/mg;
+    return CORE::join "", map { $_->[2] }
+        sort { $a->[0] cmp $b->[0] || $a->[1] <=> $b->[1] } @e;
+}
+
+sub rest_filters {
+    my ($sorted) = @_;
+    return $sorted ? [\&SignalRTest::rest_log, \&by_endpoint]
+                   : [\&SignalRTest::rest_log];
 }
 
 # the same with the error log last, reduced to what matches $re in each
 # line: Test::Nginx checks the error log request by request, so a test of
 # several requests reads it through "GET /error.log"
 sub bodies_errors {
-    my ($n, $re) = @_;
+    my ($n, $re, $sorted) = @_;
     my $grep = sub {
         my @m;
         for (split /\n/, $_[0]) {
@@ -85,7 +101,7 @@ sub bodies_errors {
         s/^\[(\w+)\] \d+#\d+: (?:\*\d+ )?/[$1] / for @m;
         return join "", map { "$_\n" } @m;
     };
-    return [([sub { $_[0] }]) x $n, [\&SignalRTest::rest_log], [$grep]];
+    return [([sub { $_[0] }]) x $n, rest_filters($sorted), [$grep]];
 }
 
 no_shuffle();
@@ -647,17 +663,17 @@ DELETE /api/hubs/chat/connections/c%2F1?api-version=2022-06-01&reason=a%20b%26c%
 --- error_code eval
 [202, 200]
 --- response_body_filters eval
-main::bodies(1)
+main::bodies(1, 1)
 --- response_body eval
-['{"completed":2,"total":2}',
+['{"completed":2,"total":2,"endpoints":[{"name":"east","completed":2},{"name":"west","completed":2}]}',
 'POST /api/hubs/chat/:send?api-version=2022-06-01
   body {"target":"t","arguments":[1]}
+  token A east.example.net
+DELETE /api/hubs/chat/users/u/groups?api-version=2022-06-01
   token A east.example.net
 POST /api/hubs/chat/:send?api-version=2022-06-01
   body {"target":"t","arguments":[1]}
   token B west.example.net
-DELETE /api/hubs/chat/users/u/groups?api-version=2022-06-01
-  token A east.example.net
 DELETE /api/hubs/chat/users/u/groups?api-version=2022-06-01
   token B west.example.net
 ']
@@ -666,7 +682,7 @@ DELETE /api/hubs/chat/users/u/groups?api-version=2022-06-01
 
 
 
-=== TEST 20: an endpoint that fails is marked offline for negotiate, and later outputs still go to it
+=== TEST 20: an endpoint that fails is offline for every worker: negotiate and later outputs skip it; the answer says where the action landed
 --- http_config eval
 "signalr_endpoint \"$::CS_WEST\" name=west rest=/_signalr;
     signalr_endpoint \"$::CS_EAST\" name=east rest=/_dead;
@@ -682,12 +698,12 @@ DELETE /api/hubs/chat/users/u/groups?api-version=2022-06-01
  ("GET /neg") x 8,
  "GET /rest.log", "GET /error.log"]
 --- error_code eval
-[502, 502, (200) x 8, 200, 200]
+[502, 202, (200) x 8, 200, 200]
 --- response_body_filters eval
-main::bodies_errors(10, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
+main::bodies_errors(10, qr/\[(?:notice|info|warn|error)\] .*?signalr: .*/, 1)
 --- response_body eval
-['{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"east","status":502,"errorCode":null,"completed":0,"total":1}',
- '{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"east","status":502,"errorCode":null,"completed":0,"total":1}',
+['{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"east","status":502,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"west","completed":1},{"name":"east","completed":0,"failures":[{"action":0,"status":502,"errorCode":null,"error":"the service could not be reached"}]}]}',
+ '{"completed":1,"total":1,"endpoints":[{"name":"west","completed":1},{"name":"east","completed":0,"skipped":true}]}',
  ("https://west.example.net/client/?hub=chat\n") x 8,
 'POST /api/hubs/chat/:send?api-version=2022-06-01
   body {"target":"t","arguments":[1]}
@@ -697,12 +713,11 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
   token B west.example.net
 ',
 '[error] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
-[warn] signalr: REST call "broadcast" to endpoint "east" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
 ']
 
 
 
-=== TEST 21: when every endpoint fails, each output stops at the first; the operator hears once per endpoint going offline (endpoints of their own: a reload keeps the state of an endpoint by its name)
+=== TEST 21: when every endpoint fails, every endpoint is tried again (none is left to skip); the operator hears once per endpoint going offline (endpoints of their own: a reload keeps the state of an endpoint by its name)
 --- http_config eval
 "signalr_endpoint \"$::CS_EAST\" name=north rest=/_dead;
     signalr_endpoint \"$::CS_WEST\" name=south rest=/_dead;
@@ -716,13 +731,17 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
 --- error_code eval
 [502, 502, 502, 200, 200]
 --- response_body_filters eval
-main::bodies_errors(3, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
+[([sub { $_[0] }]) x 3, [\&SignalRTest::rest_log],
+ [sub { CORE::join "", sort map { /\[(notice|info|warn|error)\] .*?signalr: (.*?)(?: while [^,]*)?(?:, client: |$)/ ? "[$1] $2\n" : () } CORE::split /\n/, $_[0] }]]
 --- response_body eval
-[('{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"north","status":502,"errorCode":null,"completed":0,"total":1}') x 3,
+[('{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"north","status":502,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"north","completed":0,"failures":[{"action":0,"status":502,"errorCode":null,"error":"the service could not be reached"}]},{"name":"south","completed":0,"failures":[{"action":0,"status":502,"errorCode":null,"error":"the service could not be reached"}]}]}') x 3,
  '',
-'[error] signalr: REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
-[warn] signalr: REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
-[warn] signalr: REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
+'[error] REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
+[error] REST call "broadcast" to endpoint "south" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
+[warn] REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
+[warn] REST call "broadcast" to endpoint "north" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
+[warn] REST call "broadcast" to endpoint "south" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
+[warn] REST call "broadcast" to endpoint "south" failed with status 502 (no response: check the "rest=" location, the network and the endpoint\'s host) after 1 attempts (x-ms-error-code: none); the endpoint is still offline for every worker for 30000ms
 ']
 
 
@@ -913,7 +932,7 @@ main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 
 
 
-=== TEST 28: a failure in the middle of an array: what was delivered, and x-ms-error-code
+=== TEST 28: a failure in the middle of an array: what was delivered, and x-ms-error-code (removing a connection that is not there fails, as in the SDK)
 --- config
     location = /out { signalr_output chat; }
     location /_sink/ {
@@ -926,7 +945,7 @@ main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 --- request eval
 ['POST /out
 [{"target":"t","arguments":[0]},
- {"action":"add","groupName":"g","connectionId":"gone"},
+ {"action":"remove","groupName":"g","connectionId":"gone"},
  {"target":"t","groupName":"g","arguments":[2]}]',
  "GET /rest.log", "GET /error.log"]
 --- error_code eval
@@ -934,14 +953,14 @@ main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 --- response_body_filters eval
 main::bodies_errors(1, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
 --- response_body eval
-['{"error":"add connection to group: the service refused it","failed":1,"endpoint":"contoso.service.signalr.net","status":404,"errorCode":"Error.Connection.NotExisted","completed":1,"total":3}',
+['{"error":"remove connection from group: the service refused it","failed":1,"endpoint":"contoso.service.signalr.net","status":404,"errorCode":"Error.Connection.NotExisted","completed":1,"total":3}',
 'POST /api/hubs/chat/:send?api-version=2022-06-01
   body {"target":"t","arguments":[0]}
   token A contoso.service.signalr.net
-PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
+DELETE /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
   token A contoso.service.signalr.net
 ',
-'[info] signalr: endpoint "contoso.service.signalr.net" refused REST call "add connection to group" with status 404 (x-ms-error-code: Error.Connection.NotExisted)
+'[info] signalr: endpoint "contoso.service.signalr.net" refused REST call "remove connection from group" with status 404 (x-ms-error-code: Error.Connection.NotExisted)
 ']
 --- no_error_log
 [error]
@@ -1478,11 +1497,150 @@ X-Endpoint: east60
 --- error_code eval
 [200, 502, 200, 200, 200, 200]
 --- response_body_filters eval
-main::bodies_errors(4, qr/\[(?:info|warn|error)\] .*?signalr: .*/)
+main::bodies_errors(4, qr/\[(?:info|warn|error)\] .*?signalr: .*/, 1)
 --- response_body eval
 ["https://east.example.net/client/?hub=chat\n",
- '{"error":"broadcast: the service refused the access token","failed":0,"endpoint":"east54","status":401,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"broadcast: the service refused the access token","failed":0,"endpoint":"east54","status":401,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"east54","completed":0,"failures":[{"action":0,"status":401,"errorCode":null,"error":"the service refused the access token"}]},{"name":"west54","completed":1}]}',
  ("https://west.example.net/client/?hub=chat\n") x 2,
- '',
+'POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token B west.example.net
+',
  '[error] signalr: endpoint "east54" refused the access token of REST call "broadcast" with status 401 (x-ms-error-code: none): check the AccessKey of its connection string; the endpoint is marked offline for every worker for 30000ms
+']
+
+
+
+=== TEST 55: the SDK's expected answers (one endpoint): adding a connection that is not there to a group, or closing it, is done (404 with Error.Connection.NotExisted, Warning.Connection.NotExisted, in any case); the other code is not
+--- config
+    location = /out { signalr_output chat; }
+    location /_sink/ {
+        if ($request_uri ~ "/connections/gone") {
+            add_header x-ms-error-code Error.Connection.NotExisted always;
+            return 404 '{}';
+        }
+        if ($request_uri ~ "/connections/closed") {
+            add_header x-ms-error-code warning.connection.notexisted always;
+            return 404 '{}';
+        }
+        return 202 '{}';
+    }
+--- request eval
+['POST /out
+[{"action":"add","groupName":"g","connectionId":"gone"},
+ {"action":"close","connectionId":"closed"}]',
+ 'POST /out
+{"action":"add","groupName":"g","connectionId":"closed"}',
+ 'POST /out
+{"action":"close","connectionId":"gone"}',
+ "GET /rest.log"]
+--- error_code eval
+[202, 404, 404, 200]
+--- response_body_filters eval
+main::bodies(3)
+--- response_body eval
+['{"completed":2,"total":2}',
+ '{"error":"add connection to group: the service refused it","failed":0,"endpoint":"contoso.service.signalr.net","status":404,"errorCode":"warning.connection.notexisted","completed":0,"total":1}',
+ '{"error":"close connection: the service refused it","failed":0,"endpoint":"contoso.service.signalr.net","status":404,"errorCode":"Error.Connection.NotExisted","completed":0,"total":1}',
+'PUT /api/hubs/chat/groups/g/connections/gone?api-version=2022-06-01
+  token A contoso.service.signalr.net
+DELETE /api/hubs/chat/connections/closed?api-version=2022-06-01
+  token A contoso.service.signalr.net
+PUT /api/hubs/chat/groups/g/connections/closed?api-version=2022-06-01
+  token A contoso.service.signalr.net
+DELETE /api/hubs/chat/connections/gone?api-version=2022-06-01
+  token A contoso.service.signalr.net
+']
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 56: several endpoints, a connection on one of them: what is about that connection is done when any endpoint took it; a 404 where it is not stops nothing; a call about no connection must be taken by every endpoint, and a refusal stops that endpoint alone
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b rest=/_signalr_b;
+    map \"\$http_x_ep \$request_method \$request_uri\" \$absent {
+        \"~^ PUT .*/connections/c1\\?\" Error.Connection.NotExisted;
+        \"~^ DELETE .*/groups/g/connections/c1\\?\" Warning.Connection.NotExisted;
+        \"~^ DELETE .*/connections/c1\\?\" Warning.Connection.NotExisted;
+        \"~ .*/connections/c2[?/]\" Warning.Connection.NotExisted;
+        \"~^ POST .*/users/bad/\" 400;
+    }
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_signalr_b/ {
+        internal;
+        proxy_set_header X-Ep b;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+    location /_sink/ {
+        if ($absent = 400) { return 400; }
+        if ($absent) {
+            add_header x-ms-error-code $absent always;
+            return 404 '{}';
+        }
+        return 202 '{}';
+    }
+--- request eval
+['POST /out
+[{"action":"add","groupName":"g","connectionId":"c1"},
+ {"target":"t","connectionId":"c1"},
+ {"action":"remove","groupName":"g","connectionId":"c1"},
+ {"action":"close","connectionId":"c1"},
+ {"target":"t","groupName":"g"}]',
+ 'POST /out
+{"action":"remove","groupName":"g","connectionId":"c2"}',
+ 'POST /out
+[{"target":"t","userId":"bad"},{"target":"t"}]',
+ "GET /rest.log", "GET /error.log"]
+--- error_code eval
+[202, 404, 400, 200, 200]
+--- response_body_filters eval
+main::bodies_errors(3, qr/\[(?:notice|info|warn|error)\] .*?signalr: .*/, 1)
+--- response_body eval
+['{"completed":5,"total":5,"endpoints":[{"name":"a","completed":4,"failures":[{"action":2,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}]},{"name":"b","completed":5}]}',
+ '{"error":"remove connection from group: the service refused it","failed":0,"endpoint":"a","status":404,"errorCode":"Warning.Connection.NotExisted","completed":0,"total":1,"endpoints":[{"name":"a","completed":0,"failures":[{"action":0,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}]},{"name":"b","completed":0,"failures":[{"action":0,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}]}]}',
+ '{"error":"send to user: the service refused it","failed":0,"endpoint":"a","status":400,"errorCode":null,"completed":0,"total":2,"endpoints":[{"name":"a","completed":0,"failures":[{"action":0,"status":400,"errorCode":null,"error":"the service refused it"}],"notSent":1},{"name":"b","completed":2}]}',
+'PUT /api/hubs/chat/groups/g/connections/c1?api-version=2022-06-01
+  token A east.example.net
+POST /api/hubs/chat/connections/c1/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token A east.example.net
+DELETE /api/hubs/chat/groups/g/connections/c1?api-version=2022-06-01
+  token A east.example.net
+DELETE /api/hubs/chat/connections/c1?api-version=2022-06-01
+  token A east.example.net
+POST /api/hubs/chat/groups/g/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token A east.example.net
+DELETE /api/hubs/chat/groups/g/connections/c2?api-version=2022-06-01
+  token A east.example.net
+POST /api/hubs/chat/users/bad/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token A east.example.net
+PUT /api/hubs/chat/groups/g/connections/c1?api-version=2022-06-01
+  token B west.example.net
+POST /api/hubs/chat/connections/c1/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token B west.example.net
+DELETE /api/hubs/chat/groups/g/connections/c1?api-version=2022-06-01
+  token B west.example.net
+DELETE /api/hubs/chat/connections/c1?api-version=2022-06-01
+  token B west.example.net
+POST /api/hubs/chat/groups/g/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token B west.example.net
+DELETE /api/hubs/chat/groups/g/connections/c2?api-version=2022-06-01
+  token B west.example.net
+POST /api/hubs/chat/users/bad/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token B west.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token B west.example.net
+',
+'[info] signalr: endpoint "a" refused REST call "send to user" with status 400 (x-ms-error-code: none)
 ']

@@ -328,7 +328,7 @@ qr/\[info\] .*signalr: upstream call with an X-ASRS-Signature that matches no si
 Content-Type: application/json
 --- error_code: 202
 --- response_body chomp
-{"completed":1000,"total":1000}
+{"completed":1000,"total":1000,"endpoints":[{"name":"contoso.service.signalr.net","completed":1000},{"name":"b","completed":1000}]}
 --- timeout: 60
 --- no_error_log
 [error]

@@ -138,7 +138,8 @@ my $actions = '[' . join(',', map {
     qq({"target":"t","arguments":[$_],"groupName":"g$_"}) } 1 .. 1000) . ']';
 my $answer = post($actions);
 like($answer, qr/^HTTP\/1\.1 202 /, '1000 actions to two endpoints: 202');
-like($answer, qr/\{"completed":1000,"total":1000\}$/, 'every call answered');
+like($answer, qr/\{"completed":1000,"total":1000,"endpoints":\[\{"name":"[^"]+","completed":1000\},\{"name":"[^"]+","completed":1000\}\]\}$/,
+     'every call answered by both endpoints');
 
 my $growth = (hwm_kb($pid) - $before) / 1024;
 # 2000 calls that kept their buffers would hold 150 MB and more

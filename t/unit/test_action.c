@@ -126,6 +126,67 @@ test_what(void)
 }
 
 
+/*
+ * the calls about one connection, and the 404 codes that count as done
+ * (RestHubLifetimeManager.cs of Azure/azure-signalr)
+ */
+
+static void
+test_connection_scope(void)
+{
+    char                  err[256];
+    size_t                i;
+    const char           *json;
+    signalr_rest_calls_t  calls;
+
+    static const struct {
+        int          connection;
+        const char  *absent;
+    } expect[] = {
+        { 0, NULL },                              /* broadcast */
+        { 0, NULL },                              /* send to user */
+        { 0, NULL },                              /* send to group */
+        { 1, NULL },                              /* send to connection */
+        { 1, "Error.Connection.NotExisted" },     /* add connection */
+        { 1, NULL },                              /* remove connection */
+        { 1, NULL },                              /* remove from all */
+        { 0, NULL },                              /* add user */
+        { 0, NULL },                              /* remove user */
+        { 0, NULL },                              /* remove user from all */
+        { 1, "Warning.Connection.NotExisted" }    /* close */
+    };
+
+    json = "[{\"target\":\"t\"},{\"target\":\"t\",\"userId\":\"u\"},"
+           "{\"target\":\"t\",\"groupName\":\"g\"},"
+           "{\"target\":\"t\",\"connectionId\":\"c\"},"
+           "{\"action\":\"add\",\"connectionId\":\"c\",\"groupName\":\"g\"},"
+           "{\"action\":\"remove\",\"connectionId\":\"c\",\"groupName\":\"g\"},"
+           "{\"action\":\"removeAll\",\"connectionId\":\"c\"},"
+           "{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\"},"
+           "{\"action\":\"remove\",\"userId\":\"u\",\"groupName\":\"g\"},"
+           "{\"action\":\"removeAll\",\"userId\":\"u\"},"
+           "{\"action\":\"close\",\"connectionId\":\"c\"}]";
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), 0);
+    CHECK_INT(calls.n, 11);
+
+    for (i = 0; i < calls.n && i < 11; i++) {
+        CHECK_INT(calls.calls[i].connection, expect[i].connection);
+
+        if (expect[i].absent == NULL) {
+            CHECK(calls.calls[i].absent == NULL);
+
+        } else {
+            CHECK(calls.calls[i].absent != NULL);
+            CHECK_STR(calls.calls[i].absent, expect[i].absent);
+        }
+    }
+
+    signalr_rest_calls_free(&calls);
+}
+
+
 static void
 test_send_routes(void)
 {
@@ -761,6 +822,7 @@ main(void)
 {
     UNIT_RUN(test_broadcast);
     UNIT_RUN(test_what);
+    UNIT_RUN(test_connection_scope);
     UNIT_RUN(test_send_routes);
     UNIT_RUN(test_excluded);
     UNIT_RUN(test_escaping);
