@@ -1644,3 +1644,42 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
 ',
 '[info] signalr: endpoint "a" refused REST call "send to user" with status 400 (x-ms-error-code: none)
 ']
+
+
+
+=== TEST 57: an offline endpoint that answers a REST call is online again at once (every endpoint offline: it was tried)
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" name=again rest=/_signalr;\n$::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_sink/ {
+        if ($request_uri ~ "/users/dead/") { return 503; }
+        return 202 '{}';
+    }
+--- request eval
+["POST /out\r\n{\"target\":\"t\",\"userId\":\"dead\"}",
+ "POST /out\r\n{\"target\":\"t\"}",
+ "POST /out\r\n{\"target\":\"t\",\"userId\":\"dead\"}",
+ "GET /rest.log", "GET /error.log"]
+--- error_code eval
+[502, 202, 502, 200, 200]
+--- response_body_filters eval
+main::bodies_errors(3, qr/\[(?:notice|info|warn|error)\] .*?signalr: .*/)
+--- response_body eval
+['{"error":"send to user: the service failed","failed":0,"endpoint":"again","status":503,"errorCode":null,"completed":0,"total":1}',
+ '{"completed":1,"total":1}',
+ '{"error":"send to user: the service failed","failed":0,"endpoint":"again","status":503,"errorCode":null,"completed":0,"total":1}',
+'POST /api/hubs/chat/users/dead/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token A contoso.service.signalr.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token A contoso.service.signalr.net
+POST /api/hubs/chat/users/dead/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token A contoso.service.signalr.net
+',
+'[error] signalr: REST call "send to user" to endpoint "again" failed with status 503 after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
+[notice] signalr: endpoint "again" answered REST call "broadcast" with status 202: it is online again for every worker
+[error] signalr: REST call "send to user" to endpoint "again" failed with status 503 after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
+']
