@@ -458,6 +458,29 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 }
 
 
+/* the endpoint of that name= (its host when it has none), or NULL */
+
+ngx_http_signalr_endpoint_t *
+ngx_http_signalr_endpoint_named(ngx_http_signalr_main_conf_t *smcf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                    i;
+    ngx_http_signalr_endpoint_t  *eps;
+
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (eps[i].name.len == name->len
+            && ngx_memcmp(eps[i].name.data, name->data, name->len) == 0)
+        {
+            return &eps[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 static ngx_uint_t
 ngx_http_signalr_candidate(ngx_http_signalr_endpoint_t *ep, ngx_uint_t i,
     uint64_t online, ngx_uint_t pass)

@@ -18,6 +18,8 @@ char *ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_http_signalr_endpoint_t *ngx_http_signalr_pick_endpoint(
     ngx_http_request_t *r);
+ngx_http_signalr_endpoint_t *ngx_http_signalr_endpoint_named(
+    ngx_http_signalr_main_conf_t *smcf, ngx_str_t *name);
 ngx_int_t ngx_http_signalr_token(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep, signalr_jwt_claim_t *claims,
     ngx_uint_t nclaims, ngx_str_t *aud, time_t lifetime, ngx_str_t *token);

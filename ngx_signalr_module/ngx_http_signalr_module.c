@@ -82,6 +82,13 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       0,
       NULL },
 
+    { ngx_string("signalr_negotiate_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, negotiate_endpoint),
+      NULL },
+
     { ngx_string("signalr_token_lifetime"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -333,6 +340,7 @@ ngx_http_signalr_create_loc_conf(ngx_conf_t *cf)
 
     slcf->user_id = NGX_CONF_UNSET_PTR;
     slcf->claims = NGX_CONF_UNSET_PTR;
+    slcf->negotiate_endpoint = NGX_CONF_UNSET_PTR;
     slcf->token_lifetime = NGX_CONF_UNSET;
 
     slcf->target = NGX_CONF_UNSET_PTR;
@@ -396,6 +404,8 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
     ngx_conf_merge_sec_value(conf->token_lifetime, prev->token_lifetime, 3600);
+    ngx_conf_merge_ptr_value(conf->negotiate_endpoint,
+                             prev->negotiate_endpoint, NULL);
 
     ngx_conf_merge_ptr_value(conf->target, prev->target, NULL);
     ngx_conf_merge_ptr_value(conf->group, prev->group, NULL);
@@ -428,6 +438,12 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "in the http block",
                            conf->output_hub ? "signalr_output"
                                             : "signalr_negotiate");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->negotiate_hub
+        && ngx_http_signalr_negotiate_check(cf, conf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

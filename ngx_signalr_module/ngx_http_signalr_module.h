@@ -92,6 +92,7 @@ typedef struct {
     ngx_http_complex_value_t   *user_id;         /* output: the recipient */
     ngx_array_t                *claims;          /* of claim_t */
     time_t                      token_lifetime;
+    ngx_http_complex_value_t   *negotiate_endpoint;
 
     /* output; the recipient is signalr_user_id of the location itself */
     ngx_http_complex_value_t   *output_hub;

@@ -12,6 +12,7 @@
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_negotiate.h"
+#include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_util.h"
 #include "signalr_json.h"
 #include "signalr_names.h"
@@ -20,6 +21,8 @@
 static ngx_int_t ngx_http_signalr_negotiate_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx);
+static ngx_int_t ngx_http_signalr_negotiate_endpoint(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_endpoint_t **ep);
 static ngx_int_t ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx, ngx_http_signalr_error_t *err);
 static ngx_uint_t ngx_http_signalr_claim_renamed(ngx_array_t *claims,
@@ -63,6 +66,35 @@ ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     ngx_http_signalr_conf_handler(cf, slcf, ngx_http_signalr_negotiate_handler);
+
+    return NGX_CONF_OK;
+}
+
+
+/* a signalr_negotiate_endpoint without variables must name an endpoint */
+
+char *
+ngx_http_signalr_negotiate_check(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf)
+{
+    ngx_str_t                     *name;
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    if (slcf->negotiate_endpoint == NULL
+        || slcf->negotiate_endpoint->lengths != NULL)
+    {
+        return NGX_CONF_OK;
+    }
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+    name = &slcf->negotiate_endpoint->value;
+
+    if (name->len && ngx_http_signalr_endpoint_named(smcf, name) == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_negotiate_endpoint\" names no "
+                           "\"signalr_endpoint\": \"%V\"", name);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -402,6 +434,72 @@ ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
 }
 
 
+/*
+ * The endpoint signalr_negotiate_endpoint names, while it is online; the
+ * usual choice when it is empty or offline. NGX_DECLINED: the value names
+ * no endpoint.
+ */
+
+static ngx_int_t
+ngx_http_signalr_negotiate_endpoint(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_endpoint_t **ep)
+{
+    ngx_str_t                      name, shown;
+    ngx_http_signalr_endpoint_t   *named;
+    ngx_http_signalr_main_conf_t  *smcf;
+    u_char                         text[64 * 3];
+
+    if (slcf->negotiate_endpoint == NULL) {
+        *ep = ngx_http_signalr_pick_endpoint(r);
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, slcf->negotiate_endpoint, &name) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (name.len == 0) {
+        *ep = ngx_http_signalr_pick_endpoint(r);
+        return NGX_OK;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+
+    named = ngx_http_signalr_endpoint_named(smcf, &name);
+
+    if (named == NULL) {
+
+        /* the value may come from the client: so much of it, escaped */
+
+        name.len = ngx_min(name.len, 64);
+        shown.data = text;
+        shown.len = (u_char *) ngx_escape_uri(text, name.data, name.len,
+                                              NGX_ESCAPE_URI_COMPONENT)
+                    - text;
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: negotiate refused: \"signalr_negotiate_"
+                      "endpoint\" is \"%V\", which names no endpoint",
+                      &shown);
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_signalr_endpoint_online(named)) {
+        *ep = named;
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr negotiate: endpoint \"%V\" is offline, "
+                   "another is chosen", &named->name);
+
+    *ep = ngx_http_signalr_pick_endpoint(r);
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx, ngx_http_signalr_error_t *err)
@@ -444,7 +542,18 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
      * of Azure/azure-signalr makes them (docs/directives.md)
      */
 
-    ep = ngx_http_signalr_pick_endpoint(r);
+    rc = ngx_http_signalr_negotiate_endpoint(r, slcf, &ep);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "signalr_negotiate_endpoint names no "
+                                     "endpoint");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ctx->endpoint = ep;
 
     ctx->client_url.data = ngx_pnalloc(r->pool, ep->client_base.len

@@ -16,6 +16,8 @@
 
 char *ngx_http_signalr_negotiate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_signalr_negotiate_check(ngx_conf_t *cf,
+    ngx_http_signalr_loc_conf_t *slcf);
 char *ngx_http_signalr_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_signalr_negotiate_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);

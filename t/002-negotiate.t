@@ -610,3 +610,85 @@ eyJhbGciOi
 ["", "", "", "OPTIONS 204 ep=-\nPUT 405 ep=-\nPOST 200 ep=first\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 32: signalr_negotiate_endpoint: the endpoint a variable names (a map on a header), the usual choice when it is empty
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://secondary.example.net;AccessKey=$SignalRTest::KEYS{B}\" type=secondary name=second;
+    signalr_endpoint \"$::CS_A\" name=first;
+    map \$http_x_region \$signalr_ep { default \$http_x_region; eu second; }"
+--- config
+    signalr_negotiate_endpoint $signalr_ep;
+    location = /u { signalr_negotiate chat; return 200 "$signalr_endpoint $signalr_client_url\n"; }
+--- request eval
+["GET /u", "GET /u", "GET /u"]
+--- more_headers eval
+["", "X-Region: eu", "X-Region: first"]
+--- response_body eval
+["first https://contoso.service.signalr.net/client/?hub=chat\n",
+ "second https://secondary.example.net/client/?hub=chat\n",
+ "first https://contoso.service.signalr.net/client/?hub=chat\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 33: signalr_negotiate_endpoint: a value that names no endpoint is refused, and logged escaped at info
+--- http_config eval
+"signalr_endpoint \"$::CS_A\" name=first;"
+--- config
+    signalr_negotiate_endpoint $http_x_region;
+    location = /neg { signalr_negotiate chat; }
+--- request
+POST /neg
+--- more_headers
+X-Region: the "moon"
+--- error_code: 400
+--- response_body chomp
+{"error":"signalr_negotiate_endpoint names no endpoint"}
+--- error_log
+[info]
+signalr: negotiate refused: "signalr_negotiate_endpoint" is "the%20%22moon%22", which names no endpoint
+--- no_error_log
+[error]
+
+
+
+=== TEST 34: signalr_negotiate_endpoint: an endpoint offline for every worker is not given out; the usual choice instead
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://secondary.example.net;AccessKey=$SignalRTest::KEYS{B}\" name=dead33 rest=/_dead;
+    signalr_endpoint \"$::CS_A\" name=live33 rest=/_live;"
+--- config
+    signalr_negotiate_endpoint dead33;
+    signalr_rest_retries 0;
+    location = /u { signalr_negotiate chat; return 200 "$signalr_endpoint\n"; }
+    location = /out { signalr_output chat; }
+    location /_dead/ { internal; proxy_pass http://127.0.0.1:1; }
+    location /_live/ { internal; return 202; }
+--- request eval
+["GET /u", "POST /out\r\n{\"target\":\"t\"}", "GET /u", "GET /u"]
+--- error_code eval
+[200, 502, 200, 200]
+--- response_body_filters eval
+[[sub { $_[0] }], [sub { "" }], [sub { $_[0] }], [sub { $_[0] }]]
+--- response_body eval
+["dead33\n", "", "live33\n", "live33\n"]
+
+
+
+=== TEST 35: signalr_negotiate_endpoint with a literal name that is no endpoint fails the configuration
+--- config
+    location = /u { signalr_negotiate chat; signalr_negotiate_endpoint elsewhere; }
+--- must_die
+--- error_log
+"signalr_negotiate_endpoint" names no "signalr_endpoint": "elsewhere"
+
+
+
+=== TEST 36: signalr_negotiate_endpoint is not duplicated
+--- config
+    location = /u { signalr_negotiate chat; signalr_negotiate_endpoint a; signalr_negotiate_endpoint b; }
+--- must_die
+--- error_log
+"signalr_negotiate_endpoint" directive is duplicate
