@@ -15,8 +15,16 @@
 #include "signalr_connstr.h"
 
 
+#define NGX_HTTP_SIGNALR_SET_NAME  1
+#define NGX_HTTP_SIGNALR_SET_TYPE  2
+#define NGX_HTTP_SIGNALR_SET_REST  4
+
+
 static ngx_int_t ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
-    ngx_http_signalr_endpoint_t *ep, ngx_str_t *name);
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *name, ngx_uint_t *set);
+static char *ngx_http_signalr_second_key(ngx_conf_t *cf,
+    ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_endpoint_t *ep,
+    ngx_str_t *name, ngx_uint_t set);
 static ngx_int_t ngx_http_signalr_keep_env(ngx_conf_t *cf, ngx_str_t *name);
 static ngx_int_t ngx_http_signalr_read_source(ngx_conf_t *cf,
     ngx_str_t *value, ngx_str_t *cs);
@@ -34,7 +42,7 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     char                          err[256];
     ngx_str_t                    *value, cs, name;
-    ngx_uint_t                    i;
+    ngx_uint_t                    i, set;
     ngx_pool_cleanup_t           *cln;
     signalr_connstr_t             parsed;
     ngx_http_signalr_endpoint_t  *ep, *eps;
@@ -55,7 +63,7 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_memzero(ep, sizeof(ngx_http_signalr_endpoint_t));
 
-    if (ngx_http_signalr_endpoint_params(cf, ep, &name) != NGX_OK) {
+    if (ngx_http_signalr_endpoint_params(cf, ep, &name, &set) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -84,6 +92,8 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         || ngx_http_signalr_copy(cf, &ep->client_base, parsed.client_base)
            != NGX_OK
         || ngx_http_signalr_copy(cf, &ep->audience_base, parsed.audience_base)
+           != NGX_OK
+        || ngx_http_signalr_copy(cf, &ep->service, parsed.server_base)
            != NGX_OK)
     {
         signalr_hmac_free(ep->hmac);
@@ -106,6 +116,17 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     eps = smcf->endpoints.elts;
 
+    /* the same service again: its other key */
+
+    for (i = 0; i < smcf->endpoints.nelts - 1; i++) {
+        if (eps[i].service.len == ep->service.len
+            && ngx_strncmp(eps[i].service.data, ep->service.data,
+                           ep->service.len) == 0)
+        {
+            return ngx_http_signalr_second_key(cf, smcf, &eps[i], &name, set);
+        }
+    }
+
     for (i = 0; i < smcf->endpoints.nelts - 1; i++) {
         if (eps[i].name.len == ep->name.len
             && ngx_strncmp(eps[i].name.data, ep->name.data, ep->name.len) == 0)
@@ -122,11 +143,61 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * A second signalr_endpoint for the service of an earlier one (the URL
+ * REST calls go to: ServerEndpoint, or Endpoint, with Port) is that
+ * endpoint's other key, as when rotating keys: its parameters, if any,
+ * must be the same. The endpoint just added goes again.
+ */
+
+static char *
+ngx_http_signalr_second_key(ngx_conf_t *cf,
+    ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_endpoint_t *ep,
+    ngx_str_t *name, ngx_uint_t set)
+{
+    ngx_http_signalr_endpoint_t  *added;
+
+    added = (ngx_http_signalr_endpoint_t *) smcf->endpoints.elts
+            + smcf->endpoints.nelts - 1;
+
+    if (ep->hmac2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a third \"signalr_endpoint\" for the service of "
+                           "endpoint \"%V\" (%V): a service has two keys",
+                           &ep->name, &ep->service);
+        return NGX_CONF_ERROR;
+    }
+
+    if (((set & NGX_HTTP_SIGNALR_SET_NAME)
+         && (name->len != ep->name.len
+             || ngx_strncmp(name->data, ep->name.data, name->len) != 0))
+        || ((set & NGX_HTTP_SIGNALR_SET_TYPE) && added->type != ep->type)
+        || ((set & NGX_HTTP_SIGNALR_SET_REST)
+            && (added->rest.len != ep->rest.len
+                || ngx_strncmp(added->rest.data, ep->rest.data,
+                               ep->rest.len) != 0)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_endpoint\" for the service of endpoint "
+                           "\"%V\" (%V) is its second key, and takes its "
+                           "\"name=\", \"type=\" and \"rest=\": leave "
+                           "them out, or give the same", &ep->name,
+                           &ep->service);
+        return NGX_CONF_ERROR;
+    }
+
+    ep->hmac2 = added->hmac;
+    smcf->endpoints.nelts--;
+
+    return NGX_CONF_OK;
+}
+
+
 /* name=, type= and rest= of signalr_endpoint */
 
 static ngx_int_t
 ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
-    ngx_http_signalr_endpoint_t *ep, ngx_str_t *name)
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *name, ngx_uint_t *set)
 {
     u_char      *p;
     ngx_str_t   *value;
@@ -134,6 +205,7 @@ ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
 
     value = cf->args->elts;
     ngx_str_null(name);
+    *set = 0;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -148,20 +220,25 @@ ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
                 return NGX_ERROR;
             }
 
+            *set |= NGX_HTTP_SIGNALR_SET_NAME;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "type=primary") == 0) {
             ep->type = NGX_HTTP_SIGNALR_PRIMARY;
+            *set |= NGX_HTTP_SIGNALR_SET_TYPE;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "type=secondary") == 0) {
             ep->type = NGX_HTTP_SIGNALR_SECONDARY;
+            *set |= NGX_HTTP_SIGNALR_SET_TYPE;
             continue;
         }
 
         if (ngx_strncmp(value[i].data, "rest=", 5) == 0) {
+            *set |= NGX_HTTP_SIGNALR_SET_REST;
+
             ep->rest.data = value[i].data + 5;
             ep->rest.len = value[i].len - 5;
 

@@ -51,6 +51,13 @@ typedef struct {
     /* keyed with the AccessKey once; the key itself is not kept */
     signalr_hmac_t             *hmac;
 
+    /*
+     * the service's other key, from a second signalr_endpoint for the same
+     * service (rotation): it verifies upstream signatures, signs nothing
+     */
+    signalr_hmac_t             *hmac2;
+    ngx_str_t                   service;         /* "scheme://host:port/" */
+
     /* online or not, for every worker (ngx_http_signalr_shm.c) */
     ngx_http_signalr_state_t   *state;
 

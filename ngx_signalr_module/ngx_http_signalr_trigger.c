@@ -517,11 +517,13 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
 {
     int                            k;
     u_char                        *macs;
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, j, n;
+    signalr_hmac_t                *keys[2];
     ngx_table_elt_t               *h;
     ngx_http_signalr_ctx_t        *ctx;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
+    u_char                         owner[2 * NGX_HTTP_SIGNALR_MAX_ENDPOINTS];
 
     h = t->asrs[NGX_HTTP_SIGNALR_H_SIGNATURE];
 
@@ -532,33 +534,45 @@ ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    /* HMAC-SHA256(key, connection id) for the key of every endpoint */
+    /*
+     * HMAC-SHA256(key, connection id) for every key: each endpoint's, and
+     * its second one when it has one (rotation)
+     */
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
     eps = smcf->endpoints.elts;
 
-    macs = ngx_pnalloc(r->pool, smcf->endpoints.nelts * SIGNALR_SHA256_LEN);
+    macs = ngx_pnalloc(r->pool,
+                       2 * smcf->endpoints.nelts * SIGNALR_SHA256_LEN);
     if (macs == NULL) {
         return NGX_ERROR;
     }
 
+    n = 0;
+
     for (i = 0; i < smcf->endpoints.nelts; i++) {
-        if (signalr_hmac_sha256(eps[i].hmac, t->v.connection_id.data,
-                                t->v.connection_id.len,
-                                macs + i * SIGNALR_SHA256_LEN)
-            != 0)
-        {
-            return NGX_ERROR;
+        keys[0] = eps[i].hmac;
+        keys[1] = eps[i].hmac2;
+
+        for (j = 0; j < 2 && keys[j]; j++) {
+            if (signalr_hmac_sha256(keys[j], t->v.connection_id.data,
+                                    t->v.connection_id.len,
+                                    macs + n * SIGNALR_SHA256_LEN)
+                != 0)
+            {
+                return NGX_ERROR;
+            }
+
+            owner[n++] = (u_char) i;
         }
     }
 
-    k = signalr_signature_match(h->value.data, h->value.len, macs,
-                                smcf->endpoints.nelts);
+    k = signalr_signature_match(h->value.data, h->value.len, macs, n);
 
     if (k) {
         /* the endpoint whose key signed the call, for $signalr_endpoint */
         ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
-        ctx->endpoint = &eps[k - 1];
+        ctx->endpoint = &eps[owner[k - 1]];
         return NGX_OK;
     }
 

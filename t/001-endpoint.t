@@ -302,10 +302,10 @@ invalid connection string in "signalr_endpoint": AuthType "azure.msi" is not sup
 
 
 
-=== TEST 24: two endpoints on the same host need names
+=== TEST 24: two endpoints on the same host (two services: one on another port) need names
 --- http_config
     signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1";
-    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k2" type=secondary;
+    signalr_endpoint "Endpoint=https://x.example.net;Port=8443;AccessKey=k2" type=secondary;
 --- config
 --- must_die
 --- error_log
@@ -398,3 +398,38 @@ POST /negotiate
 --- response_body_like: "url":"https://e\d+\.example\.net/client/\?hub=chat"
 --- no_error_log
 [error]
+
+
+
+=== TEST 33: a second signalr_endpoint for the same service is its second key: its parameters must be left out or the same
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1" name=x;
+    signalr_endpoint "Endpoint=https://X.example.net/;AccessKey=k2" name=y;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint" for the service of endpoint "x" (https://x.example.net/) is its second key, and takes its "name=", "type=" and "rest=": leave them out, or give the same
+
+
+
+=== TEST 34: a service has two keys: a third signalr_endpoint for it fails the configuration
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1" name=x rest=/r;
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k2" name=x rest=/r/;
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k3";
+--- config
+--- must_die
+--- error_log
+a third "signalr_endpoint" for the service of endpoint "x" (https://x.example.net/): a service has two keys
+
+
+
+=== TEST 35: the same service is the URL of its REST calls: ServerEndpoint when given
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;ServerEndpoint=https://internal.example.net;AccessKey=k1" name=x;
+    signalr_endpoint "Endpoint=https://y.example.net;ServerEndpoint=https://internal.example.net;AccessKey=k2" type=secondary;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint" for the service of endpoint "x" (https://internal.example.net/) is its second key
+

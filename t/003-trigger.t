@@ -893,3 +893,29 @@ qq({"type":3,"invocationId":"0","result":"[replaced][][broadcast]"}\x1e)
 [qq({"type":3,"invocationId":"0","result":"a"}\x1e), qq({"type":3,"invocationId":"0","result":"b"}\x1e)]
 --- no_error_log
 [error]
+
+
+
+=== TEST 46: one service, two keys (rotation): two signalr_endpoint lines for it are one endpoint; a call signed with either key, or both, is accepted and names that endpoint
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://a.example.net;AccessKey=$SignalRTest::KEYS{S2}\" name=a;
+    signalr_endpoint \"Endpoint=https://A.example.net/;AccessKey=$SignalRTest::KEYS{S1}\";
+    signalr_endpoint \"Endpoint=https://b.example.net;AccessKey=$SignalRTest::KEYS{EMU}\" name=b type=secondary;"
+--- config
+    location = /upstream {
+        signalr_trigger /route;
+        add_header X-Endpoint $signalr_endpoint;
+    }
+    location = /route { return 204; }
+--- request eval
+[("POST /upstream\r\n$::JSON_INVOCATION") x 5]
+--- more_headers eval
+[main::hdrs('X-ASRS-Signature' => $::SIG1),
+ main::hdrs('X-ASRS-Signature' => $::SIG2),
+ main::hdrs('X-ASRS-Signature' => "$::SIG2,$::SIG1"),
+ main::hdrs('X-ASRS-Signature' => $::SIGEMU),
+ main::hdrs('X-ASRS-Signature' => 'sha256=' . ('0' x 64))]
+--- error_code eval
+[200, 200, 200, 200, 401]
+--- response_headers eval
+["X-Endpoint: a", "X-Endpoint: a", "X-Endpoint: a", "X-Endpoint: b", "X-Endpoint:"]

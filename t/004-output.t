@@ -1683,3 +1683,29 @@ POST /api/hubs/chat/users/dead/:send?api-version=2022-06-01
 [notice] signalr: endpoint "again" answered REST call "broadcast" with status 202: it is online again for every worker
 [error] signalr: REST call "send to user" to endpoint "again" failed with status 503 after 1 attempts (x-ms-error-code: none); the endpoint is marked offline for every worker for 30000ms
 ']
+
+
+
+=== TEST 58: one service, two keys (rotation): the second signalr_endpoint line of a service is its other key; each action is sent once, signed with the key of the first line, as negotiate's tokens are
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://east.example.net;AccessKey=$SignalRTest::KEYS{B}\" name=east rest=/_signalr;
+    signalr_endpoint \"$::CS_EAST\";
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; }
+    location = /neg { signalr_negotiate chat; }
+--- request eval
+["POST /out\r\n{\"target\":\"t\"}", "GET /neg", "GET /rest.log"]
+--- error_code eval
+[202, 200, 200]
+--- response_body_filters eval
+[[sub { $_[0] }], [\&SignalRTest::negotiate, sub { $_[0] =~ /^(url=.*\n)(?:.*\n)*(signed=.*\n)/ ? "$1$2" : $_[0] }], [\&SignalRTest::rest_log]]
+--- response_body eval
+['{"completed":1,"total":1}',
+"url=https://east.example.net/client/?hub=chat\nsigned=B\n",
+'POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[]}
+  token B east.example.net
+']
+--- no_error_log
+[error]

@@ -154,7 +154,8 @@ async function startEmulator(t, options = {}) {
 
 // Starts nginx with the module. conf: the http{} contents (a string, or a
 // function of the port); env: environment for nginx (the connection string).
-// Its prefix is build/e2e/<name> (its logs stay there). Resolves { port, url, prefix, errorLog() }.
+// Its prefix is build/e2e/<name> (its logs stay there). Resolves { port, url,
+// prefix, errorLog(), reload(conf) }.
 async function startNginx(t, { name, port, conf, env = {}, files = {} }) {
   if (!fs.existsSync(MODULE)) throw new Error(`${MODULE} is missing: run make first`);
   port = port || await freePort();
@@ -166,8 +167,9 @@ async function startNginx(t, { name, port, conf, env = {}, files = {} }) {
     fs.writeFileSync(path.join(prefix, file), content);
   }
 
-  const text = typeof conf === 'function' ? conf(port) : conf;
-  const full = text.includes('load_module') ? text : `load_module ${MODULE};
+  const wrap = (c) => {
+    const text = typeof c === 'function' ? c(port) : c;
+    return text.includes('load_module') ? text : `load_module ${MODULE};
 daemon off;
 master_process on;
 worker_processes 1;
@@ -179,8 +181,9 @@ http {
 ${text}
 }
 `;
+  };
   const confFile = path.join(prefix, 'conf', 'nginx.conf');
-  fs.writeFileSync(confFile, full);
+  fs.writeFileSync(confFile, wrap(conf));
 
   const errorLog = () => {
     try { return fs.readFileSync(path.join(prefix, 'logs', 'error.log'), 'utf8'); } catch { return ''; }
@@ -205,7 +208,28 @@ ${text}
     if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${output}\n${errorLog()}`);
     await sleep(50);
   }
-  return { port, url: `http://127.0.0.1:${port}`, prefix, errorLog, output: () => output };
+  // a new configuration, loaded with SIGHUP: resolves once the new
+  // worker runs (its "start worker process" line) and the old ones are gone
+  async function reload(newConf) {
+    const started = (errorLog().match(/start worker process/g) || []).length;
+    fs.writeFileSync(confFile, wrap(newConf));
+    child.kill('SIGHUP');
+    const until = Date.now() + START_TIMEOUT;
+    for (;;) {
+      const log = errorLog();
+      if ((log.match(/start worker process/g) || []).length > started
+          && /worker process \d+ exited/.test(log.slice(log.lastIndexOf('reconfiguring')))) {
+        return;
+      }
+      if (/\[emerg\]/.test(log.slice(log.lastIndexOf('signal 1 (SIGHUP)')))) {
+        throw new Error(`nginx refused the new configuration: ${log}`);
+      }
+      if (Date.now() > until) throw new Error(`nginx did not reload: ${log}`);
+      await sleep(50);
+    }
+  }
+
+  return { port, url: `http://127.0.0.1:${port}`, prefix, errorLog, reload, output: () => output };
 }
 
 // Starts a program and waits for a line of its output matching ready.
