@@ -94,6 +94,8 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         || ngx_http_signalr_copy(cf, &ep->audience_base, parsed.audience_base)
            != NGX_OK
         || ngx_http_signalr_copy(cf, &ep->service, parsed.server_base)
+           != NGX_OK
+        || ngx_http_signalr_copy(cf, &ep->url, parsed.endpoint_base)
            != NGX_OK)
     {
         signalr_hmac_free(ep->hmac);

@@ -57,6 +57,7 @@ typedef struct {
      */
     signalr_hmac_t             *hmac2;
     ngx_str_t                   service;         /* "scheme://host:port/" */
+    ngx_str_t                   url;             /* of Endpoint, with Port */
 
     /* online or not, for every worker (ngx_http_signalr_shm.c) */
     ngx_http_signalr_state_t   *state;

@@ -40,6 +40,7 @@ typedef struct {
     ngx_str_t                       body;
     const char                     *what;          /* "broadcast", ... */
     const char                     *absent;        /* 404 code that is done */
+    uint64_t                        endpoints;     /* the ones it goes to */
     unsigned                        message:1;
     unsigned                        connection:1;
 } ngx_http_signalr_call_t;
@@ -63,6 +64,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_signalr_endpoint_t    *ep;
+    ngx_uint_t                      index;         /* in the configuration */
     ngx_http_request_t             *request;
     ngx_uint_t                      call;          /* under way, or next */
     ngx_uint_t                      attempt;       /* 0: the first one */
@@ -82,11 +84,12 @@ struct ngx_http_signalr_output_ctx_s {
 
     ngx_http_signalr_output_run_t  *runs;          /* one per endpoint */
     ngx_uint_t                      nruns;
-    ngx_uint_t                      nsent;         /* the runs not skipped */
     ngx_uint_t                      running;
+    uint64_t                        online;        /* when it started */
 
     u_char                         *taken;         /* per call: the */
-                                                   /* endpoints that took it */
+                                                   /* endpoints that took it, */
+    u_char                         *targets;       /* of those it was sent to */
 
     ngx_http_signalr_output_vars_t  v;            /* $signalr_rest_status */
 
@@ -112,7 +115,16 @@ static ngx_int_t ngx_http_signalr_output_set_id(ngx_http_request_t *r,
 static void ngx_http_signalr_output_error_text(char *err, size_t errlen,
     const char *fmt, ...);
 static ngx_int_t ngx_http_signalr_output_copy(ngx_http_request_t *r,
-    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src);
+    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src, ngx_uint_t n,
+    char *err, size_t errlen);
+static ngx_int_t ngx_http_signalr_output_select(ngx_http_request_t *r,
+    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src, ngx_uint_t n,
+    char *err, size_t errlen);
+static ngx_uint_t ngx_http_signalr_output_for(
+    ngx_http_signalr_output_ctx_t *octx, ngx_uint_t run, ngx_uint_t call);
+static ngx_uint_t ngx_http_signalr_output_first(
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_uint_t call);
 static ngx_int_t ngx_http_signalr_output_headers(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_call_t *call,
     ngx_http_signalr_subrequest_t *s);
@@ -459,7 +471,11 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
     n = (octx->calls == NULL) ? NGX_ERROR : NGX_OK;
 
     for (i = 0; n == NGX_OK && i < calls.n; i++) {
-        n = ngx_http_signalr_output_copy(r, &octx->calls[i], &calls.calls[i]);
+        n = ngx_http_signalr_output_copy(r, &octx->calls[i], &calls.calls[i],
+                                         i, err, errlen);
+        if (n == NGX_DECLINED) {
+            break;
+        }
     }
 
     octx->ncalls = calls.n;
@@ -789,7 +805,8 @@ ngx_http_signalr_output_error_text(char *err, size_t errlen,
 
 static ngx_int_t
 ngx_http_signalr_output_copy(ngx_http_request_t *r,
-    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src)
+    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src, ngx_uint_t n,
+    char *err, size_t errlen)
 {
     dst->method = ngx_http_signalr_rest_method_ids[src->method];
     dst->method_name = ngx_http_signalr_rest_methods[src->method];
@@ -819,6 +836,103 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
         }
 
         ngx_memcpy(dst->body.data, src->body, src->body_len);
+    }
+
+    return ngx_http_signalr_output_select(r, dst, src, n, err, errlen);
+}
+
+
+/*
+ * The endpoints an action's "endpoints" selects, each item by its name, its
+ * Endpoint URL (with Port; the case and a trailing "/" aside) and its type,
+ * those it gives; every endpoint when it has none. NGX_DECLINED with the
+ * reason in err when an item names no endpoint.
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_select(ngx_http_request_t *r,
+    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src, ngx_uint_t n,
+    char *err, size_t errlen)
+{
+    size_t                         len;
+    ngx_uint_t                     i, j;
+    const char                    *what;
+    ngx_http_signalr_endpoint_t   *eps;
+    signalr_endpoint_ref_t        *ref;
+    ngx_http_signalr_main_conf_t  *smcf;
+    u_char                         shown[64 * 3];
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+
+    eps = smcf->endpoints.elts;
+
+    if (src->endpoints == NULL) {
+        dst->endpoints = (smcf->endpoints.nelts == 64)
+                         ? ~(uint64_t) 0
+                         : ((uint64_t) 1 << smcf->endpoints.nelts) - 1;
+        return NGX_OK;
+    }
+
+    dst->endpoints = 0;
+
+    for (i = 0; i < src->nendpoints; i++) {
+        ref = &src->endpoints[i];
+
+        for (j = 0; j < smcf->endpoints.nelts; j++) {
+
+            if (ref->name
+                && (ngx_strlen(ref->name) != eps[j].name.len
+                    || ngx_strncmp(ref->name, eps[j].name.data,
+                                   eps[j].name.len) != 0))
+            {
+                continue;
+            }
+
+            if (ref->url) {
+                len = ngx_strlen(ref->url);
+
+                if (len && ref->url[len - 1] == '/') {
+                    len--;
+                }
+
+                if (len != eps[j].url.len - 1
+                    || ngx_strncasecmp((u_char *) ref->url, eps[j].url.data,
+                                       len) != 0)
+                {
+                    continue;
+                }
+            }
+
+            if (ref->type != -1 && (ngx_uint_t) ref->type != eps[j].type) {
+                continue;
+            }
+
+            break;
+        }
+
+        if (j < smcf->endpoints.nelts) {
+            dst->endpoints |= (uint64_t) 1 << j;
+            continue;
+        }
+
+        /* the caller's text: so much of it, escaped */
+
+        what = ref->name ? ref->name : ref->url;
+        len = ngx_min(ngx_strlen(what), 64);
+        len = (u_char *) ngx_escape_uri(shown, (u_char *) what, len,
+                                        NGX_ESCAPE_URI_COMPONENT)
+              - shown;
+
+        ngx_http_signalr_output_error_text(err, errlen,
+                                           "action %ui: \"endpoints\" item "
+                                           "%ui (%s \"%*s\"%s) names no "
+                                           "configured endpoint", n, i,
+                                           ref->name ? "name" : "endpoint",
+                                           len, shown,
+                                           ref->type == -1 ? ""
+                                           : ref->type ? ", Secondary"
+                                                       : ", Primary");
+        return NGX_DECLINED;
     }
 
     return NGX_OK;
@@ -893,16 +1007,17 @@ ngx_http_signalr_output_headers(ngx_http_request_t *r,
 
 /*
  * A run per endpoint, all started at once. As the SDK, every endpoint gets
- * each action, but not one offline for every worker (the state in the
- * shared zone), unless all are: then every endpoint is tried, so that the
- * caller learns what they answer.
+ * each action (or those its "endpoints" selects), but not one offline for
+ * every worker (the state in the shared zone), unless every endpoint the
+ * action goes to is: then they are tried, so that the caller learns what
+ * they answer.
  */
 
 static ngx_int_t
 ngx_http_signalr_output_runs(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
-    ngx_uint_t                      i, online;
+    ngx_uint_t                      i, k;
     ngx_http_signalr_endpoint_t    *eps;
     ngx_http_signalr_main_conf_t   *smcf;
     ngx_http_signalr_output_run_t  *run;
@@ -915,24 +1030,26 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
     octx->runs = ngx_pcalloc(r->pool,
                              octx->nruns * sizeof(ngx_http_signalr_output_run_t));
     octx->taken = ngx_pcalloc(r->pool, octx->ncalls);
+    octx->targets = ngx_pcalloc(r->pool, octx->ncalls);
 
-    if (octx->runs == NULL || octx->taken == NULL) {
+    if (octx->runs == NULL || octx->taken == NULL || octx->targets == NULL) {
         return NGX_ERROR;
     }
 
-    online = 0;
+    octx->online = 0;
 
     for (i = 0; i < octx->nruns; i++) {
         run = &octx->runs[i];
 
         run->ep = &eps[i];
+        run->index = i;
         run->request = r;
         run->retry.handler = ngx_http_signalr_output_retry_handler;
         run->retry.data = run;
         run->retry.log = r->connection->log;
 
         if (ngx_http_signalr_endpoint_online(run->ep)) {
-            online++;
+            octx->online |= (uint64_t) 1 << i;
 
         } else {
             run->skipped = 1;
@@ -941,27 +1058,21 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
 
     /* a call that succeeds brings an endpoint back online */
 
-    if (online == 0) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "signalr output: every endpoint is offline, "
-                       "sent to all");
-
-        for (i = 0; i < octx->nruns; i++) {
-            octx->runs[i].skipped = 0;
+    for (i = 0; i < octx->nruns; i++) {
+        for (k = 0; k < octx->ncalls; k++) {
+            octx->targets[k] += ngx_http_signalr_output_for(octx, i, k);
         }
-
-        online = octx->nruns;
     }
-
-    octx->nsent = online;
 
     for (i = 0; i < octx->nruns; i++) {
         run = &octx->runs[i];
 
-        if (run->skipped) {
+        run->call = ngx_http_signalr_output_first(octx, run, 0);
+
+        if (run->call == octx->ncalls) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "signalr output: endpoint \"%V\" is offline, "
-                           "skipped", &run->ep->name);
+                           "signalr output: nothing for endpoint \"%V\"",
+                           &run->ep->name);
             continue;
         }
 
@@ -974,6 +1085,37 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* the call goes to the endpoint of the run */
+
+static ngx_uint_t
+ngx_http_signalr_output_for(ngx_http_signalr_output_ctx_t *octx,
+    ngx_uint_t run, ngx_uint_t call)
+{
+    uint64_t  bit, to;
+
+    bit = (uint64_t) 1 << run;
+    to = octx->calls[call].endpoints;
+
+    return (to & bit) && ((octx->online & bit) || (to & octx->online) == 0);
+}
+
+
+/* the first call from this one on that goes to the run's endpoint */
+
+static ngx_uint_t
+ngx_http_signalr_output_first(ngx_http_signalr_output_ctx_t *octx,
+    ngx_http_signalr_output_run_t *run, ngx_uint_t call)
+{
+    while (call < octx->ncalls
+           && !ngx_http_signalr_output_for(octx, run->index, call))
+    {
+        call++;
+    }
+
+    return call;
 }
 
 
@@ -1184,7 +1326,7 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
      */
 
     if (rest_status == NGX_HTTP_NOT_FOUND && !no_response
-        && call->connection && octx->nsent > 1)
+        && call->connection && octx->targets[run->call] > 1)
     {
         ngx_http_signalr_output_log_failure(r, octx, run, f, 1);
         return ngx_http_signalr_output_advance(r, octx, run);
@@ -1205,8 +1347,9 @@ ngx_http_signalr_output_advance(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run)
 {
     run->attempt = 0;
+    run->call = ngx_http_signalr_output_first(octx, run, run->call + 1);
 
-    if (++run->call == octx->ncalls) {
+    if (run->call == octx->ncalls) {
         run->running = 0;
         octx->running--;
         return NGX_OK;
@@ -1442,7 +1585,7 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
         call = &octx->calls[i];
 
         if (call->connection ? octx->taken[i] > 0
-                             : octx->taken[i] == octx->nsent)
+                             : octx->taken[i] == octx->targets[i])
         {
             octx->v.actions_sent++;
 
@@ -1531,7 +1674,7 @@ ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
     for (i = 0; i < octx->nruns; i++) {
         r = &octx->runs[i];
 
-        if (r->skipped || r->failures == NULL) {
+        if (r->failures == NULL) {
             continue;
         }
 
@@ -1544,7 +1687,9 @@ ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
             }
         }
 
-        if (stop == NULL && r->stopped) {
+        if (stop == NULL && r->stopped
+            && ngx_http_signalr_output_for(octx, i, call))
+        {
             stop = &f[r->failures->nelts - 1];
             stopped = r;
         }
@@ -1611,7 +1756,7 @@ static void
 ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
     signalr_jw_t *w)
 {
-    ngx_uint_t                      i, j, status;
+    ngx_uint_t                      i, j, k, n, status;
     const char                     *error;
     ngx_http_signalr_failure_t     *f;
     ngx_http_signalr_output_run_t  *run;
@@ -1632,9 +1777,16 @@ ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
         signalr_jw_key_lit(w, "completed");
         signalr_jw_integer(w, run->completed);
 
-        if (run->skipped) {
+        /* the calls for it not sent as it was offline */
+
+        for (n = 0, k = 0; run->skipped && k < octx->ncalls; k++) {
+            n += (octx->calls[k].endpoints >> i & 1)
+                 && !ngx_http_signalr_output_for(octx, i, k);
+        }
+
+        if (n) {
             signalr_jw_key_lit(w, "skipped");
-            signalr_jw_bool(w, 1);
+            signalr_jw_integer(w, n);
         }
 
         if (run->failures) {
@@ -1668,9 +1820,13 @@ ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
             signalr_jw_end(w);
         }
 
-        if (run->stopped && run->call + 1 < octx->ncalls) {
+        for (n = 0, k = run->call + 1; run->stopped && k < octx->ncalls; k++) {
+            n += ngx_http_signalr_output_for(octx, run->index, k);
+        }
+
+        if (n) {
             signalr_jw_key_lit(w, "notSent");
-            signalr_jw_integer(w, octx->ncalls - run->call - 1);
+            signalr_jw_integer(w, n);
         }
 
         signalr_jw_end(w);

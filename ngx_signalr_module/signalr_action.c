@@ -77,7 +77,8 @@ enum {
     SIGNALR_ACTION_T_ID,
     SIGNALR_ACTION_T_GROUP,
     SIGNALR_ACTION_T_IDS,             /* an array of ids */
-    SIGNALR_ACTION_T_TTL
+    SIGNALR_ACTION_T_TTL,
+    SIGNALR_ACTION_T_ENDPOINTS
 };
 
 
@@ -125,9 +126,7 @@ static const signalr_action_field_t  signalr_action_fields[] = {
       "\"ttl\" applies only when adding a user to a group" },
     { "reason", SIGNALR_ACTION_T_STRING, SIGNALR_ACTION_ROUTE(CLOSE),
       "\"reason\" applies only when closing a connection" },
-    { "endpoints", SIGNALR_ACTION_T_ANY, 0,
-      "\"endpoints\" is not supported: every configured endpoint receives "
-      "each action" }
+    { "endpoints", SIGNALR_ACTION_T_ENDPOINTS, SIGNALR_ACTION_ALL, NULL }
 };
 
 
@@ -327,6 +326,212 @@ signalr_action_check_id(json_t *v, const char *label, int group, char *err,
 }
 
 
+/*
+ * "endpoints": 1 to SIGNALR_ACTION_MAX_ENDPOINTS SignalREndpoint objects of
+ * the Functions binding (LiteServiceEndpoint.cs of the extension), each
+ * with a name or an endpoint URL; "online" is the sender's view and is not
+ * used
+ */
+
+static int
+signalr_action_check_endpoints(json_t *v, char *err, size_t errlen)
+{
+    char          name[SIGNALR_ACTION_NAME_LEN];
+    size_t        i, k, n;
+    json_t       *item, *m;
+    unsigned      seen;
+    json_int_t    type;
+    const char   *key, *fmt;
+
+    static const char  *members[] = {
+        "name", "endpoint", "endpointType", "online"
+    };
+
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        signalr_action_error(err, errlen, "\"endpoints\" must be a non-empty "
+                             "array of endpoints (leave it out to send to "
+                             "every endpoint)");
+        return -1;
+    }
+
+    if (json_array_size(v) > SIGNALR_ACTION_MAX_ENDPOINTS) {
+        signalr_action_error(err, errlen, "\"endpoints\" has more than %d "
+                             "items", SIGNALR_ACTION_MAX_ENDPOINTS);
+        return -1;
+    }
+
+    json_array_foreach(v, i, item) {
+
+        if (!json_is_object(item)) {
+            signalr_action_error(err, errlen, "\"endpoints\" item %zu must "
+                                 "be an object", i);
+            return -1;
+        }
+
+        n = 0;
+        fmt = NULL;
+        seen = 0;
+
+        json_object_foreach(item, key, m) {
+
+            /* each member once, in any case */
+
+            for (k = 0; k < 4; k++) {
+                if (signalr_action_is(key, strlen(key), members[k])) {
+                    break;
+                }
+            }
+
+            if (k < 4 && (seen & (1u << k))) {
+                fmt = "\"endpoints\" item %zu: \"%s\" is given twice";
+                break;
+            }
+
+            seen |= (k < 4) ? 1u << k : 0;
+
+            if (json_is_null(m)) {
+                continue;
+            }
+
+            if (signalr_action_is(key, strlen(key), "name")
+                || signalr_action_is(key, strlen(key), "endpoint"))
+            {
+                if (!json_is_string(m) || json_string_length(m) == 0
+                    || json_string_length(m) > SIGNALR_ACTION_ID_MAX_LEN
+                    || strlen(json_string_value(m)) != json_string_length(m))
+                {
+                    fmt = "\"endpoints\" item %zu: \"%s\" must be a "
+                          "non-empty string of at most 1024 bytes";
+                    break;
+                }
+
+                n++;
+
+            } else if (signalr_action_is(key, strlen(key), "endpointType")) {
+                type = -1;
+
+                if (json_is_string(m)) {
+                    type = signalr_action_is(json_string_value(m),
+                                             json_string_length(m),
+                                             "primary") ? 0
+                           : signalr_action_is(json_string_value(m),
+                                               json_string_length(m),
+                                               "secondary") ? 1 : -1;
+
+                } else if (json_is_integer(m)) {
+                    type = json_integer_value(m);
+                }
+
+                if (type != 0 && type != 1) {
+                    fmt = "\"endpoints\" item %zu: \"%s\" must be "
+                          "\"Primary\" or \"Secondary\"";
+                    break;
+                }
+
+            } else if (signalr_action_is(key, strlen(key), "online")) {
+                if (!json_is_boolean(m)) {
+                    fmt = "\"endpoints\" item %zu: \"%s\" must be true or "
+                          "false";
+                    break;
+                }
+
+            } else {
+                signalr_action_printable(name, sizeof(name), key,
+                                         strlen(key));
+                signalr_action_error(err, errlen, "\"endpoints\" item %zu: "
+                                     "unknown member \"%s\"", i, name);
+                return -1;
+            }
+        }
+
+        if (fmt != NULL) {
+            /* a known name, in ASCII letters, but in the caller's case */
+            signalr_action_printable(name, sizeof(name), key, strlen(key));
+            signalr_action_error(err, errlen, fmt, i, name);
+            return -1;
+        }
+
+        if (n == 0) {
+            signalr_action_error(err, errlen, "\"endpoints\" item %zu needs "
+                                 "\"name\" or \"endpoint\"", i);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static char *
+signalr_action_copy(json_t *v)
+{
+    char    *p;
+    size_t   len;
+
+    len = json_string_length(v);
+
+    p = malloc(len + 1);
+    if (p != NULL) {
+        memcpy(p, json_string_value(v), len + 1);
+    }
+
+    return p;
+}
+
+
+/* the checked "endpoints" of an action, copied into the call */
+
+static int
+signalr_action_endpoints(json_t *v, signalr_rest_call_t *call)
+{
+    size_t                   i;
+    json_t                  *item, *m;
+    const char              *key;
+    signalr_endpoint_ref_t  *ref;
+
+    call->endpoints = calloc(json_array_size(v),
+                             sizeof(signalr_endpoint_ref_t));
+    if (call->endpoints == NULL) {
+        return -1;
+    }
+
+    json_array_foreach(v, i, item) {
+        ref = &call->endpoints[i];
+        ref->type = -1;
+        call->nendpoints++;
+
+        json_object_foreach(item, key, m) {
+
+            if (json_is_null(m)) {
+                continue;
+            }
+
+            if (signalr_action_is(key, strlen(key), "name")) {
+                ref->name = signalr_action_copy(m);
+                if (ref->name == NULL) {
+                    return -1;
+                }
+
+            } else if (signalr_action_is(key, strlen(key), "endpoint")) {
+                ref->url = signalr_action_copy(m);
+                if (ref->url == NULL) {
+                    return -1;
+                }
+
+            } else if (signalr_action_is(key, strlen(key), "endpointType")) {
+                ref->type = json_is_integer(m)
+                            ? (int) json_integer_value(m)
+                            : signalr_action_is(json_string_value(m),
+                                                json_string_length(m),
+                                                "secondary");
+            }
+        }
+    }
+
+    return 0;
+}
+
+
 /* checks the type of every member given, used or not */
 
 static int
@@ -391,6 +596,12 @@ signalr_action_check(json_t **value, char *err, size_t errlen)
                 if (signalr_action_check_id(id, label, 0, err, errlen) != 0) {
                     return -1;
                 }
+            }
+            break;
+
+        case SIGNALR_ACTION_T_ENDPOINTS:
+            if (signalr_action_check_endpoints(v, err, errlen) != 0) {
+                return -1;
             }
             break;
 
@@ -742,8 +953,23 @@ signalr_action_from_json(const char *hub, json_t *item,
         }
     }
 
-    return signalr_action_build(hub, &signalr_action_routes[route], value,
-                                call, err, errlen);
+    if (signalr_action_build(hub, &signalr_action_routes[route], value,
+                             call, err, errlen)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (value[SIGNALR_ACTION_F_ENDPOINTS] != NULL
+        && signalr_action_endpoints(value[SIGNALR_ACTION_F_ENDPOINTS], call)
+           != 0)
+    {
+        signalr_rest_call_free(call);
+        signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -832,9 +1058,18 @@ failed:
 void
 signalr_rest_call_free(signalr_rest_call_t *call)
 {
+    size_t  i;
+
     free(call->path);
     free(call->query);
     free(call->body);
+
+    for (i = 0; i < call->nendpoints; i++) {
+        free(call->endpoints[i].name);
+        free(call->endpoints[i].url);
+    }
+
+    free(call->endpoints);
     memset(call, 0, sizeof(signalr_rest_call_t));
 }
 

@@ -29,6 +29,23 @@ enum {
 };
 
 
+/* at most so many items in an action's "endpoints" */
+#define SIGNALR_ACTION_MAX_ENDPOINTS  64
+
+
+/*
+ * an item of an action's "endpoints": the Functions binding's
+ * SignalREndpoint (name, endpoint, endpointType, online), to be matched
+ * with the configured endpoints by the caller
+ */
+
+typedef struct {
+    char         *name;        /* NULL when not given */
+    char         *url;         /* "endpoint", NULL when not given */
+    int           type;        /* -1: not given, 0: primary, 1: secondary */
+} signalr_endpoint_ref_t;
+
+
 typedef struct {
     int           method;      /* SIGNALR_REST_* */
     unsigned      message:1;   /* a message send (retried on status > 500) */
@@ -44,6 +61,8 @@ typedef struct {
     const char   *absent;      /* the x-ms-error-code of a 404 that counts */
                                /* as done (the connection is not there), */
                                /* or NULL */
+    signalr_endpoint_ref_t  *endpoints;  /* NULL: every endpoint */
+    size_t        nendpoints;
 } signalr_rest_call_t;
 
 

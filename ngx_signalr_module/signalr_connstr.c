@@ -492,9 +492,11 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
     cs->client_base = signalr_connstr_base(&client, 1);
     cs->server_base = signalr_connstr_base(&server, 1);
     cs->audience_base = signalr_connstr_base(&endpoint, 0);
+    cs->endpoint_base = signalr_connstr_base(&endpoint, 1);
 
     if (cs->access_key == NULL || cs->host == NULL || cs->client_base == NULL
-        || cs->server_base == NULL || cs->audience_base == NULL)
+        || cs->server_base == NULL || cs->audience_base == NULL
+        || cs->endpoint_base == NULL)
     {
         signalr_connstr_free(cs);
         return signalr_connstr_error(err, errlen, "out of memory");
@@ -519,6 +521,7 @@ signalr_connstr_free(signalr_connstr_t *cs)
     free(cs->host);
     free(cs->client_base);
     free(cs->server_base);
+    free(cs->endpoint_base);
     free(cs->audience_base);
     memset(cs, 0, sizeof(signalr_connstr_t));
 }

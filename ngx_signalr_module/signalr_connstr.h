@@ -28,6 +28,8 @@ typedef struct {
 
     /* "scheme://host/" of Endpoint: no port, no path (token audiences) */
     char    *audience_base;
+    /* "scheme://host[:port]/path/" of Endpoint with Port */
+    char    *endpoint_base;
 } signalr_connstr_t;
 
 

@@ -703,7 +703,7 @@ DELETE /api/hubs/chat/users/u/groups?api-version=2022-06-01
 main::bodies_errors(10, qr/\[(?:notice|info|warn|error)\] .*?signalr: .*/, 1)
 --- response_body eval
 ['{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"east","status":502,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"west","completed":1},{"name":"east","completed":0,"failures":[{"action":0,"status":502,"errorCode":null,"error":"the service could not be reached"}]}]}',
- '{"completed":1,"total":1,"endpoints":[{"name":"west","completed":1},{"name":"east","completed":0,"skipped":true}]}',
+ '{"completed":1,"total":1,"endpoints":[{"name":"west","completed":1},{"name":"east","completed":0,"skipped":1}]}',
  ("https://west.example.net/client/?hub=chat\n") x 8,
 'POST /api/hubs/chat/:send?api-version=2022-06-01
   body {"target":"t","arguments":[1]}
@@ -1111,7 +1111,7 @@ main::bodies(17)
  '{"error":"\"groupName\" must not be only white space"}',
  '{"error":"action 1: \"target\" must be a non-empty string"}',
  '{"error":"action 1: unknown member \"foo\""}',
- '{"error":"\"endpoints\" is not supported: every configured endpoint receives each action"}',
+ '{"error":"\"endpoints\" must be a non-empty array of endpoints (leave it out to send to every endpoint)"}',
  '{"error":"\"close\" needs \"connectionId\""}',
  '{"error":"invalid JSON at line 1, column 22: duplicate object key near \'\"target\"\'"}',
  '{"error":"invalid JSON at line 1, column 4: control character 0x1 near \'\"t??\'"}',
@@ -1709,3 +1709,79 @@ POST /api/hubs/chat/users/dead/:send?api-version=2022-06-01
 ']
 --- no_error_log
 [error]
+
+
+
+=== TEST 59: "endpoints" in an action (the Functions binding's SignalREndpoint objects) selects configured endpoints by name, or by Endpoint URL and type; one that names no endpoint is refused with 400 before anything is sent
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b type=secondary rest=/_signalr;
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; }
+--- request eval
+['POST /out
+[{"target":"t","arguments":[1],"endpoints":[{"name":"b","endpoint":"https://west.example.net","endpointType":"Secondary","online":true}]},
+ {"target":"t","arguments":[2]}]',
+ 'POST /out
+{"target":"t","arguments":[3],"endpoints":[{"Endpoint":"https://EAST.example.net/","EndpointType":"Primary"}]}',
+ 'POST /out
+{"target":"t","endpoints":[{"name":"a","endpointType":"Secondary"}]}',
+ 'POST /out
+[{"target":"t"},{"target":"t","endpoints":[{"name":"a"},{"name":"no where\u0001"}]}]',
+ 'POST /out
+{"target":"t","endpoints":[{"endpoint":"https://east.example.net:8443"}]}',
+ "GET /rest.log"]
+--- error_code eval
+[202, 202, 400, 400, 400, 200]
+--- response_body_filters eval
+main::bodies(5, 1)
+--- response_body eval
+['{"completed":2,"total":2,"endpoints":[{"name":"a","completed":1},{"name":"b","completed":2}]}',
+ '{"completed":1,"total":1,"endpoints":[{"name":"a","completed":1},{"name":"b","completed":0}]}',
+ '{"error":"action 0: \"endpoints\" item 0 (name \"a\", Secondary) names no configured endpoint"}',
+ '{"error":"action 1: \"endpoints\" item 1 (name \"no%20where%01\") names no configured endpoint"}',
+ '{"error":"action 0: \"endpoints\" item 0 (endpoint \"https%3A%2F%2Feast.example.net%3A8443\") names no configured endpoint"}',
+'POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[2]}
+  token A east.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[3]}
+  token A east.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[1]}
+  token B west.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[2]}
+  token B west.example.net
+']
+--- no_error_log
+[error]
+
+
+
+=== TEST 60: "endpoints" with an offline endpoint: an action whose endpoints are all offline is still sent to them; an action that has an online one skips the offline ones, and the answer counts what was skipped
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a60 rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b60 rest=/_dead;
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_dead/ { internal; proxy_pass http://127.0.0.1:1; }
+--- request eval
+['POST /out
+{"target":"t","arguments":[0],"endpoints":[{"name":"b60"}]}',
+ 'POST /out
+[{"target":"t","arguments":[1],"endpoints":[{"name":"b60"}]},{"target":"t","arguments":[2]}]',
+ "GET /rest.log"]
+--- error_code eval
+[502, 502, 200]
+--- response_body_filters eval
+main::bodies(2, 1)
+--- response_body eval
+['{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"b60","status":502,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"a60","completed":0},{"name":"b60","completed":0,"failures":[{"action":0,"status":502,"errorCode":null,"error":"the service could not be reached"}]}]}',
+ '{"error":"broadcast: the service could not be reached","failed":0,"endpoint":"b60","status":502,"errorCode":null,"completed":1,"total":2,"endpoints":[{"name":"a60","completed":1},{"name":"b60","completed":0,"skipped":1,"failures":[{"action":0,"status":502,"errorCode":null,"error":"the service could not be reached"}]}]}',
+'POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[2]}
+  token A east.example.net
+']

@@ -187,6 +187,108 @@ test_connection_scope(void)
 }
 
 
+/* "endpoints": the Functions binding's SignalREndpoint objects */
+
+static void
+test_endpoints(void)
+{
+    char                  err[256];
+    const char           *json;
+    signalr_rest_calls_t  calls;
+
+    json = "[{\"target\":\"t\"},"
+           "{\"action\":\"close\",\"connectionId\":\"c\",\"endpoints\":"
+           "[{\"name\":\"east\",\"endpointType\":\"Secondary\","
+           "\"Online\":false},{\"Endpoint\":\"https://w.example.net\","
+           "\"endpointType\":0,\"name\":null},"
+           "{\"name\":\"x\",\"endpoint\":\"http://x\"}]}]";
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), 0);
+    CHECK_INT(calls.n, 2);
+
+    if (calls.n == 2) {
+        CHECK(calls.calls[0].endpoints == NULL);
+        CHECK_INT(calls.calls[0].nendpoints, 0);
+        CHECK_INT(calls.calls[1].nendpoints, 3);
+    }
+
+    if (calls.n == 2 && calls.calls[1].nendpoints == 3) {
+        CHECK_STR(calls.calls[1].endpoints[0].name, "east");
+        CHECK(calls.calls[1].endpoints[0].url == NULL);
+        CHECK_INT(calls.calls[1].endpoints[0].type, 1);
+        CHECK(calls.calls[1].endpoints[1].name == NULL);
+        CHECK_STR(calls.calls[1].endpoints[1].url, "https://w.example.net");
+        CHECK_INT(calls.calls[1].endpoints[1].type, 0);
+        CHECK_STR(calls.calls[1].endpoints[2].name, "x");
+        CHECK_STR(calls.calls[1].endpoints[2].url, "http://x");
+        CHECK_INT(calls.calls[1].endpoints[2].type, -1);
+    }
+
+    signalr_rest_calls_free(&calls);
+
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[]}",
+               "\"endpoints\" must be a non-empty array of endpoints (leave "
+               "it out to send to every endpoint)");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":{\"name\":\"a\"}}",
+               "\"endpoints\" must be a non-empty array of endpoints (leave "
+               "it out to send to every endpoint)");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[\"a\"]}",
+               "\"endpoints\" item 0 must be an object");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\"},{}]}",
+               "\"endpoints\" item 1 needs \"name\" or \"endpoint\"");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"online\":true}]}",
+               "\"endpoints\" item 0 needs \"name\" or \"endpoint\"");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"\"}]}",
+               "\"endpoints\" item 0: \"name\" must be a non-empty string "
+               "of at most 1024 bytes");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"endpoint\":7}]}",
+               "\"endpoints\" item 0: \"endpoint\" must be a non-empty "
+               "string of at most 1024 bytes");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\\u0000\"}]}",
+               "\"endpoints\" item 0: \"name\" must be a non-empty string "
+               "of at most 1024 bytes");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\","
+               "\"endpointType\":\"tertiary\"}]}",
+               "\"endpoints\" item 0: \"endpointType\" must be "
+               "\"Primary\" or \"Secondary\"");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\","
+               "\"endpointType\":2}]}",
+               "\"endpoints\" item 0: \"endpointType\" must be "
+               "\"Primary\" or \"Secondary\"");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\","
+               "\"online\":1}]}",
+               "\"endpoints\" item 0: \"online\" must be true or false");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\","
+               "\"connectionString\":\"Endpoint=x\"}]}",
+               "\"endpoints\" item 0: unknown member \"connectionString\"");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\","
+               "\"Name\":\"b\"}]}",
+               "\"endpoints\" item 0: \"Name\" is given twice");
+    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\","
+               "\"NAME\":null}]}",
+               "\"endpoints\" item 0: \"NAME\" is given twice");
+}
+
+
+static void
+test_endpoints_limit(void)
+{
+    char    json[4096], *p;
+    size_t  i;
+
+    p = json + sprintf(json, "{\"target\":\"t\",\"endpoints\":[");
+
+    for (i = 0; i <= SIGNALR_ACTION_MAX_ENDPOINTS; i++) {
+        p += sprintf(p, "%s{\"name\":\"e%zu\"}", i ? "," : "", i);
+    }
+
+    sprintf(p, "]}");
+
+    EXPECT_ERR(json, "\"endpoints\" has more than 64 items");
+}
+
+
 static void
 test_send_routes(void)
 {
@@ -588,9 +690,6 @@ test_errors_members(void)
                "\"target\" and \"Target\" name the same member");
     EXPECT_ERR("{\"userId\":\"u\",\"target\":\"t\",\"USERID\":null}",
                "\"userId\" and \"USERID\" name the same member");
-    EXPECT_ERR("{\"target\":\"t\",\"endpoints\":[{\"name\":\"a\"}]}",
-               "\"endpoints\" is not supported: every configured endpoint "
-               "receives each action");
     EXPECT_ERR("{}", "an action needs \"target\" (a message) or \"action\"");
     EXPECT_ERR("{\"userId\":\"u\"}",
                "an action needs \"target\" (a message) or \"action\"");
@@ -823,6 +922,8 @@ main(void)
     UNIT_RUN(test_broadcast);
     UNIT_RUN(test_what);
     UNIT_RUN(test_connection_scope);
+    UNIT_RUN(test_endpoints);
+    UNIT_RUN(test_endpoints_limit);
     UNIT_RUN(test_send_routes);
     UNIT_RUN(test_excluded);
     UNIT_RUN(test_escaping);
