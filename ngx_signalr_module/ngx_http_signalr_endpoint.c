@@ -18,10 +18,17 @@
 #define NGX_HTTP_SIGNALR_SET_NAME  1
 #define NGX_HTTP_SIGNALR_SET_TYPE  2
 #define NGX_HTTP_SIGNALR_SET_REST  4
+#define NGX_HTTP_SIGNALR_SET_TIMES 8
+
+/* the intervals of probes: offline endpoints, online ones */
+#define NGX_HTTP_SIGNALR_PROBE     5000
+#define NGX_HTTP_SIGNALR_CHECK     60000
 
 
 static ngx_int_t ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
     ngx_http_signalr_endpoint_t *ep, ngx_str_t *name, ngx_uint_t *set);
+static ngx_int_t ngx_http_signalr_endpoint_time(ngx_conf_t *cf,
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *param);
 static char *ngx_http_signalr_second_key(ngx_conf_t *cf,
     ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_endpoint_t *ep,
     ngx_str_t *name, ngx_uint_t set);
@@ -62,6 +69,10 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     ngx_memzero(ep, sizeof(ngx_http_signalr_endpoint_t));
+
+    ep->offline_time = NGX_CONF_UNSET_MSEC;
+    ep->probe = NGX_HTTP_SIGNALR_PROBE;
+    ep->check = NGX_HTTP_SIGNALR_CHECK;
 
     if (ngx_http_signalr_endpoint_params(cf, ep, &name, &set) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -174,6 +185,9 @@ ngx_http_signalr_second_key(ngx_conf_t *cf,
          && (name->len != ep->name.len
              || ngx_strncmp(name->data, ep->name.data, name->len) != 0))
         || ((set & NGX_HTTP_SIGNALR_SET_TYPE) && added->type != ep->type)
+        || ((set & NGX_HTTP_SIGNALR_SET_TIMES)
+            && (added->offline_time != ep->offline_time
+                || added->probe != ep->probe || added->check != ep->check))
         || ((set & NGX_HTTP_SIGNALR_SET_REST)
             && (added->rest.len != ep->rest.len
                 || ngx_strncmp(added->rest.data, ep->rest.data,
@@ -182,8 +196,7 @@ ngx_http_signalr_second_key(ngx_conf_t *cf,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"signalr_endpoint\" for the service of endpoint "
                            "\"%V\" (%V) is its second key, and takes its "
-                           "\"name=\", \"type=\" and \"rest=\": leave "
-                           "them out, or give the same", &ep->name,
+                           "parameters: leave them out, or give the same", &ep->name,
                            &ep->service);
         return NGX_CONF_ERROR;
     }
@@ -279,11 +292,75 @@ ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "offline_time=", 13) == 0
+            || ngx_strncmp(value[i].data, "probe=", 6) == 0
+            || ngx_strncmp(value[i].data, "check=", 6) == 0)
+        {
+            if (ngx_http_signalr_endpoint_time(cf, ep, &value[i]) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            *set |= NGX_HTTP_SIGNALR_SET_TIMES;
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in \"signalr_endpoint\"",
                            &value[i]);
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * offline_time=, probe= and check=: nginx times ("5s", "500ms"); "off"
+ * disables probes of that kind; offline_time at least 1s, probes at least
+ * 100ms apart
+ */
+
+static ngx_int_t
+ngx_http_signalr_endpoint_time(ngx_conf_t *cf,
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *param)
+{
+    size_t       len;
+    ngx_str_t    v;
+    ngx_msec_t  *t, min;
+    ngx_int_t    n;
+
+    len = (u_char *) ngx_strlchr(param->data, param->data + param->len, '=')
+          - param->data + 1;
+
+    v.data = param->data + len;
+    v.len = param->len - len;
+
+    if (param->data[0] == 'o') {
+        t = &ep->offline_time;
+        min = 1000;
+
+    } else {
+        t = (param->data[0] == 'p') ? &ep->probe : &ep->check;
+        min = 100;
+
+        if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
+            *t = 0;
+            return NGX_OK;
+        }
+    }
+
+    n = ngx_parse_time(&v, 0);
+
+    if (n == NGX_ERROR || (ngx_msec_t) n < min) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\" in \"signalr_endpoint\": a time "
+                           "of at least %s%s", param,
+                           min == 1000 ? "1s" : "100ms",
+                           t == &ep->offline_time ? "" : ", or \"off\"");
+        return NGX_ERROR;
+    }
+
+    *t = (ngx_msec_t) n;
 
     return NGX_OK;
 }
@@ -534,6 +611,20 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
     }
 
     return &eps[0];
+}
+
+
+/*
+ * how long a failure takes the endpoint offline: its offline_time=, else
+ * the signalr_endpoint_offline_time of the location that saw the failure
+ */
+
+ngx_msec_t
+ngx_http_signalr_offline_time(ngx_http_signalr_endpoint_t *ep,
+    ngx_http_signalr_loc_conf_t *slcf)
+{
+    return (ep->offline_time != NGX_CONF_UNSET_MSEC) ? ep->offline_time
+                                                      : slcf->offline_time;
 }
 
 

@@ -59,6 +59,11 @@ typedef struct {
     ngx_str_t                   service;         /* "scheme://host:port/" */
     ngx_str_t                   url;             /* of Endpoint, with Port */
 
+    /* offline_time=, probe=, check= (0: off); the time unset: the location's */
+    ngx_msec_t                  offline_time;
+    ngx_msec_t                  probe;
+    ngx_msec_t                  check;
+
     /* online or not, for every worker (ngx_http_signalr_shm.c) */
     ngx_http_signalr_state_t   *state;
 
@@ -128,6 +133,11 @@ typedef struct {
 typedef struct ngx_http_signalr_capture_s  ngx_http_signalr_capture_t;
 
 
+/* called once a subrequest has its outcome (ngx_http_signalr_subrequest.c) */
+typedef void (*ngx_http_signalr_capture_pt)(ngx_http_request_t *sr,
+    ngx_http_signalr_capture_t *cap, void *data);
+
+
 typedef struct {
     ngx_str_t                   uri;
     ngx_str_t                   args;
@@ -142,6 +152,14 @@ typedef struct {
 
     /* if set, what proxy_pass with no URI part sends, escaped as it is */
     ngx_str_t                   unparsed_uri;
+
+    /*
+     * a background subrequest: the request does not wait for it, and done
+     * is told its outcome
+     */
+    unsigned                    background:1;
+    ngx_http_signalr_capture_pt done;
+    void                       *data;
 } ngx_http_signalr_subrequest_t;
 
 

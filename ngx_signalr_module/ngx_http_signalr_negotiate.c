@@ -12,6 +12,7 @@
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_negotiate.h"
+#include "ngx_http_signalr_probe.h"
 #include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_util.h"
 #include "signalr_json.h"
@@ -268,6 +269,9 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /* the probes due, beside this request */
+    ngx_http_signalr_probe(r);
 
     if (ngx_http_signalr_negotiate_compute(r, ctx) != NGX_OK) {
         return ngx_http_signalr_send_error(r, ctx->negotiate_err.status,

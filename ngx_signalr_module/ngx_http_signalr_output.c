@@ -15,6 +15,7 @@
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_output.h"
+#include "ngx_http_signalr_probe.h"
 #include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_util.h"
@@ -375,6 +376,9 @@ ngx_http_signalr_output_body(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx->output;
+
+    /* the probes due, beside this request */
+    ngx_http_signalr_probe(r);
 
     rc = ngx_http_signalr_output_start(r, octx, &err);
 
@@ -1843,6 +1847,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
 {
     ngx_str_t                     none = ngx_string("none");
     ngx_str_t                    *code;
+    ngx_msec_t                    offline_time;
     ngx_uint_t                    online, level;
     ngx_http_signalr_call_t      *call;
     ngx_http_signalr_endpoint_t  *ep;
@@ -1864,13 +1869,14 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+    offline_time = ngx_http_signalr_offline_time(ep, slcf);
 
     if (f->no_response || f->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
 
         /* negotiate and the next outputs avoid the endpoint */
 
         online = ngx_http_signalr_endpoint_fail(ep, f->status,
-                                                slcf->offline_time);
+                                                offline_time);
 
         /* the operator hears of it once, from the worker that saw it first */
         level = online ? NGX_LOG_ERR : NGX_LOG_WARN;
@@ -1885,7 +1891,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                                        "location, the network and the "
                                        "endpoint's host)" : "",
                       run->attempt + 1, code,
-                      online ? "marked" : "still", slcf->offline_time);
+                      online ? "marked" : "still", offline_time);
         return;
     }
 
@@ -1900,7 +1906,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
          */
 
         online = ngx_http_signalr_endpoint_fail(ep, f->status,
-                                                slcf->offline_time);
+                                                offline_time);
         level = online ? NGX_LOG_ERR : NGX_LOG_WARN;
 
         ngx_log_error(level, r->connection->log, 0,
@@ -1909,7 +1915,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       "%V): check the AccessKey of its connection string; "
                       "the endpoint is %s offline for every worker for %Mms",
                       &ep->name, call->what, f->status, code,
-                      online ? "marked" : "still", slcf->offline_time);
+                      online ? "marked" : "still", offline_time);
         return;
 
     case NGX_HTTP_TOO_MANY_REQUESTS:

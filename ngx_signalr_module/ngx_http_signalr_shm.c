@@ -27,8 +27,9 @@
 
 
 /*
- * offline_since, last_status and last_failure are kept for the status
- * page (docs/directives.md, "Shared state"); negotiate reads offline_until
+ * offline_since, last_status, last_failure and the probes' figures are kept
+ * for the status page (docs/directives.md, "Shared state"); negotiate and
+ * the outputs read offline_until, the probes next_probe
  */
 
 struct ngx_http_signalr_state_s {
@@ -42,6 +43,12 @@ struct ngx_http_signalr_state_s {
     ngx_atomic_t                offline_since;  /* ngx_time() */
     ngx_atomic_t                last_status;    /* of the last failure */
     ngx_atomic_t                last_failure;   /* ngx_time() */
+    ngx_atomic_t                next_probe;     /* ngx_current_msec; 0: */
+                                                /* none planned */
+    ngx_atomic_t                last_probe;     /* ngx_time() */
+    ngx_atomic_t                probe_status;   /* of the last probe */
+    ngx_atomic_t                probes;
+    ngx_atomic_t                probes_failed;
 };
 
 
@@ -176,6 +183,16 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
         }
 
         s->bound = smcf->sh->generation;
+
+        /*
+         * the checks of an online endpoint are planned anew, an interval
+         * after the new configuration's first request; an offline one
+         * keeps its next probe
+         */
+
+        if (ngx_http_signalr_endpoint_online(&eps[i])) {
+            s->next_probe = 0;
+        }
     }
 
     return NGX_OK;
@@ -340,7 +357,88 @@ ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
 
     s->offline_since = ngx_time();
 
+    /* the first probe of an offline endpoint, one interval on */
+
+    if (ep->probe) {
+        next = now + ep->probe;
+        s->next_probe = next ? next : 1;
+    }
+
     return 1;
+}
+
+
+/*
+ * Probes (ngx_http_signalr_probe.c): 1 when this worker is to probe the
+ * endpoint now. The next probe is one interval on, that of an offline
+ * endpoint or that of an online one; a probe is due when that time has
+ * come, and the worker that moves it on by compare-and-set is the one that
+ * probes, so that the workers probe an endpoint once per interval in all.
+ * Time 0 is no probe planned: the first one is planned an interval on.
+ */
+
+ngx_uint_t
+ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep)
+{
+    ngx_msec_t                 now, interval, next;
+    ngx_atomic_uint_t          planned;
+    ngx_http_signalr_state_t  *s;
+
+    s = ep->state;
+
+    if (s == NULL) {
+        return 0;
+    }
+
+    now = ngx_current_msec;
+    planned = s->next_probe;
+
+    if (planned && (ngx_msec_int_t) ((ngx_msec_t) planned - now) > 0) {
+        return 0;
+    }
+
+    interval = ngx_http_signalr_endpoint_online(ep) ? ep->check : ep->probe;
+
+    if (interval == 0) {
+        return 0;
+    }
+
+    next = now + interval;
+
+    if (next == 0) {
+        next = 1;
+    }
+
+    if (!ngx_atomic_cmp_set(&s->next_probe, planned, next)) {
+        return 0;
+    }
+
+    return planned != 0;
+}
+
+
+/* what a probe found: the endpoint works, or status is what it answered */
+
+void
+ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep,
+    ngx_uint_t status, ngx_uint_t works)
+{
+    ngx_http_signalr_state_t  *s;
+
+    s = ep->state;
+
+    if (s == NULL) {
+        return;
+    }
+
+    s->last_probe = ngx_time();
+    s->probe_status = status;
+
+    (void) ngx_atomic_fetch_add(&s->probes, 1);
+
+    if (!works) {
+        (void) ngx_atomic_fetch_add(&s->probes_failed, 1);
+    }
 }
 
 

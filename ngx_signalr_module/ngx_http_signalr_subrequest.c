@@ -40,6 +40,10 @@ struct ngx_http_signalr_capture_s {
     unsigned                    truncated:1;
     unsigned                    last:1;          /* its end was seen */
     unsigned                    broken:1;        /* failed after header */
+    unsigned                    told:1;          /* done_handler was */
+                                                 /* called */
+    ngx_http_signalr_capture_pt done_handler;
+    void                       *done_data;
 };
 
 
@@ -97,11 +101,17 @@ ngx_http_signalr_subrequest(ngx_http_request_t *r,
     }
 
     cap->max = s->max_response;
+    cap->done_handler = s->done;
+    cap->done_data = s->data;
 
     ps->handler = ngx_http_signalr_subrequest_done;
     ps->data = cap;
 
-    if (ngx_http_subrequest(r, &s->uri, &s->args, &sr, ps, 0) != NGX_OK) {
+    if (ngx_http_subrequest(r, &s->uri, &s->args, &sr, ps,
+                            s->background ? NGX_HTTP_SUBREQUEST_BACKGROUND
+                                          : 0)
+        != NGX_OK)
+    {
         return NULL;
     }
 
@@ -302,10 +312,8 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
     if (cap->broken) {
         cap->status = NGX_HTTP_BAD_GATEWAY;
         cap->failed = 1;
-        return rc;
-    }
 
-    if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+    } else if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         rc = ngx_http_signalr_capture_error(r, cap, rc);
 
     } else {
@@ -315,6 +323,13 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr subrequest done: rc %i, status %ui, %uz bytes",
                    rc, cap->status, cap->len);
+
+    /* a background subrequest's starter hears of its first outcome */
+
+    if (cap->done_handler && !cap->told) {
+        cap->told = 1;
+        cap->done_handler(r, cap, cap->done_data);
+    }
 
     return rc;
 }
@@ -411,7 +426,7 @@ ngx_http_signalr_capture_response(ngx_http_request_t *r,
      * (nginx sends the header alone of a subrequest's empty answer)
      */
 
-    if (!cap->last && !r->header_only
+    if (!cap->last && !r->header_only && r->method != NGX_HTTP_HEAD
         && r->headers_out.content_length_n != 0
         && cap->status != NGX_HTTP_NO_CONTENT
         && cap->status != NGX_HTTP_NOT_MODIFIED)

@@ -12,6 +12,7 @@
  */
 
 #include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_probe.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_trigger.h"
 #include "ngx_http_signalr_util.h"
@@ -219,6 +220,9 @@ ngx_http_signalr_trigger_body(ngx_http_request_t *r)
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    /* the probes due, beside this request */
+    ngx_http_signalr_probe(r);
 
     t = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_trigger_ctx_t));
     if (t == NULL) {

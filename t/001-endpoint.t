@@ -408,7 +408,7 @@ POST /negotiate
 --- config
 --- must_die
 --- error_log
-"signalr_endpoint" for the service of endpoint "x" (https://x.example.net/) is its second key, and takes its "name=", "type=" and "rest=": leave them out, or give the same
+"signalr_endpoint" for the service of endpoint "x" (https://x.example.net/) is its second key, and takes its parameters: leave them out, or give the same
 
 
 

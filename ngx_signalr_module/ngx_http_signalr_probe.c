@@ -1,0 +1,216 @@
+/*
+ * Copyright (C) the ngx_signalr_module authors
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/*
+ * Probes. An endpoint offline for every worker is probed every probe=
+ * interval, an online one every check= interval, through its rest=
+ * location: a HEAD of a connection that cannot exist, with a token signed
+ * with the endpoint's key. The service answers it 404 with
+ * x-ms-error-code Warning.Connection.NotExisted only when the token is
+ * valid, so a probe fails on a wrong key, where the SDK's HEAD /api/health
+ * would pass (Azure/azure-signalr issue #1662). A probe that passes brings
+ * an offline endpoint back at once; one that fails takes an online one
+ * offline.
+ *
+ * nginx gives a module no request of its own to make subrequests from, so
+ * probes ride on traffic: a request of a negotiate, trigger or output
+ * location starts the probes that are due, as background subrequests that
+ * it does not wait for. The shared zone makes one worker in all take each
+ * probe (ngx_http_signalr_probe_due()).
+ */
+
+#include "ngx_http_signalr_module.h"
+#include "ngx_http_signalr_endpoint.h"
+#include "ngx_http_signalr_probe.h"
+#include "ngx_http_signalr_shm.h"
+#include "ngx_http_signalr_subrequest.h"
+#include "signalr_action.h"
+#include "signalr_names.h"
+
+
+/* a hub and a connection id that the service never gives out */
+#define NGX_HTTP_SIGNALR_PROBE_PATH                                          \
+    "/api/hubs/ngx_signalr_probe/connections/ngx-signalr-probe"
+
+#define NGX_HTTP_SIGNALR_PROBE_ABSENT  "Warning.Connection.NotExisted"
+
+#define NGX_HTTP_SIGNALR_PROBE_TOKEN_LIFETIME  300
+
+
+static ngx_int_t ngx_http_signalr_probe_send(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep);
+static void ngx_http_signalr_probe_done(ngx_http_request_t *sr,
+    ngx_http_signalr_capture_t *cap, void *data);
+
+
+void
+ngx_http_signalr_probe(ngx_http_request_t *r)
+{
+    ngx_uint_t                     i;
+    ngx_http_signalr_endpoint_t   *eps;
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    if (r != r->main) {
+        return;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+
+        /* only an endpoint with a REST location can be probed */
+
+        if (eps[i].rest.len == 0 || !ngx_http_signalr_probe_due(&eps[i])) {
+            continue;
+        }
+
+        if (ngx_http_signalr_probe_send(r, &eps[i]) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "signalr: the probe of endpoint \"%V\" could not "
+                          "be started", &eps[i].name);
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_signalr_probe_send(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep)
+{
+    u_char                         *p;
+    ngx_str_t                       aud;
+    ngx_table_elt_t                *headers;
+    ngx_http_signalr_subrequest_t   s;
+
+    /* the audience, as the output's REST calls have theirs */
+
+    aud.len = ep->audience_base.len + sizeof(NGX_HTTP_SIGNALR_PROBE_PATH) - 2
+              + sizeof("?" SIGNALR_API_VERSION_QUERY) - 1;
+    aud.data = ngx_pnalloc(r->pool, aud.len);
+
+    headers = ngx_pcalloc(r->pool, 2 * sizeof(ngx_table_elt_t));
+
+    if (aud.data == NULL || headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(aud.data, ep->audience_base.data, ep->audience_base.len);
+    p = ngx_cpymem(p, NGX_HTTP_SIGNALR_PROBE_PATH + 1,
+                   sizeof(NGX_HTTP_SIGNALR_PROBE_PATH) - 2);
+    ngx_memcpy(p, "?" SIGNALR_API_VERSION_QUERY,
+               sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
+
+    ngx_str_set(&headers[0].key, "Authorization");
+    headers[0].lowcase_key = (u_char *) "authorization";
+
+    if (ngx_http_signalr_rest_token(r, ep, &aud,
+                                    NGX_HTTP_SIGNALR_PROBE_TOKEN_LIFETIME,
+                                    &headers[0].value)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&headers[1].key, "Asrs-User-Agent");
+    ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
+    headers[1].lowcase_key = (u_char *) "asrs-user-agent";
+
+    ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
+
+    s.uri = ep->rest_uri;
+    ngx_str_set(&s.args, SIGNALR_API_VERSION_QUERY);
+    ngx_str_set(&s.unparsed_uri,
+                NGX_HTTP_SIGNALR_PROBE_PATH "?" SIGNALR_API_VERSION_QUERY);
+    s.method = NGX_HTTP_HEAD;
+    ngx_str_set(&s.method_name, "HEAD");
+    s.headers = headers;
+    s.nheaders = 2;
+    s.max_response = 0;
+    s.background = 1;
+    s.done = ngx_http_signalr_probe_done;
+    s.data = ep;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr probe: endpoint \"%V\"", &ep->name);
+
+    return ngx_http_signalr_subrequest(r, &s) ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The endpoint works when it answered the HEAD 404 with the code the
+ * service gives a valid token (or 2xx); anything else is a failure, as
+ * output's REST calls count one
+ */
+
+static void
+ngx_http_signalr_probe_done(ngx_http_request_t *sr,
+    ngx_http_signalr_capture_t *cap, void *data)
+{
+    ngx_http_signalr_endpoint_t *ep = data;
+
+    ngx_str_t                    *code, none = ngx_string("none");
+    ngx_uint_t                    status, failed, works, online, level;
+    const char                   *hint;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    status = ngx_http_signalr_capture_status(cap);
+    failed = ngx_http_signalr_capture_failed(cap);
+
+    code = failed ? NULL
+                  : ngx_http_signalr_capture_header(cap, "x-ms-error-code");
+
+    works = !failed
+            && ((status >= 200 && status < 300)
+                || (status == NGX_HTTP_NOT_FOUND && code
+                    && signalr_caseless_eq(code->data, code->len,
+                        (u_char *) NGX_HTTP_SIGNALR_PROBE_ABSENT,
+                        sizeof(NGX_HTTP_SIGNALR_PROBE_ABSENT) - 1)));
+
+    ngx_http_signalr_probe_seen(ep, status, works);
+
+    if (works) {
+        if (ngx_http_signalr_endpoint_ok(ep)) {
+            ngx_log_error(NGX_LOG_NOTICE, sr->connection->log, 0,
+                          "signalr: the probe of endpoint \"%V\" passed: it "
+                          "is online again for every worker", &ep->name);
+        }
+
+        return;
+    }
+
+    if (code == NULL || code->len > 128) {
+        code = &none;
+    }
+
+    slcf = ngx_http_get_module_loc_conf(sr->main, ngx_http_signalr_module);
+
+    online = ngx_http_signalr_endpoint_fail(ep, status,
+                 ngx_http_signalr_offline_time(ep, slcf));
+
+    if (failed) {
+        hint = " (no response: check the \"rest=\" location, the network "
+               "and the endpoint's host)";
+
+    } else if (status == NGX_HTTP_UNAUTHORIZED
+               || status == NGX_HTTP_FORBIDDEN)
+    {
+        hint = " (check the AccessKey of its connection string)";
+
+    } else {
+        hint = "";
+    }
+
+    /* a probe per interval: a failure that changes nothing is info */
+
+    level = online ? NGX_LOG_ERR : NGX_LOG_INFO;
+
+    ngx_log_error(level, sr->connection->log, 0,
+                  "signalr: the probe of endpoint \"%V\" failed with status "
+                  "%ui%s (x-ms-error-code: %V); the endpoint is %s offline "
+                  "for every worker", &ep->name, status, hint, code,
+                  online ? "marked" : "still");
+}
