@@ -12,8 +12,12 @@
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_shm.h"
+#include "signalr_action.h"
 #include "signalr_connstr.h"
 
+
+/* the lifetime of the tokens of REST calls and probes */
+#define NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME  300
 
 #define NGX_HTTP_SIGNALR_SET_NAME  1
 #define NGX_HTTP_SIGNALR_SET_TYPE  2
@@ -611,6 +615,70 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
     }
 
     return &eps[0];
+}
+
+
+/*
+ * A REST call's headers, only these (never the client's): the token for
+ * its audience, the SDK's user agent, and the body's type. The path is
+ * "/api/hubs/...", without the query.
+ */
+
+ngx_int_t
+ngx_http_signalr_rest_headers(ngx_http_request_t *r,
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *path, ngx_uint_t body,
+    ngx_http_signalr_subrequest_t *s)
+{
+    u_char           *p;
+    ngx_str_t         aud;
+    ngx_table_elt_t  *headers;
+
+    /*
+     * aud: the audience base, the path and the api-version, as
+     * RestApiAccessTokenGenerator.cs of Azure/azure-signalr makes it
+     */
+
+    aud.len = ep->audience_base.len + path->len - 1 + sizeof("?") - 1
+              + sizeof(SIGNALR_API_VERSION_QUERY) - 1;
+    aud.data = ngx_pnalloc(r->pool, aud.len);
+
+    headers = ngx_pcalloc(r->pool, 3 * sizeof(ngx_table_elt_t));
+
+    if (aud.data == NULL || headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(aud.data, ep->audience_base.data, ep->audience_base.len);
+    p = ngx_cpymem(p, path->data + 1, path->len - 1);
+    ngx_memcpy(p, "?" SIGNALR_API_VERSION_QUERY,
+               sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
+
+    ngx_str_set(&headers[0].key, "Authorization");
+    headers[0].lowcase_key = (u_char *) "authorization";
+
+    if (ngx_http_signalr_rest_token(r, ep, &aud,
+                                    NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME,
+                                    &headers[0].value)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&headers[1].key, "Asrs-User-Agent");
+    ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
+    headers[1].lowcase_key = (u_char *) "asrs-user-agent";
+
+    s->headers = headers;
+    s->nheaders = 2;
+
+    if (body) {
+        ngx_str_set(&headers[2].key, "Content-Type");
+        ngx_str_set(&headers[2].value, "application/json; charset=utf-8");
+        headers[2].lowcase_key = (u_char *) "content-type";
+        s->nheaders++;
+    }
+
+    return NGX_OK;
 }
 
 

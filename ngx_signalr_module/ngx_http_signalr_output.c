@@ -24,7 +24,6 @@
 #include "signalr_names.h"
 
 
-#define NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME  300
 #define NGX_HTTP_SIGNALR_REST_MAX_RESPONSE    16384
 #define NGX_HTTP_SIGNALR_REST_BACKOFF         100      /* ms, then doubled */
 #define NGX_HTTP_SIGNALR_REST_BACKOFF_MAX     3200
@@ -126,9 +125,6 @@ static ngx_uint_t ngx_http_signalr_output_for(
 static ngx_uint_t ngx_http_signalr_output_first(
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
     ngx_uint_t call);
-static ngx_int_t ngx_http_signalr_output_headers(ngx_http_request_t *r,
-    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_call_t *call,
-    ngx_http_signalr_subrequest_t *s);
 static ngx_int_t ngx_http_signalr_output_runs(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
 static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
@@ -944,72 +940,6 @@ ngx_http_signalr_output_select(ngx_http_request_t *r,
 
 
 /*
- * A REST call's headers, only these (never the client's): the token for
- * its audience, the SDK's user agent, and the body's type.
- */
-
-static ngx_int_t
-ngx_http_signalr_output_headers(ngx_http_request_t *r,
-    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_call_t *call,
-    ngx_http_signalr_subrequest_t *s)
-{
-    u_char           *p;
-    ngx_str_t         aud;
-    ngx_table_elt_t  *headers;
-
-    /*
-     * aud: the audience base, the path and the api-version, as
-     * RestApiAccessTokenGenerator.cs of Azure/azure-signalr makes it
-     */
-
-    aud.len = ep->audience_base.len + call->path.len - 1 + sizeof("?") - 1
-              + sizeof(SIGNALR_API_VERSION_QUERY) - 1;
-    aud.data = ngx_pnalloc(r->pool, aud.len);
-    if (aud.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(aud.data, ep->audience_base.data, ep->audience_base.len);
-    p = ngx_cpymem(p, call->path.data + 1, call->path.len - 1);
-    p = ngx_cpymem(p, "?" SIGNALR_API_VERSION_QUERY,
-                   sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
-
-    headers = ngx_pcalloc(r->pool, 3 * sizeof(ngx_table_elt_t));
-    if (headers == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&headers[0].key, "Authorization");
-    headers[0].lowcase_key = (u_char *) "authorization";
-
-    if (ngx_http_signalr_rest_token(r, ep, &aud,
-                                    NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME,
-                                    &headers[0].value)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&headers[1].key, "Asrs-User-Agent");
-    ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
-    headers[1].lowcase_key = (u_char *) "asrs-user-agent";
-
-    s->headers = headers;
-    s->nheaders = 2;
-
-    if (call->body.len) {
-        ngx_str_set(&headers[2].key, "Content-Type");
-        ngx_str_set(&headers[2].value, "application/json; charset=utf-8");
-        headers[2].lowcase_key = (u_char *) "content-type";
-        s->nheaders++;
-    }
-
-    return NGX_OK;
-}
-
-
-
-/*
  * A run per endpoint, all started at once. As the SDK, every endpoint gets
  * each action (or those its "endpoints" selects), but not one offline for
  * every worker (the state in the shared zone), unless every endpoint the
@@ -1143,7 +1073,10 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
 
-    if (ngx_http_signalr_output_headers(r, ep, call, &s) != NGX_OK) {
+    if (ngx_http_signalr_rest_headers(r, ep, &call->path, call->body.len != 0,
+                                      &s)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

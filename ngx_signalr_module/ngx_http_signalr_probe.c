@@ -36,8 +36,6 @@
 
 #define NGX_HTTP_SIGNALR_PROBE_ABSENT  "Warning.Connection.NotExisted"
 
-#define NGX_HTTP_SIGNALR_PROBE_TOKEN_LIFETIME  300
-
 
 static ngx_int_t ngx_http_signalr_probe_send(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep);
@@ -80,45 +78,16 @@ static ngx_int_t
 ngx_http_signalr_probe_send(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep)
 {
-    u_char                         *p;
-    ngx_str_t                       aud;
-    ngx_table_elt_t                *headers;
+    ngx_str_t                       path;
     ngx_http_signalr_subrequest_t   s;
 
-    /* the audience, as the output's REST calls have theirs */
-
-    aud.len = ep->audience_base.len + sizeof(NGX_HTTP_SIGNALR_PROBE_PATH) - 2
-              + sizeof("?" SIGNALR_API_VERSION_QUERY) - 1;
-    aud.data = ngx_pnalloc(r->pool, aud.len);
-
-    headers = ngx_pcalloc(r->pool, 2 * sizeof(ngx_table_elt_t));
-
-    if (aud.data == NULL || headers == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(aud.data, ep->audience_base.data, ep->audience_base.len);
-    p = ngx_cpymem(p, NGX_HTTP_SIGNALR_PROBE_PATH + 1,
-                   sizeof(NGX_HTTP_SIGNALR_PROBE_PATH) - 2);
-    ngx_memcpy(p, "?" SIGNALR_API_VERSION_QUERY,
-               sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
-
-    ngx_str_set(&headers[0].key, "Authorization");
-    headers[0].lowcase_key = (u_char *) "authorization";
-
-    if (ngx_http_signalr_rest_token(r, ep, &aud,
-                                    NGX_HTTP_SIGNALR_PROBE_TOKEN_LIFETIME,
-                                    &headers[0].value)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&headers[1].key, "Asrs-User-Agent");
-    ngx_str_set(&headers[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
-    headers[1].lowcase_key = (u_char *) "asrs-user-agent";
-
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
+
+    ngx_str_set(&path, NGX_HTTP_SIGNALR_PROBE_PATH);
+
+    if (ngx_http_signalr_rest_headers(r, ep, &path, 0, &s) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     s.uri = ep->rest_uri;
     ngx_str_set(&s.args, SIGNALR_API_VERSION_QUERY);
@@ -126,8 +95,6 @@ ngx_http_signalr_probe_send(ngx_http_request_t *r,
                 NGX_HTTP_SIGNALR_PROBE_PATH "?" SIGNALR_API_VERSION_QUERY);
     s.method = NGX_HTTP_HEAD;
     ngx_str_set(&s.method_name, "HEAD");
-    s.headers = headers;
-    s.nheaders = 2;
     s.max_response = 0;
     s.background = 1;
     s.done = ngx_http_signalr_probe_done;

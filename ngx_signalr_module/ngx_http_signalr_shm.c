@@ -148,6 +148,7 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
 {
     size_t                        len;
     uint32_t                      crc;
+    ngx_msec_t                    next;
     ngx_uint_t                    i;
     ngx_http_signalr_state_t     *s;
     ngx_http_signalr_endpoint_t  *eps;
@@ -185,13 +186,17 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
         s->bound = smcf->sh->generation;
 
         /*
-         * the checks of an online endpoint are planned anew, an interval
-         * after the new configuration's first request; an offline one
-         * keeps its next probe
+         * probes are planned anew, with the new configuration's intervals:
+         * an online endpoint's first check an interval after the first
+         * request, an offline endpoint's next probe an interval on
          */
 
-        if (ngx_http_signalr_endpoint_online(&eps[i])) {
+        if (ngx_http_signalr_endpoint_online(&eps[i]) || eps[i].probe == 0) {
             s->next_probe = 0;
+
+        } else {
+            next = ngx_current_msec + eps[i].probe;
+            s->next_probe = next ? next : 1;
         }
     }
 

@@ -433,3 +433,58 @@ a third "signalr_endpoint" for the service of endpoint "x" (https://x.example.ne
 --- error_log
 "signalr_endpoint" for the service of endpoint "x" (https://internal.example.net/) is its second key
 
+
+
+
+=== TEST 36: offline_time=, probe= and check= of signalr_endpoint: times, "off" for probes
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1" rest=/r offline_time=1s probe=100ms check=off;
+    signalr_endpoint "Endpoint=https://y.example.net;AccessKey=k1" rest=/r offline_time=2m probe=off check=1h;
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- request
+POST /negotiate
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 37: a probe interval under 100ms fails the configuration
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1" probe=0;
+--- config
+--- must_die
+--- error_log
+invalid "probe=0" in "signalr_endpoint": a time of at least 100ms, or "off"
+
+
+
+=== TEST 38: check= must be a time
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1" check=often;
+--- config
+--- must_die
+--- error_log
+invalid "check=often" in "signalr_endpoint": a time of at least 100ms, or "off"
+
+
+
+=== TEST 39: offline_time= is at least 1s, and cannot be off
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1" offline_time=off;
+--- config
+--- must_die
+--- error_log
+invalid "offline_time=off" in "signalr_endpoint": a time of at least 1s
+
+
+
+=== TEST 40: the second key of a service takes the times of its first line too
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1" probe=2s;
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k2" probe=3s;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint" for the service of endpoint "x.example.net" (https://x.example.net/) is its second key, and takes its parameters: leave them out, or give the same

@@ -140,6 +140,10 @@ sub rest_log {
         my ($path) = $req =~ m{^\S+ ([^?]*)};
         $path //= '';
 
+        # a probe (t/010-probes.t tests them): when reloads keep an
+        # endpoint offline from an earlier test, one may come in any test
+        next if $req =~ m{^HEAD /api/hubs/ngx_signalr_probe/connections/};
+
         # escape=none writes a missing value as nothing, others as "-"
         for ($type, $ua, $cookie, $body) {
             $_ = '' if $_ eq '-';

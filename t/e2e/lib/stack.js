@@ -95,7 +95,7 @@ async function stopChild(child, signal = 'SIGTERM') {
   }
 }
 
-// Starts util/emulator/emulator.js on a free port. options: key, key2,
+// Starts util/emulator/emulator.js on a free port (or options.port). options: key, key2,
 // upstream (URL template), upstreamKeyMode, name (of its log file,
 // build/e2e/emulator-<name>.log). Resolves { port, url,
 // connectionString, log(), clearLog(), output() }.
@@ -104,7 +104,7 @@ async function startEmulator(t, options = {}) {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `emulator-${options.name || 'default'}.log`);
   const logStream = fs.createWriteStream(logFile);
-  const args = [EMULATOR, '--port', '0', '--key', options.key || EMULATOR_KEY];
+  const args = [EMULATOR, '--port', String(options.port || 0), '--key', options.key || EMULATOR_KEY];
   if (options.key2) args.push('--key2', options.key2);
   if (options.upstream) args.push('--upstream', options.upstream);
   if (options.upstreamKeyMode) args.push('--upstream-key-mode', options.upstreamKeyMode);
@@ -137,6 +137,7 @@ async function startEmulator(t, options = {}) {
     port,
     url,
     connectionString: line,
+    stop: () => stopChild(child),
     output: () => stderr,
     async log() {
       const res = await fetchWithTimeout(`${url}/_emulator/log`);

@@ -1,0 +1,238 @@
+# Probes of the endpoints, with two workers: an offline endpoint is probed
+# every probe= interval through its rest= location (a HEAD of a connection
+# that cannot exist, answered 404 Warning.Connection.NotExisted only for a
+# valid token) and is back as soon as one passes, long before its
+# offline_time; an online one is checked every check= interval, and a check
+# refused with 401 (a wrong key) takes it offline; the workers make one
+# probe per interval in all; probes ride on requests (any negotiate, trigger
+# or output request), which never wait for them. This test drives nginx
+# itself, as t/009 does.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Time::HiRes qw(sleep time);
+use SignalRTest;
+
+my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
+my $module = $ENV{TEST_NGINX_LOAD_MODULES};
+
+plan skip_all => 'TEST_NGINX_LOAD_MODULES names no module' unless $module;
+plan skip_all => 'reloads between tests (TEST_NGINX_USE_HUP) only'
+    if $ENV{TEST_NGINX_USE_HUP};
+
+my $dir = tempdir(CLEANUP => 1);
+mkdir "$dir/$_" for qw(logs tmp html);
+chmod 0755, $dir, "$dir/html";
+
+my $listen = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                   LocalPort => 0, ReuseAddr => 1)
+    or die "no free port: $!";
+my $listen2 = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                    LocalPort => 0, ReuseAddr => 1)
+    or die "no free port: $!";
+my $port = $listen->sockport;
+my $svc_port = $listen2->sockport;
+close $listen;
+close $listen2;
+
+my $cs_a = 'Endpoint=https://a.example.net;'
+    . "AccessKey=$SignalRTest::KEYS{A};Version=1.0;";
+my $cs_b = 'Endpoint=https://b.example.net;'
+    . "AccessKey=$SignalRTest::KEYS{S1};Version=1.0;";
+
+open my $fh, '>', "$dir/nginx.conf" or die $!;
+print $fh <<"_EOC_";
+load_module $module;
+daemon on;
+master_process on;
+worker_processes 2;
+pid $dir/logs/nginx.pid;
+error_log $dir/logs/error.log info;
+events { worker_connections 64; accept_mutex off; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+    proxy_temp_path $dir/tmp;
+    log_format svc '\$svc \$request_method \$request_uri';
+    signalr_endpoint "$cs_a" name=a rest=/_a/ probe=1s check=2s offline_time=60s;
+    signalr_endpoint "$cs_b" name=b rest=/_b/ type=secondary check=off;
+    server {
+        listen 127.0.0.1:$port;
+        root $dir/html;
+        location = /neg {
+            signalr_negotiate chat;
+            add_header X-Pid \$pid;
+        }
+        location = /out {
+            signalr_output chat;
+            signalr_rest_retries 0;
+        }
+        # a: no answer while fail_a exists; else the services below, as
+        # docs/output.md has it (proxy_pass with no URI part)
+        location /_a/ {
+            internal;
+            if (-f $dir/html/fail_a) { proxy_pass http://127.0.0.1:1; }
+            proxy_pass http://127.0.0.1:$svc_port;
+        }
+        location /_b/ {
+            internal;
+            proxy_set_header X-Endpoint b;
+            proxy_pass http://127.0.0.1:$svc_port;
+        }
+    }
+    # the services of a and b, told apart by X-Endpoint: a answers 401
+    # while key_a exists (a wrong key); a probe's HEAD is answered as the
+    # service answers a valid token
+    map \$http_x_endpoint \$svc { default a; b b; }
+    server {
+        listen 127.0.0.1:$svc_port;
+        location /api/ {
+            access_log $dir/logs/svc.log svc;
+            if (\$svc = b) { return 202; }
+            if (-f $dir/html/key_a) { return 401; }
+            if (\$request_method = HEAD) {
+                add_header x-ms-error-code Warning.Connection.NotExisted always;
+                return 404;
+            }
+            return 202;
+        }
+    }
+}
+_EOC_
+close $fh;
+
+local $ENV{LD_PRELOAD} = $ENV{TEST_NGINX_LD_PRELOAD}
+    if $ENV{TEST_NGINX_LD_PRELOAD};
+
+$SIG{TERM} = $SIG{INT} = sub { exit 1 };
+
+END {
+    if ($dir) {
+        my $pid = SignalRTest::read_file("$dir/logs/nginx.pid");
+        kill 'QUIT', $pid if $pid;
+    }
+}
+
+sub flag {
+    my ($name, $on) = @_;
+    if ($on) { open my $f, '>', "$dir/html/$name" or die $!; close $f; }
+    else { unlink "$dir/html/$name"; }
+}
+
+sub request {
+    my ($method, $uri, $body) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 30) or return (0, 0, "$!");
+    $body //= '';
+    print $s "$method $uri HTTP/1.0\r\nHost: localhost\r\n"
+        . "Content-Type: application/json\r\n"
+        . "Content-Length: " . length($body) . "\r\n\r\n" . $body;
+    local $/;
+    my $r = <$s> // '';
+    close $s;
+    my ($status) = $r =~ /^HTTP\/1\.\d (\d+)/;
+    my ($pid) = $r =~ /^X-Pid: (\d+)\r$/mi;
+    my ($text) = $r =~ /\r\n\r\n(.*)\z/s;
+    return ($status // 0, $pid // 0, $text // '');
+}
+
+# the host a negotiate gives out
+sub host {
+    my (undef, $pid, $body) = request('POST', '/neg');
+    my ($host) = $body =~ m{"url":"https://([^/"]+)/client/};
+    return ($host // 'none', $pid);
+}
+
+# negotiates for a while, or until the host is $until: the seconds it took
+sub negotiate_until {
+    my ($until, $max) = @_;
+    my $start = time;
+    while (time - $start < $max) {
+        my ($host) = host();
+        return time - $start if $host eq $until;
+        sleep 0.05;
+    }
+    return undef;
+}
+
+sub lines {
+    my ($file, $re) = @_;
+    return scalar grep { /$re/ }
+        split /\n/, SignalRTest::read_file("$dir/logs/$file") // '';
+}
+
+my $out = `$nginx -p $dir/ -c $dir/nginx.conf 2>&1`;
+$? == 0 or BAIL_OUT("nginx did not start: $out");
+
+my @w;
+for (1 .. 100) {
+    last if (@w = SignalRTest::workers("$dir/logs/nginx.pid")) == 2;
+    sleep 0.1;
+}
+is(scalar @w, 2, 'two workers run') or BAIL_OUT('no workers');
+
+is((host())[0], 'a.example.net', 'a is online: negotiate gives it out');
+
+# a does not answer: offline for every worker, for 60s unless a probe passes
+
+flag('fail_a', 1);
+my ($status) = request('POST', '/out', '{"target":"t"}');
+is($status, 502, 'an output to a fails');
+is((host())[0], 'b.example.net', 'a is offline');
+
+# probes while a still does not answer keep it offline; when it answers,
+# the next probe (1s on) brings it back, with requests going on
+
+sleep 1.2;
+is((host())[0], 'b.example.net', 'a probe that fails keeps a offline');
+flag('fail_a', 0);
+my $took = negotiate_until('a.example.net', 5);
+ok(defined $took && $took < 2.5,
+   'a is back within the probe interval once it answers, long before its '
+   . 'offline_time (' . ($took // 'never') . 's)');
+is(lines('error.log', qr/\[notice\].*the probe of endpoint "a" passed: it is online again for every worker/),
+   1, 'one worker says so, at notice');
+
+# the workers probe once per interval in all: 401 to every probe keeps a
+# offline; 3.5s of requests on both workers make at most 4 probes
+
+flag('key_a', 1);
+($status) = request('POST', '/out', '{"target":"t"}');
+is($status, 502, 'a refuses the token of an output');
+is((host())[0], 'b.example.net', 'a is offline again');
+my $heads = lines('svc.log', qr/^a HEAD /);
+my $start = time;
+host() while time - $start < 3.5;
+my $probes = lines('svc.log', qr/^a HEAD /) - $heads;
+cmp_ok($probes, '>=', 2, "probes were made ($probes)");
+cmp_ok($probes, '<=', 4, 'at most one per second across both workers');
+is(lines('svc.log', qr{^a HEAD /api/hubs/ngx_signalr_probe/connections/ngx-signalr-probe\?api-version=2022-06-01$}),
+   lines('svc.log', qr/^a HEAD /), 'each probe a HEAD of a connection that cannot exist');
+cmp_ok(lines('error.log', qr/\[info\].*the probe of endpoint "a" failed with status 401 \(check the AccessKey of its connection string\) \(x-ms-error-code: none\); the endpoint is still offline for every worker/),
+       '>=', 2, 'failed probes of an offline endpoint are logged at info');
+is((host())[0], 'b.example.net', 'and a stays offline');
+
+# back, then a check of the online endpoint (2s) finds the wrong key alone
+
+flag('key_a', 0);
+ok(defined negotiate_until('a.example.net', 3), 'a is back');
+flag('key_a', 1);
+$took = negotiate_until('b.example.net', 5);
+ok(defined $took && $took < 3,
+   'a check of the online endpoint takes it offline when its key is '
+   . 'refused, with no output failing (' . ($took // 'never') . 's)');
+is(lines('error.log', qr/\[error\].*the probe of endpoint "a" failed with status 401 .*marked offline for every worker/),
+   1, 'logged once, at error');
+
+is(lines('svc.log', qr/^b HEAD /), 0,
+   'b, with check=off and online, is never probed');
+cmp_ok(lines('svc.log', qr/^b POST /), '>=', 2, 'b took the outputs');
+
+my @bad = grep { /\[(?:emerg|alert|crit)\]/ }
+    split /\n/, SignalRTest::read_file("$dir/logs/error.log") // '';
+is(join("\n", @bad), '', 'nothing worse than error in the log');
+
+done_testing();
