@@ -1569,13 +1569,7 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     signalr_jw_key_lit(&w, "status");
     signalr_jw_integer(&w, f->status);
     signalr_jw_key_lit(&w, "errorCode");
-
-    if (f->code.len) {
-        signalr_jw_string(&w, f->code.data, f->code.len);
-
-    } else {
-        signalr_jw_null(&w);
-    }
+    signalr_jw_string_or_null(&w, f->code.data, f->code.len, f->code.len != 0);
 
     signalr_jw_key_lit(&w, "completed");
     signalr_jw_integer(&w, octx->v.actions_sent);
@@ -1741,13 +1735,8 @@ ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
                 signalr_jw_key_lit(w, "status");
                 signalr_jw_integer(w, f[j].status);
                 signalr_jw_key_lit(w, "errorCode");
-
-                if (f[j].code.len) {
-                    signalr_jw_string(w, f[j].code.data, f[j].code.len);
-
-                } else {
-                    signalr_jw_null(w);
-                }
+                signalr_jw_string_or_null(w, f[j].code.data, f[j].code.len,
+                                          f[j].code.len != 0);
 
                 signalr_jw_key_lit(w, "error");
                 signalr_jw_string(w, (u_char *) error, ngx_strlen(error));

@@ -21,12 +21,7 @@ plan skip_all => 'reloads between tests (TEST_NGINX_USE_HUP) only'
 my $dir = tempdir(CLEANUP => 1);
 mkdir "$dir/logs";
 
-# a free port on the loopback address
-my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-    or die "no free port: $!";
-my $port = $probe->sockport;
-close $probe;
+my $port = SignalRTest::free_port();
 
 my $preload = $ENV{TEST_NGINX_LD_PRELOAD} ? "env LD_PRELOAD;\n" : '';
 

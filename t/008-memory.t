@@ -33,11 +33,7 @@ mkdir "$dir/tmp";
 # workers may run as another user (nobody) when the master is root
 chmod 0755, $dir;
 
-my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-    or die "no free port: $!";
-my $port = $probe->sockport;
-close $probe;
+my $port = SignalRTest::free_port();
 
 # the fake service's answer: 40 KB, read with its header into the 64 KB
 # buffer, of which the module keeps the first 16 KB

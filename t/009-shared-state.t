@@ -29,11 +29,7 @@ mkdir "$dir/html";
 # workers may run as another user (nobody) when the master is root
 chmod 0755, $dir, "$dir/html";
 
-my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-    or die "no free port: $!";
-my $port = $probe->sockport;
-close $probe;
+my $port = SignalRTest::free_port();
 
 my $cs_a = 'Endpoint=https://a.example.net;'
     . "AccessKey=$SignalRTest::KEYS{A};Version=1.0;";
@@ -99,21 +95,9 @@ my %seconds;
 
 # one request on a connection of its own: (status, X-Pid, body)
 sub request {
-    my ($method, $uri, $body) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 30) or return (0, 0, "$!");
-    $body //= '';
-    print $s "$method $uri HTTP/1.0\r\nHost: localhost\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Content-Length: " . length($body) . "\r\n\r\n" . $body;
-    local $/;
-    my $r = <$s> // '';
-    close $s;
+    my @r = SignalRTest::request($port, @_);
     $seconds{int(time)}++;
-    my ($status) = $r =~ /^HTTP\/1\.\d (\d+)/;
-    my ($pid) = $r =~ /^X-Pid: (\d+)\r$/mi;
-    my ($text) = $r =~ /\r\n\r\n(.*)\z/s;
-    return ($status // 0, $pid // 0, $text // '');
+    return @r;
 }
 
 # negotiates until both workers have answered (at most 400): the hosts of

@@ -12,7 +12,6 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use Time::HiRes qw(sleep time);
 use SignalRTest;
 
@@ -27,16 +26,8 @@ my $dir = tempdir(CLEANUP => 1);
 mkdir "$dir/$_" for qw(logs tmp html);
 chmod 0755, $dir, "$dir/html";
 
-my $listen = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                   LocalPort => 0, ReuseAddr => 1)
-    or die "no free port: $!";
-my $listen2 = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                    LocalPort => 0, ReuseAddr => 1)
-    or die "no free port: $!";
-my $port = $listen->sockport;
-my $svc_port = $listen2->sockport;
-close $listen;
-close $listen2;
+my $port = SignalRTest::free_port();
+my $svc_port = SignalRTest::free_port();
 
 my $cs_a = 'Endpoint=https://a.example.net;'
     . "AccessKey=$SignalRTest::KEYS{A};Version=1.0;";
@@ -122,22 +113,7 @@ sub flag {
     else { unlink "$dir/html/$name"; }
 }
 
-sub request {
-    my ($method, $uri, $body) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 30) or return (0, 0, "$!");
-    $body //= '';
-    print $s "$method $uri HTTP/1.0\r\nHost: localhost\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Content-Length: " . length($body) . "\r\n\r\n" . $body;
-    local $/;
-    my $r = <$s> // '';
-    close $s;
-    my ($status) = $r =~ /^HTTP\/1\.\d (\d+)/;
-    my ($pid) = $r =~ /^X-Pid: (\d+)\r$/mi;
-    my ($text) = $r =~ /\r\n\r\n(.*)\z/s;
-    return ($status // 0, $pid // 0, $text // '');
-}
+sub request { SignalRTest::request($port, @_) }
 
 # the host a negotiate gives out
 sub host {

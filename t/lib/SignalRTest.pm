@@ -222,6 +222,37 @@ sub read_file {
     return $text;
 }
 
+# a free TCP port on the loopback address (for nginx to listen on)
+sub free_port {
+    require IO::Socket::INET;
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+# one HTTP/1.0 request on a connection of its own to 127.0.0.1:$port:
+# (status, the X-Pid header, body); status 0 when nothing answered
+sub request {
+    my ($port, $method, $uri, $body) = @_;
+    require IO::Socket::INET;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 30) or return (0, 0, "$!");
+    $body //= '';
+    print $s "$method $uri HTTP/1.0\r\nHost: localhost\r\n"
+        . "Content-Type: application/json\r\n"
+        . "Content-Length: " . length($body) . "\r\n\r\n" . $body;
+    local $/;
+    my $r = <$s> // '';
+    close $s;
+    my ($status) = $r =~ /^HTTP\/1\.\d (\d+)/;
+    my ($pid) = $r =~ /^X-Pid: (\d+)\r$/mi;
+    my ($text) = $r =~ /\r\n\r\n(.*)\z/s;
+    return ($status // 0, $pid // 0, $text // '');
+}
+
 # the workers of the nginx whose master's pid file is given, but those of
 # an earlier configuration still finishing their requests; sorted
 sub workers {
