@@ -1785,3 +1785,50 @@ main::bodies(2, 1)
   body {"target":"t","arguments":[2]}
   token A east.example.net
 ']
+
+
+
+=== TEST 61: several endpoints, one that accepts connections and never answers: the others are not held up by it (their calls go on in parallel); the answer comes when its proxy_read_timeout runs out, and the next output skips it at once
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=mute61 rest=/_mute;
+    signalr_endpoint \"$::CS_WEST\" name=live61 rest=/_signalr type=secondary;
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_mute/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        proxy_read_timeout 500ms;
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_no_close
+--- tcp_reply_delay: 5s
+--- tcp_reply
+HTTP/1.1 202 Accepted
+--- request eval
+['POST /out
+[{"target":"t","arguments":[1]},{"target":"t","arguments":[2]},{"target":"t","arguments":[3]}]',
+ 'POST /out
+{"target":"t","arguments":[4]}',
+ "GET /rest.log"]
+--- error_code eval
+[504, 202, 200]
+--- response_body_filters eval
+main::bodies(2, 1)
+--- response_body eval
+['{"error":"broadcast: the service did not answer in time","failed":0,"endpoint":"mute61","status":504,"errorCode":null,"completed":0,"total":3,"endpoints":[{"name":"mute61","completed":0,"failures":[{"action":0,"status":504,"errorCode":null,"error":"the service did not answer in time"}],"notSent":2},{"name":"live61","completed":3}]}',
+ '{"completed":1,"total":1,"endpoints":[{"name":"mute61","completed":0,"skipped":1},{"name":"live61","completed":1}]}',
+'POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[1]}
+  token B west.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[2]}
+  token B west.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[3]}
+  token B west.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {"target":"t","arguments":[4]}
+  token B west.example.net
+']
+--- timeout: 10
