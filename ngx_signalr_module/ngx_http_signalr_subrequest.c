@@ -633,6 +633,18 @@ ngx_http_signalr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         }
     }
 
+    /*
+     * A kept request with subrequests of its own waiting (an output route's
+     * REST calls to several endpoints, all but the first started while
+     * another ran) ends only when nginx's postpone filter, below, has run
+     * each of them: that filter is told, with no data, as the writer of a
+     * request with postponed subrequests would have told it.
+     */
+
+    if (r->postponed && r == r->connection->data) {
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
     return NGX_OK;
 }
 

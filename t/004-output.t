@@ -1832,3 +1832,39 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
   token B west.example.net
 ']
 --- timeout: 10
+
+
+
+=== TEST 62: an output location as a trigger route with two endpoints: the REST calls to both, in parallel, end and the route answers (its waiting subrequests are run)
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://a.example.net;AccessKey=$SignalRTest::KEYS{S1}\" name=a rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=w62 rest=/_signalr type=secondary;
+    $::LOG"
+--- config
+    location = /upstream { signalr_trigger /on/$signalr_category/$signalr_event; }
+    location = /on/messages/broadcast {
+        signalr_output $signalr_hub;
+        signalr_target newMessage;
+        signalr_arguments $signalr_arguments;
+    }
+--- request eval
+["POST /upstream\r\n{\"type\":1,\"invocationId\":\"7\",\"target\":\"broadcast\",\"arguments\":[\"hi\"]}",
+ "GET /rest.log"]
+--- more_headers eval
+[main::upstream_headers("messages", "broadcast"), ""]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+main::bodies(1, 1)
+--- response_body eval
+["{\"type\":3,\"invocationId\":\"7\",\"result\":{\"completed\":1,\"total\":1,\"endpoints\":[{\"name\":\"a\",\"completed\":1},{\"name\":\"w62\",\"completed\":1}]}}\x1e",
+"POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {\"target\":\"newMessage\",\"arguments\":[\"hi\"]}
+  token S1 a.example.net
+POST /api/hubs/chat/:send?api-version=2022-06-01
+  body {\"target\":\"newMessage\",\"arguments\":[\"hi\"]}
+  token B west.example.net
+"]
+--- no_error_log
+[error]
+--- timeout: 5
