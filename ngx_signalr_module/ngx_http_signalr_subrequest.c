@@ -316,6 +316,15 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
     } else if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         rc = ngx_http_signalr_capture_error(r, cap, rc);
 
+        /*
+         * not the end, unless it broke after its header: nginx makes the
+         * error page now (or an error_page location answers) and comes
+         * back, or ends the whole request; the starter, woken meanwhile
+         * by another subrequest, must not take this for the outcome
+         */
+
+        cap->done = cap->broken;
+
     } else {
         ngx_http_signalr_capture_response(r, cap);
     }
@@ -324,9 +333,9 @@ ngx_http_signalr_subrequest_done(ngx_http_request_t *r, void *data,
                    "signalr subrequest done: rc %i, status %ui, %uz bytes",
                    rc, cap->status, cap->len);
 
-    /* a background subrequest's starter hears of its first outcome */
+    /* a background subrequest's starter hears of its outcome, once */
 
-    if (cap->done_handler && !cap->told) {
+    if (cap->done && cap->done_handler && !cap->told) {
         cap->told = 1;
         cap->done_handler(r, cap, cap->done_data);
     }

@@ -1868,3 +1868,34 @@ POST /api/hubs/chat/:send?api-version=2022-06-01
 --- no_error_log
 [error]
 --- timeout: 5
+
+
+
+=== TEST 63: a REST location whose error_page answers after a failure: the outcome is the error page's, even when another endpoint's answer wakes the output in between
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=fb63 rest=/_fb;
+    signalr_endpoint \"$::CS_WEST\" name=w63 rest=/_signalr type=secondary;
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_fb/ {
+        internal;
+        proxy_pass http://127.0.0.1:1;
+        proxy_intercept_errors on;
+        error_page 502 = @fallback;
+    }
+    location @fallback {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply_delay: 500ms
+--- tcp_reply eval
+"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+--- request
+POST /out
+{"target":"t"}
+--- error_code: 202
+--- response_body chomp
+{"completed":1,"total":1,"endpoints":[{"name":"fb63","completed":1},{"name":"w63","completed":1}]}
+--- no_error_log eval
+qr/\[error\].*signalr:/
