@@ -1510,6 +1510,7 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     const char                     *error;
     signalr_jw_t                    w;
     signalr_str_t                   text;
+    ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_call_t        *call;
     ngx_http_signalr_failure_t     *f;
     ngx_http_signalr_output_run_t  *run;
@@ -1549,6 +1550,12 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     f = ngx_http_signalr_output_why(octx, first, &run);
     error = ngx_http_signalr_output_classify(f, &status);
 
+    /* $signalr_rest_status and $signalr_endpoint: the failure told */
+
+    octx->v.rest_status = f->status;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    ctx->endpoint = run->ep;
+
     if (f->retry_after.len) {
         if (ngx_http_signalr_add_header(r, "Retry-After", &f->retry_after)
             == NULL)
@@ -1586,9 +1593,11 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
 
 
 /*
- * why a call did not take effect: the first endpoint (in the order of the
- * configuration) that failed it, or else the first whose run a failure of
- * an earlier call ended
+ * Why a call did not take effect, in this order: the first endpoint (in the
+ * order of the configuration) that failed it; else the first whose run a
+ * failure of an earlier call ended before it; else, for a call about one
+ * connection, the first that answered it 404 (the connection not there),
+ * as an endpoint that failed may be the one that holds the connection.
  */
 
 static ngx_http_signalr_failure_t *
@@ -1596,11 +1605,13 @@ ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
     ngx_uint_t call, ngx_http_signalr_output_run_t **run)
 {
     ngx_uint_t                      i, j;
-    ngx_http_signalr_failure_t     *f, *stop;
-    ngx_http_signalr_output_run_t  *r, *stopped;
+    ngx_http_signalr_failure_t     *f, *stop, *absent;
+    ngx_http_signalr_output_run_t  *r, *stopped, *absent_run;
 
     stop = NULL;
     stopped = NULL;
+    absent = NULL;
+    absent_run = NULL;
 
     for (i = 0; i < octx->nruns; i++) {
         r = &octx->runs[i];
@@ -1612,13 +1623,26 @@ ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
         f = r->failures->elts;
 
         for (j = 0; j < r->failures->nelts; j++) {
-            if (f[j].call == call) {
-                *run = r;
-                return &f[j];
+            if (f[j].call != call) {
+                continue;
             }
+
+            if (octx->calls[call].connection && !f[j].no_response
+                && f[j].status == NGX_HTTP_NOT_FOUND)
+            {
+                if (absent == NULL) {
+                    absent = &f[j];
+                    absent_run = r;
+                }
+
+                break;
+            }
+
+            *run = r;
+            return &f[j];
         }
 
-        if (stop == NULL && r->stopped
+        if (stop == NULL && r->stopped && r->call < call
             && ngx_http_signalr_output_for(octx, i, call))
         {
             stop = &f[r->failures->nelts - 1];
@@ -1628,9 +1652,14 @@ ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
 
     /* a call not taken was failed by some run, or not sent after one */
 
-    *run = stopped;
+    if (stop) {
+        *run = stopped;
+        return stop;
+    }
 
-    return stop;
+    *run = absent_run;
+
+    return absent;
 }
 
 
@@ -1779,7 +1808,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
     ep = run->ep;
     code = f->code.len ? &f->code : &none;
 
-    if (went_on) {
+    if (went_on && f->code.len) {
 
         /* the connection is on another endpoint, or on none */
 

@@ -1899,3 +1899,50 @@ POST /out
 {"completed":1,"total":1,"endpoints":[{"name":"fb63","completed":1},{"name":"w63","completed":1}]}
 --- no_error_log eval
 qr/\[error\].*signalr:/
+
+
+
+=== TEST 64: which failure the answer tells: an endpoint whose run ended before the action, not one that failed a later action; for an action about one connection, an endpoint that failed rather than one where the connection is not; $signalr_rest_status and $signalr_endpoint name that failure
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a64 rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b64 rest=/_signalr_b;
+    map \"\$http_x_ep \$request_method \$request_uri\" \$fail {
+        \"~^b POST .*/connections/c1/\" 500;
+        \"~^ POST .*/users/u2/\" 500;
+        \"~^ POST .*/connections/c9/\" 404;
+        \"~^b POST .*/connections/c9/\" 503;
+    }
+    $::LOG"
+--- config
+    location = /out {
+        signalr_output chat;
+        signalr_rest_retries 0;
+        add_header X-Rest $signalr_rest_status always;
+        add_header X-Endpoint $signalr_endpoint always;
+    }
+    location /_signalr_b/ {
+        internal;
+        proxy_set_header X-Ep b;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+    location /_sink/ {
+        if ($fail = 500) { return 500; }
+        if ($fail = 503) { return 503; }
+        if ($fail = 404) {
+            add_header x-ms-error-code Warning.Connection.NotExisted always;
+            return 404 '{}';
+        }
+        return 202 '{}';
+    }
+--- request eval
+['POST /out
+[{"target":"t","connectionId":"c1"},{"target":"t","userId":"u1"},{"target":"t","userId":"u2"}]',
+ 'POST /out
+{"target":"t","connectionId":"c9"}']
+--- error_code eval
+[502, 502]
+--- response_headers eval
+["X-Rest: 500\nX-Endpoint: b64", "X-Rest: 503\nX-Endpoint: b64"]
+--- response_body eval
+['{"error":"send to user: the service failed","failed":1,"endpoint":"b64","status":500,"errorCode":null,"completed":1,"total":3,"endpoints":[{"name":"a64","completed":2,"failures":[{"action":2,"status":500,"errorCode":null,"error":"the service failed"}]},{"name":"b64","completed":0,"failures":[{"action":0,"status":500,"errorCode":null,"error":"the service failed"}],"notSent":2}]}',
+ '{"error":"send to connection: the service failed","failed":0,"endpoint":"b64","status":503,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"a64","completed":0,"failures":[{"action":0,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}]},{"name":"b64","completed":0,"failures":[{"action":0,"status":503,"errorCode":null,"error":"the service failed"}]}]}']
