@@ -33,6 +33,9 @@
 /* each has its state in the shared zone (ngx_http_signalr_shm.c) */
 #define NGX_HTTP_SIGNALR_MAX_ENDPOINTS  64
 
+/* the longest x-ms-error-code (or Retry-After) of the service kept */
+#define NGX_HTTP_SIGNALR_MAX_ERROR_CODE  128
+
 
 typedef struct ngx_http_signalr_rest_token_s  ngx_http_signalr_rest_token_t;
 typedef struct ngx_http_signalr_state_s       ngx_http_signalr_state_t;

@@ -27,7 +27,6 @@
 #define NGX_HTTP_SIGNALR_REST_MAX_RESPONSE    16384
 #define NGX_HTTP_SIGNALR_REST_BACKOFF         100      /* ms, then doubled */
 #define NGX_HTTP_SIGNALR_REST_BACKOFF_MAX     3200
-#define NGX_HTTP_SIGNALR_MAX_ERROR_CODE       128
 
 
 /* a REST call, copied into the request's pool */

@@ -27,6 +27,7 @@
 #include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "signalr_action.h"
+#include "signalr_json.h"
 #include "signalr_names.h"
 
 
@@ -37,10 +38,17 @@
 #define NGX_HTTP_SIGNALR_PROBE_ABSENT  "Warning.Connection.NotExisted"
 
 
+typedef struct {
+    ngx_http_signalr_endpoint_t    *ep;
+    unsigned                        seen:1;
+} ngx_http_signalr_probe_t;
+
+
 static ngx_int_t ngx_http_signalr_probe_send(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep);
 static void ngx_http_signalr_probe_done(ngx_http_request_t *sr,
     ngx_http_signalr_capture_t *cap, void *data);
+static void ngx_http_signalr_probe_cleanup(void *data);
 
 
 void
@@ -66,10 +74,19 @@ ngx_http_signalr_probe(ngx_http_request_t *r)
         }
 
         if (ngx_http_signalr_probe_send(r, &eps[i]) != NGX_OK) {
+            ngx_http_signalr_probe_lost(&eps[i]);
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                           "signalr: the probe of endpoint \"%V\" could not "
                           "be started", &eps[i].name);
+            continue;
         }
+
+        /*
+         * the request's connection is not kept alive: its next request
+         * would wait for the probe, which it holds
+         */
+
+        r->keepalive = 0;
     }
 }
 
@@ -79,7 +96,18 @@ ngx_http_signalr_probe_send(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep)
 {
     ngx_str_t                       path;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_signalr_probe_t       *probe;
     ngx_http_signalr_subrequest_t   s;
+
+    probe = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_probe_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (probe == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    probe->ep = ep;
 
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
 
@@ -98,37 +126,69 @@ ngx_http_signalr_probe_send(ngx_http_request_t *r,
     s.max_response = 0;
     s.background = 1;
     s.done = ngx_http_signalr_probe_done;
-    s.data = ep;
+    s.data = probe;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr probe: endpoint \"%V\"", &ep->name);
 
-    return ngx_http_signalr_subrequest(r, &s) ? NGX_OK : NGX_ERROR;
+    if (ngx_http_signalr_subrequest(r, &s) == NULL) {
+        probe->seen = 1;
+        return NGX_ERROR;
+    }
+
+    /* a probe whose request ends before its outcome frees the next one */
+
+    cln->handler = ngx_http_signalr_probe_cleanup;
+    cln->data = probe;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_signalr_probe_cleanup(void *data)
+{
+    ngx_http_signalr_probe_t *probe = data;
+
+    if (!probe->seen) {
+        ngx_http_signalr_probe_lost(probe->ep);
+    }
 }
 
 
 /*
  * The endpoint works when it answered the HEAD 404 with the code the
- * service gives a valid token (or 2xx); anything else is a failure, as
- * output's REST calls count one
+ * service gives a valid token (or 2xx). It fails, as a REST call fails,
+ * when nothing answered, or with 5xx, 401 or 403; any other answer (429,
+ * a 404 of a proxy) is kept as the last probe's and changes nothing.
  */
 
 static void
 ngx_http_signalr_probe_done(ngx_http_request_t *sr,
     ngx_http_signalr_capture_t *cap, void *data)
 {
-    ngx_http_signalr_endpoint_t *ep = data;
+    ngx_http_signalr_probe_t *probe = data;
 
-    ngx_str_t                    *code, none = ngx_string("none");
-    ngx_uint_t                    status, failed, works, online, level;
-    const char                   *hint;
-    ngx_http_signalr_loc_conf_t  *slcf;
+    ngx_str_t                     *code, none = ngx_string("none");
+    ngx_uint_t                     status, failed, works, online, level;
+    const char                    *hint;
+    ngx_http_signalr_endpoint_t   *ep;
+    ngx_http_signalr_loc_conf_t   *slcf;
+
+    probe->seen = 1;
+    ep = probe->ep;
 
     status = ngx_http_signalr_capture_status(cap);
     failed = ngx_http_signalr_capture_failed(cap);
 
     code = failed ? NULL
                   : ngx_http_signalr_capture_header(cap, "x-ms-error-code");
+
+    if (code && (code->len > NGX_HTTP_SIGNALR_MAX_ERROR_CODE
+                 || !signalr_utf8_valid(code->data, code->len)))
+    {
+        code = NULL;
+    }
 
     works = !failed
             && ((status >= 200 && status < 300)
@@ -138,6 +198,10 @@ ngx_http_signalr_probe_done(ngx_http_request_t *sr,
                         sizeof(NGX_HTTP_SIGNALR_PROBE_ABSENT) - 1)));
 
     ngx_http_signalr_probe_seen(ep, status, works);
+
+    if (code == NULL) {
+        code = &none;
+    }
 
     if (works) {
         if (ngx_http_signalr_endpoint_ok(ep)) {
@@ -149,8 +213,15 @@ ngx_http_signalr_probe_done(ngx_http_request_t *sr,
         return;
     }
 
-    if (code == NULL || code->len > 128) {
-        code = &none;
+    if (!failed && status < NGX_HTTP_INTERNAL_SERVER_ERROR
+        && status != NGX_HTTP_UNAUTHORIZED && status != NGX_HTTP_FORBIDDEN)
+    {
+        ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
+                      "signalr: the probe of endpoint \"%V\" got status %ui "
+                      "(x-ms-error-code: %V), which tells neither that it "
+                      "works nor that it fails: nothing changes",
+                      &ep->name, status, code);
+        return;
     }
 
     slcf = ngx_http_get_module_loc_conf(sr->main, ngx_http_signalr_module);

@@ -25,6 +25,9 @@
 #define NGX_HTTP_SIGNALR_SHM_NAME_LEN  64
 #define NGX_HTTP_SIGNALR_SHM_SIZE      (128 * 1024)
 
+/* a probe that has not ended by then no longer holds the next one back */
+#define NGX_HTTP_SIGNALR_PROBE_MAX_TIME  (180 * 1000)
+
 
 /*
  * offline_since, last_status, last_failure and the probes' figures are kept
@@ -49,6 +52,8 @@ struct ngx_http_signalr_state_s {
     ngx_atomic_t                probe_status;   /* of the last probe */
     ngx_atomic_t                probes;
     ngx_atomic_t                probes_failed;
+    ngx_atomic_t                probing;        /* ngx_current_msec: a */
+                                                /* probe runs until then */
 };
 
 
@@ -386,7 +391,7 @@ ngx_uint_t
 ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep)
 {
     ngx_msec_t                 now, interval, next;
-    ngx_atomic_uint_t          planned;
+    ngx_atomic_uint_t          planned, running;
     ngx_http_signalr_state_t  *s;
 
     s = ep->state;
@@ -399,6 +404,14 @@ ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep)
     planned = s->next_probe;
 
     if (planned && (ngx_msec_int_t) ((ngx_msec_t) planned - now) > 0) {
+        return 0;
+    }
+
+    /* one probe at a time: the one under way, until its time is up */
+
+    running = s->probing;
+
+    if (running && (ngx_msec_int_t) ((ngx_msec_t) running - now) > 0) {
         return 0;
     }
 
@@ -418,7 +431,25 @@ ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep)
         return 0;
     }
 
-    return planned != 0;
+    if (planned == 0) {
+        return 0;
+    }
+
+    next = now + NGX_HTTP_SIGNALR_PROBE_MAX_TIME;
+    s->probing = next ? next : 1;
+
+    return 1;
+}
+
+
+/* a probe ended with no outcome (its request was ended): the next may run */
+
+void
+ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep)
+{
+    if (ep->state) {
+        ep->state->probing = 0;
+    }
 }
 
 
@@ -436,6 +467,7 @@ ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep,
         return;
     }
 
+    s->probing = 0;
     s->last_probe = ngx_time();
     s->probe_status = status;
 

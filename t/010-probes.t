@@ -13,6 +13,7 @@ use lib 't/lib';
 use Test::More;
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
+use IO::Socket::INET;
 use SignalRTest;
 
 my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
@@ -210,5 +211,107 @@ cmp_ok(lines('svc.log', qr/^b POST /), '>=', 2, 'b took the outputs');
 my @bad = grep { /\[(?:emerg|alert|crit)\]/ }
     split /\n/, SignalRTest::read_file("$dir/logs/error.log") // '';
 is(join("\n", @bad), '', 'nothing worse than error in the log');
+
+# A second nginx: c's service accepts connections and never answers, d's
+# answers probes 429. A probe of c runs until its proxy_read_timeout, and
+# no other probe of c starts meanwhile, though checks are due every 300ms;
+# the request that started it is answered at once, its connection closed
+# rather than kept alive (its next request would wait for the probe); a
+# 429 changes nothing.
+
+kill 'QUIT', SignalRTest::read_file("$dir/logs/nginx.pid") =~ /(\d+)/;
+for (1 .. 100) { last unless -e "$dir/logs/nginx.pid"; sleep 0.1; }
+
+my $hole = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
+                                 LocalPort => 0, ReuseAddr => 1)
+    or die "no free port: $!";
+my $hole_port = $hole->sockport;
+my $child = fork // die "fork: $!";
+
+if ($child == 0) {
+    my @held;
+    while (my $c = $hole->accept) {
+        push @held, $c;
+        open my $f, '>>', "$dir/logs/hole.log" or die $!;
+        print $f "connection\n";
+        close $f;
+    }
+    exit 0;
+}
+
+close $hole;
+$port = SignalRTest::free_port();
+
+open $fh, '>', "$dir/nginx2.conf" or die $!;
+print $fh <<"_EOC_";
+load_module $module;
+daemon on;
+master_process on;
+worker_processes 2;
+pid $dir/logs/nginx.pid;
+error_log $dir/logs/error2.log info;
+events { worker_connections 64; accept_mutex off; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+    proxy_temp_path $dir/tmp;
+    signalr_endpoint "$cs_a" name=c rest=/_c/ check=300ms;
+    signalr_endpoint "$cs_b" name=d rest=/_d/ check=300ms;
+    server {
+        listen 127.0.0.1:$port;
+        location = /neg { signalr_negotiate chat; }
+        location /_c/ {
+            internal;
+            proxy_pass http://127.0.0.1:$hole_port;
+            proxy_read_timeout 2s;
+        }
+        location /_d/ { internal; return 429; }
+    }
+}
+_EOC_
+close $fh;
+
+$out = `$nginx -p $dir/ -c $dir/nginx2.conf 2>&1`;
+$? == 0 or BAIL_OUT("the second nginx did not start: $out");
+for (1 .. 100) {
+    last if (my @w2 = SignalRTest::workers("$dir/logs/nginx.pid")) == 2;
+    sleep 0.1;
+}
+
+# the first request plans the checks; 0.4s on, one is due
+host();
+sleep 0.4;
+
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                              Timeout => 10) or die "connect: $!";
+my $sent = time;
+print $s "POST /neg HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n";
+my $head = '';
+while ($head !~ /\r\n\r\n/) {
+    my $n = sysread($s, $head, 4096, length $head) or last;
+}
+my $answered = time - $sent;
+like($head, qr/^HTTP\/1\.1 200 /, 'the request that starts the probes is answered');
+cmp_ok($answered, '<', 1, "at once, while the probe of c hangs ($answered s)");
+like($head, qr/^Connection: close\r$/mi,
+     'and its connection is not kept alive');
+close $s;
+
+$start = time;
+host() while time - $start < 1.2;
+is(lines('hole.log', qr/connection/), 1,
+   'one probe of c under way at a time, though its checks are due every 300ms');
+
+sleep 0.2 while time - $start < 2.5;
+host();
+sleep 0.3;
+cmp_ok(lines('error2.log', qr/\[error\].*the probe of endpoint "c" failed with status 504 \(no response/),
+       '==', 1, 'the probe that never got an answer takes c offline');
+cmp_ok(lines('error2.log', qr/\[info\].*the probe of endpoint "d" got status 429 \(x-ms-error-code: none\), which tells neither that it works nor that it fails: nothing changes/),
+       '>=', 1, 'a probe answered 429 is logged at info');
+is(lines('error2.log', qr/endpoint "d" .*offline/), 0, 'and does not take d offline');
+
+kill 'TERM', $child;
+waitpid $child, 0;
 
 done_testing();
