@@ -22,7 +22,9 @@
 #define NGX_HTTP_SIGNALR_SET_NAME  1
 #define NGX_HTTP_SIGNALR_SET_TYPE  2
 #define NGX_HTTP_SIGNALR_SET_REST  4
-#define NGX_HTTP_SIGNALR_SET_TIMES 8
+#define NGX_HTTP_SIGNALR_SET_OFFLINE_TIME  8
+#define NGX_HTTP_SIGNALR_SET_PROBE         16
+#define NGX_HTTP_SIGNALR_SET_CHECK         32
 
 /* the intervals of probes: offline endpoints, online ones */
 #define NGX_HTTP_SIGNALR_PROBE     5000
@@ -59,13 +61,6 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_signalr_endpoint_t  *ep, *eps;
 
     value = cf->args->elts;
-
-    if (smcf->endpoints.nelts == NGX_HTTP_SIGNALR_MAX_ENDPOINTS) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "too many \"signalr_endpoint\": at most %d",
-                           NGX_HTTP_SIGNALR_MAX_ENDPOINTS);
-        return NGX_CONF_ERROR;
-    }
 
     ep = ngx_array_push(&smcf->endpoints);
     if (ep == NULL) {
@@ -156,6 +151,15 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    /* a second key is no endpoint of its own: counted here */
+
+    if (smcf->endpoints.nelts > NGX_HTTP_SIGNALR_MAX_ENDPOINTS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "too many \"signalr_endpoint\": at most %d",
+                           NGX_HTTP_SIGNALR_MAX_ENDPOINTS);
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -185,13 +189,31 @@ ngx_http_signalr_second_key(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    /* its clients' URL and the tokens' audience are the first line's */
+
+    if (added->client_base.len != ep->client_base.len
+        || ngx_strncmp(added->client_base.data, ep->client_base.data,
+                       ep->client_base.len) != 0
+        || added->audience_base.len != ep->audience_base.len
+        || ngx_strncmp(added->audience_base.data, ep->audience_base.data,
+                       ep->audience_base.len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_endpoint\" for the service of endpoint "
+                           "\"%V\" (%V) is its second key, but gives it "
+                           "another Endpoint or ClientEndpoint", &ep->name,
+                           &ep->service);
+        return NGX_CONF_ERROR;
+    }
+
     if (((set & NGX_HTTP_SIGNALR_SET_NAME)
          && (name->len != ep->name.len
              || ngx_strncmp(name->data, ep->name.data, name->len) != 0))
         || ((set & NGX_HTTP_SIGNALR_SET_TYPE) && added->type != ep->type)
-        || ((set & NGX_HTTP_SIGNALR_SET_TIMES)
-            && (added->offline_time != ep->offline_time
-                || added->probe != ep->probe || added->check != ep->check))
+        || ((set & NGX_HTTP_SIGNALR_SET_OFFLINE_TIME)
+            && added->offline_time != ep->offline_time)
+        || ((set & NGX_HTTP_SIGNALR_SET_PROBE) && added->probe != ep->probe)
+        || ((set & NGX_HTTP_SIGNALR_SET_CHECK) && added->check != ep->check)
         || ((set & NGX_HTTP_SIGNALR_SET_REST)
             && (added->rest.len != ep->rest.len
                 || ngx_strncmp(added->rest.data, ep->rest.data,
@@ -200,8 +222,8 @@ ngx_http_signalr_second_key(ngx_conf_t *cf,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"signalr_endpoint\" for the service of endpoint "
                            "\"%V\" (%V) is its second key, and takes its "
-                           "parameters: leave them out, or give the same", &ep->name,
-                           &ep->service);
+                           "parameters: leave them out, or give the same",
+                           &ep->name, &ep->service);
         return NGX_CONF_ERROR;
     }
 
@@ -304,7 +326,16 @@ ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
                 return NGX_ERROR;
             }
 
-            *set |= NGX_HTTP_SIGNALR_SET_TIMES;
+            if (value[i].data[0] == 'o') {
+                *set |= NGX_HTTP_SIGNALR_SET_OFFLINE_TIME;
+
+            } else if (value[i].data[0] == 'p') {
+                *set |= NGX_HTTP_SIGNALR_SET_PROBE;
+
+            } else {
+                *set |= NGX_HTTP_SIGNALR_SET_CHECK;
+            }
+
             continue;
         }
 
@@ -329,9 +360,9 @@ ngx_http_signalr_endpoint_time(ngx_conf_t *cf,
     ngx_http_signalr_endpoint_t *ep, ngx_str_t *param)
 {
     size_t       len;
+    ngx_int_t    n;
     ngx_str_t    v;
     ngx_msec_t  *t, min;
-    ngx_int_t    n;
 
     len = (u_char *) ngx_strlchr(param->data, param->data + param->len, '=')
           - param->data + 1;

@@ -29,6 +29,12 @@
 #define NGX_HTTP_SIGNALR_REST_BACKOFF_MAX     3200
 
 
+/* the endpoints of a call are bits of a uint64_t, counted in a u_char */
+#if (NGX_HTTP_SIGNALR_MAX_ENDPOINTS > 64)
+#error "NGX_HTTP_SIGNALR_MAX_ENDPOINTS must be at most 64"
+#endif
+
+
 /* a REST call, copied into the request's pool */
 
 typedef struct {
@@ -89,6 +95,7 @@ struct ngx_http_signalr_output_ctx_s {
     u_char                         *taken;         /* per call: the */
                                                    /* endpoints that took it, */
     u_char                         *targets;       /* of those it was sent to */
+                                                   /* (u_char: at most 64) */
 
     ngx_http_signalr_output_vars_t  v;            /* $signalr_rest_status */
 
@@ -960,8 +967,8 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
     eps = smcf->endpoints.elts;
 
     octx->nruns = smcf->endpoints.nelts;
-    octx->runs = ngx_pcalloc(r->pool,
-                             octx->nruns * sizeof(ngx_http_signalr_output_run_t));
+    octx->runs = ngx_pcalloc(r->pool, octx->nruns
+                                      * sizeof(ngx_http_signalr_output_run_t));
     octx->taken = ngx_pcalloc(r->pool, octx->ncalls);
     octx->targets = ngx_pcalloc(r->pool, octx->ncalls);
 
@@ -1739,7 +1746,7 @@ ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
         /* the calls for it not sent as it was offline */
 
         for (n = 0, k = 0; run->skipped && k < octx->ncalls; k++) {
-            n += (octx->calls[k].endpoints >> i & 1)
+            n += ((octx->calls[k].endpoints >> i) & 1)
                  && !ngx_http_signalr_output_for(octx, i, k);
         }
 

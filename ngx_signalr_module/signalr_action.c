@@ -23,6 +23,7 @@
 #define SIGNALR_ACTION_ID_MAX_LEN  1024
 #define SIGNALR_ACTION_TTL_MAX     2147483647
 #define SIGNALR_ACTION_NAME_LEN    64
+#define SIGNALR_ACTION_NREF        4          /* members of an endpoint */
 
 
 /* the members of an action; connectionId, userId and groupName in a row */
@@ -343,7 +344,7 @@ signalr_action_check_endpoints(json_t *v, char *err, size_t errlen)
     json_int_t    type;
     const char   *key, *fmt;
 
-    static const char  *members[] = {
+    static const char  *members[SIGNALR_ACTION_NREF] = {
         "name", "endpoint", "endpointType", "online"
     };
 
@@ -376,18 +377,18 @@ signalr_action_check_endpoints(json_t *v, char *err, size_t errlen)
 
             /* each member once, in any case */
 
-            for (k = 0; k < 4; k++) {
+            for (k = 0; k < SIGNALR_ACTION_NREF; k++) {
                 if (signalr_action_is(key, strlen(key), members[k])) {
                     break;
                 }
             }
 
-            if (k < 4 && (seen & (1u << k))) {
+            if (k < SIGNALR_ACTION_NREF && (seen & (1u << k))) {
                 fmt = "\"endpoints\" item %zu: \"%s\" is given twice";
                 break;
             }
 
-            seen |= (k < 4) ? 1u << k : 0;
+            seen |= (k < SIGNALR_ACTION_NREF) ? 1u << k : 0;
 
             if (json_is_null(m)) {
                 continue;

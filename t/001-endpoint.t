@@ -488,3 +488,28 @@ invalid "offline_time=off" in "signalr_endpoint": a time of at least 1s
 --- must_die
 --- error_log
 "signalr_endpoint" for the service of endpoint "x.example.net" (https://x.example.net/) is its second key, and takes its parameters: leave them out, or give the same
+
+
+
+=== TEST 41: the second key of the 64th endpoint is no 65th endpoint; a second line may give one time when the first gives another
+--- http_config eval
+(join "\n", map { "signalr_endpoint \"Endpoint=https://e$_.example.net;AccessKey=k$_\" offline_time=10s;" } 1 .. 64)
+. "\nsignalr_endpoint \"Endpoint=https://e64.example.net;AccessKey=second\" probe=5s;"
+--- config
+    location = /negotiate { signalr_negotiate chat; }
+--- request
+POST /negotiate
+--- response_body_like: "url":"https://e\d+\.example\.net/client/\?hub=chat"
+--- no_error_log
+[error]
+
+
+
+=== TEST 42: the second key of a service cannot give it another ClientEndpoint
+--- http_config
+    signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k1";
+    signalr_endpoint "Endpoint=https://x.example.net;ClientEndpoint=https://gw.example.net;AccessKey=k2";
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint" for the service of endpoint "x.example.net" (https://x.example.net/) is its second key, but gives it another Endpoint or ClientEndpoint
