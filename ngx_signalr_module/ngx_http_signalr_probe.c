@@ -40,12 +40,13 @@
 
 typedef struct {
     ngx_http_signalr_endpoint_t    *ep;
+    ngx_msec_t                      mark;          /* its own, in the zone */
     unsigned                        seen:1;
 } ngx_http_signalr_probe_t;
 
 
 static ngx_int_t ngx_http_signalr_probe_send(ngx_http_request_t *r,
-    ngx_http_signalr_endpoint_t *ep);
+    ngx_http_signalr_endpoint_t *ep, ngx_msec_t mark);
 static void ngx_http_signalr_probe_done(ngx_http_request_t *sr,
     ngx_http_signalr_capture_t *cap, void *data);
 static void ngx_http_signalr_probe_cleanup(void *data);
@@ -55,6 +56,7 @@ void
 ngx_http_signalr_probe(ngx_http_request_t *r)
 {
     ngx_uint_t                     i;
+    ngx_msec_t                     mark;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
@@ -69,12 +71,18 @@ ngx_http_signalr_probe(ngx_http_request_t *r)
 
         /* only an endpoint with a REST location can be probed */
 
-        if (eps[i].rest.len == 0 || !ngx_http_signalr_probe_due(&eps[i])) {
+        if (eps[i].rest.len == 0) {
             continue;
         }
 
-        if (ngx_http_signalr_probe_send(r, &eps[i]) != NGX_OK) {
-            ngx_http_signalr_probe_lost(&eps[i]);
+        mark = ngx_http_signalr_probe_due(&eps[i]);
+
+        if (mark == 0) {
+            continue;
+        }
+
+        if (ngx_http_signalr_probe_send(r, &eps[i], mark) != NGX_OK) {
+            ngx_http_signalr_probe_lost(&eps[i], mark);
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                           "signalr: the probe of endpoint \"%V\" could not "
                           "be started", &eps[i].name);
@@ -93,7 +101,7 @@ ngx_http_signalr_probe(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_signalr_probe_send(ngx_http_request_t *r,
-    ngx_http_signalr_endpoint_t *ep)
+    ngx_http_signalr_endpoint_t *ep, ngx_msec_t mark)
 {
     ngx_str_t                       path;
     ngx_pool_cleanup_t             *cln;
@@ -108,6 +116,7 @@ ngx_http_signalr_probe_send(ngx_http_request_t *r,
     }
 
     probe->ep = ep;
+    probe->mark = mark;
 
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
 
@@ -151,7 +160,7 @@ ngx_http_signalr_probe_cleanup(void *data)
     ngx_http_signalr_probe_t *probe = data;
 
     if (!probe->seen) {
-        ngx_http_signalr_probe_lost(probe->ep);
+        ngx_http_signalr_probe_lost(probe->ep, probe->mark);
     }
 }
 
@@ -159,8 +168,9 @@ ngx_http_signalr_probe_cleanup(void *data)
 /*
  * The endpoint works when it answered the HEAD 404 with the code the
  * service gives a valid token (or 2xx). It fails, as a REST call fails,
- * when nothing answered, or with 5xx, 401 or 403; any other answer (429,
- * a 404 of a proxy) is kept as the last probe's and changes nothing.
+ * when nothing answered (408, 444 and 499 too), or with 5xx, 401 or 403;
+ * any other answer (429, a 404 of a proxy) is kept as the last probe's and
+ * changes nothing.
  */
 
 static void
@@ -179,7 +189,13 @@ ngx_http_signalr_probe_done(ngx_http_request_t *sr,
     ep = probe->ep;
 
     status = ngx_http_signalr_capture_status(cap);
-    failed = ngx_http_signalr_capture_failed(cap);
+
+    /* nginx's own statuses of a request ended with no answer */
+
+    failed = ngx_http_signalr_capture_failed(cap)
+             || status == NGX_HTTP_REQUEST_TIME_OUT
+             || status == NGX_HTTP_CLOSE
+             || status == NGX_HTTP_CLIENT_CLOSED_REQUEST;
 
     code = failed ? NULL
                   : ngx_http_signalr_capture_header(cap, "x-ms-error-code");
@@ -197,7 +213,7 @@ ngx_http_signalr_probe_done(ngx_http_request_t *sr,
                         (u_char *) NGX_HTTP_SIGNALR_PROBE_ABSENT,
                         sizeof(NGX_HTTP_SIGNALR_PROBE_ABSENT) - 1)));
 
-    ngx_http_signalr_probe_seen(ep, status, works);
+    ngx_http_signalr_probe_seen(ep, probe->mark, status, works);
 
     if (code == NULL) {
         code = &none;

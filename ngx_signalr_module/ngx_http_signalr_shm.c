@@ -379,15 +379,15 @@ ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
 
 
 /*
- * Probes (ngx_http_signalr_probe.c): 1 when this worker is to probe the
- * endpoint now. The next probe is one interval on, that of an offline
+ * Probes (ngx_http_signalr_probe.c): the probe's mark (not 0) when this
+ * worker is to probe the endpoint now, 0 when not. The next probe is one interval on, that of an offline
  * endpoint or that of an online one; a probe is due when that time has
  * come, and the worker that moves it on by compare-and-set is the one that
  * probes, so that the workers probe an endpoint once per interval in all.
  * Time 0 is no probe planned: the first one is planned an interval on.
  */
 
-ngx_uint_t
+ngx_msec_t
 ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep)
 {
     ngx_msec_t                 now, interval, next;
@@ -436,19 +436,24 @@ ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep)
     }
 
     next = now + NGX_HTTP_SIGNALR_PROBE_MAX_TIME;
-    s->probing = next ? next : 1;
+    next = next ? next : 1;
+    s->probing = next;
 
-    return 1;
+    return next;
 }
 
 
-/* a probe ended with no outcome (its request was ended): the next may run */
+/*
+ * A probe ended with no outcome (its request was ended): the next may run.
+ * Only the probe's own mark is cleared: one that ran past its time must not
+ * free the probe started after it.
+ */
 
 void
-ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep)
+ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep, ngx_msec_t mark)
 {
     if (ep->state) {
-        ep->state->probing = 0;
+        (void) ngx_atomic_cmp_set(&ep->state->probing, mark, 0);
     }
 }
 
@@ -456,7 +461,7 @@ ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep)
 /* what a probe found: the endpoint works, or status is what it answered */
 
 void
-ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep,
+ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep, ngx_msec_t mark,
     ngx_uint_t status, ngx_uint_t works)
 {
     ngx_http_signalr_state_t  *s;
@@ -467,7 +472,7 @@ ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep,
         return;
     }
 
-    s->probing = 0;
+    (void) ngx_atomic_cmp_set(&s->probing, mark, 0);
     s->last_probe = ngx_time();
     s->probe_status = status;
 

@@ -36,10 +36,11 @@ ngx_uint_t ngx_http_signalr_endpoint_fail(ngx_http_signalr_endpoint_t *ep,
 ngx_uint_t ngx_http_signalr_endpoint_ok(ngx_http_signalr_endpoint_t *ep);
 
 /* probes: one is to be made now by this worker; what one found */
-ngx_uint_t ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep);
+ngx_msec_t ngx_http_signalr_probe_due(ngx_http_signalr_endpoint_t *ep);
 void ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep,
-    ngx_uint_t status, ngx_uint_t works);
-void ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep);
+    ngx_msec_t mark, ngx_uint_t status, ngx_uint_t works);
+void ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep,
+    ngx_msec_t mark);
 
 /* 1 at most once a second across the workers: a warning to log now */
 ngx_uint_t ngx_http_signalr_shm_warn_now(ngx_http_signalr_main_conf_t *smcf);

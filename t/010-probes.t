@@ -213,7 +213,7 @@ my @bad = grep { /\[(?:emerg|alert|crit)\]/ }
 is(join("\n", @bad), '', 'nothing worse than error in the log');
 
 # A second nginx: c's service accepts connections and never answers, d's
-# answers probes 429. A probe of c runs until its proxy_read_timeout, and
+# answers probes 429, e's location closes the connection (444). A probe of c runs until its proxy_read_timeout, and
 # no other probe of c starts meanwhile, though checks are due every 300ms;
 # the request that started it is answered at once, its connection closed
 # rather than kept alive (its next request would wait for the probe); a
@@ -241,6 +241,8 @@ if ($child == 0) {
 
 close $hole;
 $port = SignalRTest::free_port();
+my $cs_e = 'Endpoint=https://e.example.net;'
+    . "AccessKey=$SignalRTest::KEYS{S2};Version=1.0;";
 
 open $fh, '>', "$dir/nginx2.conf" or die $!;
 print $fh <<"_EOC_";
@@ -257,6 +259,7 @@ http {
     proxy_temp_path $dir/tmp;
     signalr_endpoint "$cs_a" name=c rest=/_c/ check=300ms;
     signalr_endpoint "$cs_b" name=d rest=/_d/ check=300ms;
+    signalr_endpoint "$cs_e" name=e rest=/_e/ check=300ms;
     server {
         listen 127.0.0.1:$port;
         location = /neg { signalr_negotiate chat; }
@@ -266,6 +269,7 @@ http {
             proxy_read_timeout 2s;
         }
         location /_d/ { internal; return 429; }
+        location /_e/ { internal; return 444; }
     }
 }
 _EOC_
@@ -310,6 +314,8 @@ cmp_ok(lines('error2.log', qr/\[error\].*the probe of endpoint "c" failed with s
 cmp_ok(lines('error2.log', qr/\[info\].*the probe of endpoint "d" got status 429 \(x-ms-error-code: none\), which tells neither that it works nor that it fails: nothing changes/),
        '>=', 1, 'a probe answered 429 is logged at info');
 is(lines('error2.log', qr/endpoint "d" .*offline/), 0, 'and does not take d offline');
+is(lines('error2.log', qr/\[error\].*the probe of endpoint "e" failed with status 444 \(no response/),
+   1, 'a probe that nginx ended with no answer (444) takes e offline');
 
 kill 'TERM', $child;
 waitpid $child, 0;
