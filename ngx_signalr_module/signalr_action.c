@@ -21,6 +21,7 @@
 
 
 #define SIGNALR_ACTION_ID_MAX_LEN  1024
+#define SIGNALR_ACTION_MAX_URI     8000       /* escaped path and query */
 #define SIGNALR_ACTION_TTL_MAX     2147483647
 #define SIGNALR_ACTION_NAME_LEN    64
 #define SIGNALR_ACTION_NREF        4          /* members of an endpoint */
@@ -566,6 +567,9 @@ signalr_action_check(json_t **value, char *err, size_t errlen)
         case SIGNALR_ACTION_T_STRING:
             if (!json_is_string(v)) {
                 fmt = "\"%s\" must be a string";
+
+            } else if (json_string_length(v) > SIGNALR_ACTION_ID_MAX_LEN) {
+                fmt = "\"%s\" is longer than 1024 bytes";
             }
             break;
 
@@ -896,6 +900,21 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
                 || signalr_str_append(&body, "", 1) != 0)))
     {
         signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
+        goto failed;
+    }
+
+    /*
+     * the service's front takes a request line of 8 KB (as Kestrel's
+     * MaxRequestLineSize); one longer is answered 414, which the caller
+     * could do nothing about: refused here, before anything is sent
+     */
+
+    if (path.len - 1 + 1 + query.len - 1 > SIGNALR_ACTION_MAX_URI) {
+        signalr_action_error(err, errlen, "the REST call's URI would be %zu "
+                             "bytes long, more than the %d the service "
+                             "takes: fewer \"excluded\" ids",
+                             path.len - 1 + 1 + query.len - 1,
+                             SIGNALR_ACTION_MAX_URI);
         goto failed;
     }
 

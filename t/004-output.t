@@ -1946,3 +1946,23 @@ qr/\[error\].*signalr:/
 --- response_body eval
 ['{"error":"send to user: the service failed","failed":1,"endpoint":"b64","status":500,"errorCode":null,"completed":1,"total":3,"endpoints":[{"name":"a64","completed":2,"failures":[{"action":2,"status":500,"errorCode":null,"error":"the service failed"}]},{"name":"b64","completed":0,"failures":[{"action":0,"status":500,"errorCode":null,"error":"the service failed"}],"notSent":2}]}',
  '{"error":"send to connection: the service failed","failed":0,"endpoint":"b64","status":503,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"a64","completed":0,"failures":[{"action":0,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}]},{"name":"b64","completed":0,"failures":[{"action":0,"status":503,"errorCode":null,"error":"the service failed"}]}]}']
+
+
+
+=== TEST 65: what the caller controls cannot make a URI the service refuses (414): a reason over 1024 bytes, or so many excluded ids that the URI would pass 8000 bytes, is refused with 400 before anything is sent
+--- config
+    location = /out { signalr_output chat; }
+--- request eval
+["POST /out\r\n{\"action\":\"close\",\"connectionId\":\"c\",\"reason\":\"" . ('r' x 9000) . "\"}",
+ "POST /out\r\n{\"target\":\"t\",\"excluded\":[" . join(",", map { "\"c$_\"" } 1 .. 1500) . "]}",
+ "GET /rest.log"]
+--- error_code eval
+[400, 400, 200]
+--- response_body_filters eval
+main::bodies(2)
+--- response_body eval
+['{"error":"\"reason\" is longer than 1024 bytes"}',
+ '{"error":"the REST call\'s URI would be 21436 bytes long, more than the 8000 the service takes: fewer \"excluded\" ids"}',
+ '']
+--- no_error_log
+[error]

@@ -289,6 +289,64 @@ test_endpoints_limit(void)
 }
 
 
+/* caller-controlled sizes that would make a URI the service refuses (414) */
+
+static void
+test_uri_limits(void)
+{
+    char                  *json, *p;
+    size_t                 i, size;
+    signalr_rest_calls_t   calls;
+    char                   err[256];
+
+    size = 64 * 1024;
+    json = malloc(size);
+    CHECK(json != NULL);
+
+    if (json == NULL) {
+        return;
+    }
+
+    /* a reason of 1025 bytes; 1024 pass */
+
+    p = json + sprintf(json, "{\"action\":\"close\",\"connectionId\":\"c\","
+                       "\"reason\":\"");
+    memset(p, 'r', 1025);
+    strcpy(p + 1025, "\"}");
+    EXPECT_ERR(json, "\"reason\" is longer than 1024 bytes");
+
+    strcpy(p + 1024, "\"}");
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), 0);
+    signalr_rest_calls_free(&calls);
+
+    /* 1500 excluded ids: a URI over 8000 bytes; 300 pass */
+
+    p = json + sprintf(json, "{\"target\":\"t\",\"excluded\":[");
+
+    for (i = 0; i < 1500; i++) {
+        p += sprintf(p, "%s\"c%zu\"", i ? "," : "", i);
+    }
+
+    strcpy(p, "]}");
+    EXPECT_ERR(json, "the REST call's URI would be 21433 bytes long, more "
+               "than the 8000 the service takes: fewer \"excluded\" ids");
+
+    p = json + sprintf(json, "{\"target\":\"t\",\"excluded\":[");
+
+    for (i = 0; i < 300; i++) {
+        p += sprintf(p, "%s\"c%zu\"", i ? "," : "", i);
+    }
+
+    strcpy(p, "]}");
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), 0);
+    signalr_rest_calls_free(&calls);
+
+    free(json);
+}
+
+
 static void
 test_send_routes(void)
 {
@@ -924,6 +982,7 @@ main(void)
     UNIT_RUN(test_connection_scope);
     UNIT_RUN(test_endpoints);
     UNIT_RUN(test_endpoints_limit);
+    UNIT_RUN(test_uri_limits);
     UNIT_RUN(test_send_routes);
     UNIT_RUN(test_excluded);
     UNIT_RUN(test_escaping);
