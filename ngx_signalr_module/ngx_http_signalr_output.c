@@ -1216,7 +1216,14 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
 
     call = &octx->calls[run->call];
 
+    /* $signalr_rest_status: what the service said, cut short or not */
+
     octx->v.rest_status = rest_status;
+
+    if (no_response && ngx_http_signalr_capture_header_status(cap) / 100 == 2)
+    {
+        octx->v.rest_status = ngx_http_signalr_capture_header_status(cap);
+    }
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\": "
@@ -1318,7 +1325,27 @@ ngx_http_signalr_output_answered(ngx_http_request_t *r,
     ngx_uint_t   rest_status, taken;
 
     if (ngx_http_signalr_capture_failed(cap)) {
-        return 0;
+        rest_status = ngx_http_signalr_capture_header_status(cap);
+
+        if (rest_status < 200 || rest_status >= 300) {
+            return 0;
+        }
+
+        /*
+         * the status line says that the service took the call, the rest of
+         * its answer was lost: done, and never sent again (a send would be
+         * delivered twice)
+         */
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "signalr: endpoint \"%V\" answered REST call \"%s\" "
+                      "with status %ui, and its answer was cut short: "
+                      "counted as done, not sent again",
+                      &run->ep->name, call->what, rest_status);
+
+        (void) ngx_http_signalr_endpoint_ok(run->ep);
+
+        return 1;
     }
 
     rest_status = ngx_http_signalr_capture_status(cap);

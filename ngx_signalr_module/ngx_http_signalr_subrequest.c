@@ -467,6 +467,19 @@ ngx_http_signalr_capture_status(ngx_http_signalr_capture_t *cap)
 }
 
 
+/*
+ * the status of the response's header, as the subrequest's own location
+ * gave it (its upstream's status line), even when the rest was cut short;
+ * 0 when no header came
+ */
+
+ngx_uint_t
+ngx_http_signalr_capture_header_status(ngx_http_signalr_capture_t *cap)
+{
+    return cap->header_status;
+}
+
+
 /* no response, or not a whole one: the status is nginx's own */
 
 ngx_uint_t

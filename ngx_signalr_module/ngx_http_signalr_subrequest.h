@@ -20,6 +20,8 @@ void ngx_http_signalr_capture_release(ngx_http_request_t *r,
 ngx_uint_t ngx_http_signalr_capture_done(ngx_http_signalr_capture_t *cap);
 ngx_uint_t ngx_http_signalr_capture_status(ngx_http_signalr_capture_t *cap);
 ngx_uint_t ngx_http_signalr_capture_failed(ngx_http_signalr_capture_t *cap);
+ngx_uint_t ngx_http_signalr_capture_header_status(
+    ngx_http_signalr_capture_t *cap);
 ngx_int_t ngx_http_signalr_capture_body(ngx_http_signalr_capture_t *cap,
     ngx_str_t *body);
 ngx_str_t *ngx_http_signalr_capture_header(ngx_http_signalr_capture_t *cap,

@@ -1966,3 +1966,31 @@ main::bodies(2)
  '']
 --- no_error_log
 [error]
+
+
+
+=== TEST 66: a 2xx whose answer is cut short (the connection closed before Content-Length): the service took the call, so it is done and never sent again (a send would be delivered twice)
+--- config
+    location = /out {
+        signalr_output chat;
+        add_header X-Rest $signalr_rest_status always;
+    }
+    location /_signalr/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply eval
+"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{"
+--- request
+POST /out
+{"target":"t"}
+--- error_code: 202
+--- response_headers
+X-Rest: 202
+--- response_body chomp
+{"completed":1,"total":1}
+--- grep_error_log eval
+qr/retry \d+ of \d+|answered REST call "broadcast" with status 202, and its answer was cut short: counted as done, not sent again/
+--- grep_error_log_out
+answered REST call "broadcast" with status 202, and its answer was cut short: counted as done, not sent again
