@@ -24,13 +24,16 @@ static ngx_int_t ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx);
 static ngx_int_t ngx_http_signalr_negotiate_endpoint(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_endpoint_t **ep);
+static ngx_int_t ngx_http_signalr_negotiate_too_long(ngx_http_request_t *r,
+    ngx_http_signalr_error_t *err, ngx_str_t *what);
 static ngx_int_t ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx, ngx_http_signalr_error_t *err);
 static ngx_uint_t ngx_http_signalr_claim_renamed(ngx_array_t *claims,
     ngx_str_t *name);
 static ngx_int_t ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_error_t *err,
-    signalr_jwt_claim_t **out, ngx_uint_t *nout);
+    signalr_jwt_claim_t **out, ngx_uint_t *nout, ngx_str_t *longest,
+    size_t *longest_len);
 static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what);
 
@@ -39,6 +42,10 @@ static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
  * claim names the SDK renames to asrs.u.<name> (ClaimsUtility.cs of
  * Azure/azure-signalr)
  */
+/* how a too long user id is named in the answer */
+static ngx_str_t  ngx_http_signalr_user_id_name = ngx_string("the user id");
+
+
 static ngx_str_t  ngx_http_signalr_renamed_claims[] = {
     ngx_string("aud"), ngx_string("exp"), ngx_string("iat"),
     ngx_string("nbf"), ngx_string("iss"), ngx_string("actort"),
@@ -509,8 +516,9 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx, ngx_http_signalr_error_t *err)
 {
     u_char                       *p;
+    size_t                        excess, longest_len;
     ngx_int_t                     rc;
-    ngx_str_t                     aud;
+    ngx_str_t                     aud, longest;
     ngx_uint_t                    n;
     signalr_jwt_claim_t          *claims;
     ngx_http_signalr_endpoint_t  *ep;
@@ -535,7 +543,8 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
 
     /* the claims: the user id, then the configured ones in order */
 
-    if (ngx_http_signalr_negotiate_claims(r, slcf, err, &claims, &n)
+    if (ngx_http_signalr_negotiate_claims(r, slcf, err, &claims, &n,
+                                          &longest, &longest_len)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -585,12 +594,25 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
                                 &ctx->access_token);
 
     if (rc == NGX_DECLINED) {
+        excess = ctx->access_token.len - SIGNALR_JWT_MAX_LEN;
+        ngx_str_null(&ctx->access_token);
+
+        /*
+         * the request's input is to blame when leaving its longest value
+         * out would be enough (in base64url it takes at least 4/3 of its
+         * length); else the configuration is
+         */
+
+        if (longest.data && longest_len * 4 / 3 >= excess) {
+            return ngx_http_signalr_negotiate_too_long(r, err, &longest);
+        }
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "signalr: the access token for hub \"%V\" would be at "
                       "least %uz characters long, but the service takes at "
                       "most %d: shorten the user id or the claims",
-                      &ctx->hub, ctx->access_token.len, SIGNALR_JWT_MAX_LEN);
-        ngx_str_null(&ctx->access_token);
+                      &ctx->hub, excess + SIGNALR_JWT_MAX_LEN,
+                      SIGNALR_JWT_MAX_LEN);
         return NGX_ERROR;
     }
 
@@ -607,16 +629,52 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
 }
 
 
+/* 400: a value of the request makes the token longer than the service takes */
+
+static ngx_int_t
+ngx_http_signalr_negotiate_too_long(ngx_http_request_t *r,
+    ngx_http_signalr_error_t *err, ngx_str_t *what)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    len = sizeof("the claim \"\" is too long for an access token") + what->len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (what->data == ngx_http_signalr_user_id_name.data) {
+        last = ngx_sprintf(p, "the user id is too long for an access token");
+
+    } else {
+        last = ngx_sprintf(p, "the claim \"%V\" is too long for an access "
+                           "token", what);
+    }
+
+    *last = '\0';
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "signalr: negotiate refused: %s", p);
+
+    return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST, (char *) p);
+}
+
+
 /*
  * the token's claims: asrs.s.uid from signalr_user_id (when not empty),
  * then those of signalr_claim in order, their empty values left out; a
- * value that is not UTF-8 is refused with 400
+ * value that is not UTF-8 is refused with 400. longest: the name of the
+ * longest value that came from a variable ("the user id", or a claim's),
+ * and its length; the name's data NULL when none did
  */
 
 static ngx_int_t
 ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_error_t *err,
-    signalr_jwt_claim_t **out, ngx_uint_t *nout)
+    signalr_jwt_claim_t **out, ngx_uint_t *nout, ngx_str_t *longest,
+    size_t *longest_len)
 {
     ngx_int_t                  rc;
     ngx_str_t                  user, value;
@@ -625,6 +683,9 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     signalr_jwt_claim_t       *claims;
     ngx_http_signalr_claim_t  *conf_claims;
     ngx_http_complex_value_t  *cvs;
+
+    ngx_str_null(longest);
+    *longest_len = 0;
 
     n = 1 + (slcf->claims ? slcf->claims->nelts : 0);
 
@@ -645,6 +706,11 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
 
         if (rc != NGX_OK) {
             return NGX_ERROR;
+        }
+
+        if (slcf->user_id->lengths && user.len > *longest_len) {
+            *longest_len = user.len;
+            *longest = ngx_http_signalr_user_id_name;
         }
 
         if (user.len) {
@@ -691,6 +757,11 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
 
                 if (rc != NGX_OK) {
                     return NGX_ERROR;
+                }
+
+                if (cvs[j].lengths && value.len > *longest_len) {
+                    *longest_len = value.len;
+                    *longest = conf_claims[i].name;
                 }
 
                 if (value.len) {

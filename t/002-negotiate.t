@@ -422,7 +422,7 @@ signed=A
 
 
 
-=== TEST 22: a token over 4096 characters: 500 and a log line saying why
+=== TEST 22: a user id from the request that makes the token longer than 4096 characters: 400 naming it, logged at info (the client's doing; TEST 37 has the configuration's)
 --- config
     location = /api/negotiate {
         signalr_negotiate chat;
@@ -430,12 +430,13 @@ signed=A
     }
 --- request eval
 "POST /api/negotiate?user=" . ("u" x 3000)
---- error_code: 500
+--- error_code: 400
 --- response_body chomp
-{"error":"the access token could not be created"}
+{"error":"the user id is too long for an access token"}
 --- error_log eval
-qr/\[error\].*signalr: the access token for hub "chat" would be at least \d+ characters long, but the service takes at most 4096: shorten the user id or the claims/
+qr/\[info\].*signalr: negotiate refused: the user id is too long for an access token/
 --- no_error_log
+[error]
 eyJhbGciOi
 
 
@@ -501,7 +502,7 @@ signed=B
 --- request eval
 ["POST /api/negotiate?hub=chat&user=dave", "POST /api/negotiate?hub=-bad", "POST /api/negotiate?hub=chat&user=" . ("u" x 3000)]
 --- error_code eval
-[200, 400, 500]
+[200, 400, 400]
 --- no_error_log eval
 [qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/, qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/, qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:Xb2Qy7mN4pLr8sTv1wZk6dHf3jGc9aEu5oIqRtYvBnM|eyJhbGciOi)/]
 
@@ -554,22 +555,23 @@ signed=A
 
 
 
-=== TEST 29: a token that only its escapes take over 4096 characters: refused after it is made, with its length
+=== TEST 29: a token that only its escapes take over 4096 characters: refused after it is made; a claim of the request is named (400; TEST 38 has the configuration's)
 --- config
     location = /api/negotiate {
         signalr_negotiate chat;
-        signalr_user_id $http_x_user;
+        signalr_claim quote $http_x_quote;
     }
 --- request
 POST /api/negotiate
 --- more_headers eval
-"X-User: " . ('"' x 1500) . "\n"
---- error_code: 500
+"X-Quote: " . ('"' x 1500) . "\n"
+--- error_code: 400
 --- response_body chomp
-{"error":"the access token could not be created"}
+{"error":"the claim \"quote\" is too long for an access token"}
 --- error_log eval
-qr/\[error\].*signalr: the access token for hub "chat" would be at least 4253 characters long, but the service takes at most 4096/
+qr/\[info\].*signalr: negotiate refused: the claim "quote" is too long for an access token/
 --- no_error_log
+[error]
 eyJhbGciOi
 
 
@@ -692,3 +694,41 @@ signalr: negotiate refused: "signalr_negotiate_endpoint" is "the%20%22moon%22", 
 --- must_die
 --- error_log
 "signalr_negotiate_endpoint" directive is duplicate
+
+
+
+=== TEST 37: a token that the configuration alone makes longer than 4096 characters: 500 and a log line saying why (the request's short user id is not blamed)
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $arg_user;
+        signalr_claim note "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn";
+    }
+--- request
+POST /api/negotiate?user=bob
+--- error_code: 500
+--- response_body chomp
+{"error":"the access token could not be created"}
+--- error_log eval
+qr/\[error\].*signalr: the access token for hub "chat" would be at least \d+ characters long, but the service takes at most 4096: shorten the user id or the claims/
+--- no_error_log
+eyJhbGciOi
+
+
+
+=== TEST 38: a token that only the escapes of a claim of the configuration take over 4096 characters: refused after it is made, with its length (500)
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_claim quote '""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""';
+    }
+--- request
+POST /api/negotiate
+--- error_code: 500
+--- response_body chomp
+{"error":"the access token could not be created"}
+--- error_log eval
+qr/\[error\].*signalr: the access token for hub "chat" would be at least 4247 characters long, but the service takes at most 4096/
+--- no_error_log
+eyJhbGciOi
+
