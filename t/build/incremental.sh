@@ -35,13 +35,13 @@ has "ngx_signalr_module/9.8.7" \
     || fail "a changed version header was not built again"
 echo "ok - a changed header is built again"
 
-printf 'int ngx_http_signalr_build_probe(void);\nint ngx_http_signalr_build_probe(void) { return 1; }\n' \
-    > "$tmp/ngx_signalr_module/ngx_http_signalr_probe.c"
-sed -i 's|^ngx_module_srcs="\$SIGNALR_SRC/ngx_http_signalr_module.c \\|ngx_module_srcs="$SIGNALR_SRC/ngx_http_signalr_module.c $SIGNALR_SRC/ngx_http_signalr_probe.c \\|' \
+printf 'int ngx_http_signalr_build_check(void);\nint ngx_http_signalr_build_check(void) { return 1; }\n' \
+    > "$tmp/ngx_signalr_module/ngx_http_signalr_build_check.c"
+sed -i 's|^ngx_module_srcs="\$SIGNALR_SRC/ngx_http_signalr_module.c \\|ngx_module_srcs="$SIGNALR_SRC/ngx_http_signalr_module.c $SIGNALR_SRC/ngx_http_signalr_build_check.c \\|' \
     "$tmp/config"
-grep -q ngx_http_signalr_probe.c "$tmp/config" || fail "the test could not edit config"
+grep -q ngx_http_signalr_build_check.c "$tmp/config" || fail "the test could not edit config"
 build
 nm -D --defined-only "$so" > "$tmp/symbols"
-grep -q ngx_http_signalr_build_probe "$tmp/symbols" \
+grep -q ngx_http_signalr_build_check "$tmp/symbols" \
     || fail "a source added to config was not built (no configure run)"
 echo "ok - a changed config configures again"
