@@ -42,10 +42,6 @@ static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
  * claim names the SDK renames to asrs.u.<name> (ClaimsUtility.cs of
  * Azure/azure-signalr)
  */
-/* how a too long user id is named in the answer */
-static ngx_str_t  ngx_http_signalr_user_id_name = ngx_string("the user id");
-
-
 static ngx_str_t  ngx_http_signalr_renamed_claims[] = {
     ngx_string("aud"), ngx_string("exp"), ngx_string("iat"),
     ngx_string("nbf"), ngx_string("iss"), ngx_string("actort"),
@@ -53,6 +49,10 @@ static ngx_str_t  ngx_http_signalr_renamed_claims[] = {
     ngx_string("jti"), ngx_string("nonce"),
     ngx_null_string
 };
+
+
+/* how a too long user id is named in the answer */
+static ngx_str_t  ngx_http_signalr_user_id_name = ngx_string("the user id");
 
 
 char *
