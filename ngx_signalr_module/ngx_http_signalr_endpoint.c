@@ -94,6 +94,16 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_explicit_memzero(cs.data, cs.len);
 
+    if (parsed.auth != SIGNALR_AUTH_KEY) {
+        signalr_connstr_free(&parsed);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid connection string in \"signalr_endpoint\": "
+                           "AuthType is not supported: Microsoft Entra ID "
+                           "authentication is not available, use a "
+                           "connection string with an AccessKey");
+        return NGX_CONF_ERROR;
+    }
+
     ep->hmac = signalr_hmac_new((u_char *) parsed.access_key,
                                 parsed.access_key_len);
 
@@ -792,6 +802,7 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     p.exp = p.iat + lifetime;
     p.aud.data = aud->data;
     p.aud.len = aud->len;
+    p.header.len = 0;
 
     size = signalr_jwt_size(&p);
 

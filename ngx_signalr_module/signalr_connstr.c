@@ -40,8 +40,20 @@ enum {
     SIGNALR_CS_CLIENT_ENDPOINT,
     SIGNALR_CS_SERVER_ENDPOINT,
     SIGNALR_CS_AUTH_TYPE,
+    SIGNALR_CS_CLIENT_ID,
+    SIGNALR_CS_TENANT_ID,
+    SIGNALR_CS_CLIENT_SECRET,
+    SIGNALR_CS_CLIENT_CERT,
     SIGNALR_CS_NPROPS
 };
+
+
+static int signalr_connstr_auth(signalr_connstr_prop_t *props, int *auth,
+    char *err, size_t errlen);
+static int signalr_connstr_id_check(const char *name,
+    signalr_connstr_prop_t *prop, char *err, size_t errlen);
+static int signalr_connstr_copy(signalr_connstr_prop_t *prop, char **to,
+    size_t *len);
 
 
 typedef struct {
@@ -339,7 +351,183 @@ signalr_connstr_split(const char *s, size_t len,
     if (pieces < 2) {
         return signalr_connstr_error(err, errlen,
                                      "fewer than two properties: Endpoint "
-                                     "and AccessKey are required");
+                                     "and AccessKey (or AuthType) are "
+                                     "required");
+    }
+
+    return 0;
+}
+
+
+/*
+ * AuthType, as the SDK reads it (its value in any case): azure.msi with an
+ * optional ClientId (a user-assigned identity); azure.app with ClientId,
+ * TenantId and ClientSecret, checked in that order, with the SDK's
+ * messages; azure, DefaultAzureCredential, which takes nothing from the
+ * string; aad, the SDK's older form: azure.app when a ClientSecret is
+ * given, azure.msi when only a ClientId or nothing is. Unlike the SDK,
+ * which falls back to DefaultAzureCredential, an unknown AuthType is
+ * refused, and so is an AccessKey beside an AuthType (which of the two the
+ * SDK uses has changed between its versions). Client certificates are not
+ * supported.
+ */
+
+static int
+signalr_connstr_auth(signalr_connstr_prop_t *props, int *auth, char *err,
+    size_t errlen)
+{
+    int                      shown, i;
+    const char              *v;
+    size_t                   len;
+    signalr_connstr_prop_t  *id, *tenant, *secret, *cert;
+    static const struct {
+        const char          *name;
+        int                  auth;
+    } types[] = {
+        { "azure.msi", SIGNALR_AUTH_MSI },
+        { "azure.app", SIGNALR_AUTH_APP },
+        { "azure", SIGNALR_AUTH_AZURE },
+        { "aad", -1 },
+    };
+
+    v = props[SIGNALR_CS_AUTH_TYPE].value;
+    len = props[SIGNALR_CS_AUTH_TYPE].len;
+
+    for (i = 0; i < (int) (sizeof(types) / sizeof(types[0])); i++) {
+        if (signalr_caseless_eq((const unsigned char *) v, len,
+                                (const unsigned char *) types[i].name,
+                                strlen(types[i].name)))
+        {
+            break;
+        }
+    }
+
+    if (i == (int) (sizeof(types) / sizeof(types[0]))) {
+        v = signalr_connstr_shown(v, len, &shown);
+        return signalr_connstr_error(err, errlen,
+                                     "AuthType \"%.*s\" is not supported: "
+                                     "azure.msi, azure.app, azure or aad "
+                                     "expected", shown, v);
+    }
+
+    if (props[SIGNALR_CS_ACCESS_KEY].seen) {
+        return signalr_connstr_error(err, errlen,
+                                     "AccessKey and AuthType together: give "
+                                     "an AccessKey or an AuthType (Microsoft "
+                                     "Entra ID), not both");
+    }
+
+    id = &props[SIGNALR_CS_CLIENT_ID];
+    tenant = &props[SIGNALR_CS_TENANT_ID];
+    secret = &props[SIGNALR_CS_CLIENT_SECRET];
+    cert = &props[SIGNALR_CS_CLIENT_CERT];
+
+    *auth = types[i].auth;
+
+    if (*auth == -1) {
+        *auth = (id->seen && tenant->seen) ? SIGNALR_AUTH_APP
+                                           : SIGNALR_AUTH_MSI;
+    }
+
+    if (*auth == SIGNALR_AUTH_AZURE) {
+        /* DefaultAzureCredential takes its settings from the environment */
+        return 0;
+    }
+
+    if (*auth == SIGNALR_AUTH_APP) {
+
+        if (!id->seen || id->len == 0) {
+            return signalr_connstr_error(err, errlen,
+                                         "Connection string missing required "
+                                         "properties clientId.");
+        }
+
+        if (!tenant->seen || tenant->len == 0) {
+            return signalr_connstr_error(err, errlen,
+                                         "Connection string missing required "
+                                         "properties tenantId.");
+        }
+
+        if (cert->seen && !secret->seen) {
+            return signalr_connstr_error(err, errlen,
+                                         "ClientCert is not supported: use a "
+                                         "ClientSecret, a managed identity "
+                                         "(AuthType=azure.msi) or workload "
+                                         "identity (AuthType=azure)");
+        }
+
+        if (!secret->seen || secret->len == 0) {
+            return signalr_connstr_error(err, errlen,
+                                         "Connection string missing required "
+                                         "properties clientSecret or "
+                                         "clientCert.");
+        }
+
+        if (secret->len > SIGNALR_CONNSTR_MAX_SECRET) {
+            return signalr_connstr_error(err, errlen,
+                                         "ClientSecret is longer than %d "
+                                         "bytes", SIGNALR_CONNSTR_MAX_SECRET);
+        }
+
+        for (i = 0; i < (int) secret->len; i++) {
+            if ((unsigned char) secret->value[i] < 0x20
+                || secret->value[i] == 0x7f)
+            {
+                return signalr_connstr_error(err, errlen,
+                                             "ClientSecret holds a control "
+                                             "character");
+            }
+        }
+    }
+
+    if (id->seen
+        && signalr_connstr_id_check("ClientId", id, err, errlen) != 0)
+    {
+        return -1;
+    }
+
+    if (tenant->seen
+        && signalr_connstr_id_check("TenantId", tenant, err, errlen) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * ClientId and TenantId go into the token requests' URLs and forms: a GUID
+ * or a domain name (a tenant), nothing that would need escaping
+ */
+
+static int
+signalr_connstr_id_check(const char *name, signalr_connstr_prop_t *prop,
+    char *err, size_t errlen)
+{
+    int          shown;
+    size_t       i;
+    const char  *v;
+
+    for (i = 0; i < prop->len; i++) {
+        if (!isalnum((unsigned char) prop->value[i])
+            && prop->value[i] != '-' && prop->value[i] != '.'
+            && prop->value[i] != '_')
+        {
+            break;
+        }
+    }
+
+    if (prop->len == 0 || prop->len > SIGNALR_CONNSTR_MAX_ID
+        || i < prop->len)
+    {
+        v = signalr_connstr_shown(prop->value,
+                                  prop->len > 64 ? 64 : prop->len, &shown);
+        return signalr_connstr_error(err, errlen,
+                                     "%s \"%.*s\" is invalid: a GUID or a "
+                                     "domain name expected (letters, digits, "
+                                     "\"-\", \".\" and \"_\", at most %d)",
+                                     name, shown, v, SIGNALR_CONNSTR_MAX_ID);
     }
 
     return 0;
@@ -349,32 +537,31 @@ signalr_connstr_split(const char *s, size_t len,
 /* what the properties must hold, the URLs aside */
 
 static int
-signalr_connstr_check(signalr_connstr_prop_t *props, char *err,
+signalr_connstr_check(signalr_connstr_prop_t *props, int *auth, char *err,
     size_t errlen)
 {
     int          shown;
     const char  *v;
 
-    if (props[SIGNALR_CS_AUTH_TYPE].seen) {
-        v = signalr_connstr_shown(props[SIGNALR_CS_AUTH_TYPE].value,
-                                  props[SIGNALR_CS_AUTH_TYPE].len, &shown);
-        return signalr_connstr_error(err, errlen,
-                                     "AuthType \"%.*s\" is not supported: "
-                                     "Microsoft Entra ID authentication is "
-                                     "not available, use a connection "
-                                     "string with an AccessKey", shown, v);
-    }
-
     if (!props[SIGNALR_CS_ENDPOINT].seen) {
         return signalr_connstr_error(err, errlen, "Endpoint is missing");
     }
 
-    if (!props[SIGNALR_CS_ACCESS_KEY].seen) {
-        return signalr_connstr_error(err, errlen, "AccessKey is missing");
-    }
+    if (props[SIGNALR_CS_AUTH_TYPE].seen) {
+        if (signalr_connstr_auth(props, auth, err, errlen) != 0) {
+            return -1;
+        }
 
-    if (props[SIGNALR_CS_ACCESS_KEY].len == 0) {
-        return signalr_connstr_error(err, errlen, "AccessKey is empty");
+    } else {
+        *auth = SIGNALR_AUTH_KEY;
+
+        if (!props[SIGNALR_CS_ACCESS_KEY].seen) {
+            return signalr_connstr_error(err, errlen, "AccessKey is missing");
+        }
+
+        if (props[SIGNALR_CS_ACCESS_KEY].len == 0) {
+            return signalr_connstr_error(err, errlen, "AccessKey is empty");
+        }
     }
 
     if (props[SIGNALR_CS_VERSION].seen
@@ -436,6 +623,7 @@ int
 signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
     char *err, size_t errlen)
 {
+    int                      auth = SIGNALR_AUTH_KEY;
     signalr_connstr_url_t    endpoint, client, server;
     signalr_connstr_prop_t   props[SIGNALR_CS_NPROPS] = {
         { "Endpoint", NULL, 0, 0 },
@@ -445,12 +633,16 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
         { "ClientEndpoint", NULL, 0, 0 },
         { "ServerEndpoint", NULL, 0, 0 },
         { "AuthType", NULL, 0, 0 },
+        { "ClientId", NULL, 0, 0 },
+        { "TenantId", NULL, 0, 0 },
+        { "ClientSecret", NULL, 0, 0 },
+        { "ClientCert", NULL, 0, 0 },
     };
 
     memset(cs, 0, sizeof(signalr_connstr_t));
 
     if (signalr_connstr_split(s, len, props, err, errlen) != 0
-        || signalr_connstr_check(props, err, errlen) != 0
+        || signalr_connstr_check(props, &auth, err, errlen) != 0
         || signalr_connstr_parse_url("Endpoint",
                                      props[SIGNALR_CS_ENDPOINT].value,
                                      props[SIGNALR_CS_ENDPOINT].len,
@@ -486,25 +678,54 @@ signalr_connstr_parse(const char *s, size_t len, signalr_connstr_t *cs,
         return -1;
     }
 
-    cs->access_key_len = props[SIGNALR_CS_ACCESS_KEY].len;
-    cs->access_key = malloc(cs->access_key_len + 1);
+    cs->auth = auth;
     cs->host = signalr_connstr_base(&endpoint, -1);
     cs->client_base = signalr_connstr_base(&client, 1);
     cs->server_base = signalr_connstr_base(&server, 1);
     cs->audience_base = signalr_connstr_base(&endpoint, 0);
     cs->endpoint_base = signalr_connstr_base(&endpoint, 1);
 
-    if (cs->access_key == NULL || cs->host == NULL || cs->client_base == NULL
+    if (cs->host == NULL || cs->client_base == NULL
         || cs->server_base == NULL || cs->audience_base == NULL
-        || cs->endpoint_base == NULL)
+        || cs->endpoint_base == NULL
+        || (auth == SIGNALR_AUTH_KEY
+            && signalr_connstr_copy(&props[SIGNALR_CS_ACCESS_KEY],
+                                    &cs->access_key, &cs->access_key_len)
+               != 0)
+        || (auth != SIGNALR_AUTH_AZURE
+            && props[SIGNALR_CS_CLIENT_ID].seen
+            && signalr_connstr_copy(&props[SIGNALR_CS_CLIENT_ID],
+                                    &cs->client_id, NULL) != 0)
+        || (auth == SIGNALR_AUTH_APP
+            && (signalr_connstr_copy(&props[SIGNALR_CS_TENANT_ID],
+                                     &cs->tenant_id, NULL) != 0
+                || signalr_connstr_copy(&props[SIGNALR_CS_CLIENT_SECRET],
+                                        &cs->client_secret,
+                                        &cs->client_secret_len)
+                   != 0)))
     {
         signalr_connstr_free(cs);
         return signalr_connstr_error(err, errlen, "out of memory");
     }
 
-    memcpy(cs->access_key, props[SIGNALR_CS_ACCESS_KEY].value,
-           cs->access_key_len);
-    cs->access_key[cs->access_key_len] = '\0';
+    return 0;
+}
+
+
+static int
+signalr_connstr_copy(signalr_connstr_prop_t *prop, char **to, size_t *len)
+{
+    *to = malloc(prop->len + 1);
+    if (*to == NULL) {
+        return -1;
+    }
+
+    memcpy(*to, prop->value, prop->len);
+    (*to)[prop->len] = '\0';
+
+    if (len) {
+        *len = prop->len;
+    }
 
     return 0;
 }
@@ -517,7 +738,14 @@ signalr_connstr_free(signalr_connstr_t *cs)
         memset(cs->access_key, 0, cs->access_key_len);
     }
 
+    if (cs->client_secret) {
+        memset(cs->client_secret, 0, cs->client_secret_len);
+    }
+
     free(cs->access_key);
+    free(cs->client_secret);
+    free(cs->client_id);
+    free(cs->tenant_id);
     free(cs->host);
     free(cs->client_base);
     free(cs->server_base);

@@ -19,6 +19,10 @@
 /* base64url of {"alg":"HS256","typ":"JWT"} */
 #define SIGNALR_JWT_HEADER  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
+/* the header's length with its ".", the payload's given or the plain one */
+#define signalr_jwt_header_len(p)                                            \
+    ((p)->header.len ? (p)->header.len + 1 : sizeof(SIGNALR_JWT_HEADER))
+
 
 /* the length of n in decimal, its sign included */
 
@@ -165,7 +169,7 @@ signalr_jwt_size(signalr_jwt_payload_t *p)
     signalr_jwt_payload_lengths(p, &p->json_plain, &p->json_max);
 
     /* header "." payload "." signature, then the payload JSON as scratch */
-    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(p->json_max) + 1
+    return signalr_jwt_header_len(p) + signalr_base64url_len(p->json_max) + 1
            + signalr_base64url_len(SIGNALR_SHA256_LEN) + p->json_max;
 }
 
@@ -173,7 +177,7 @@ signalr_jwt_size(signalr_jwt_payload_t *p)
 size_t
 signalr_jwt_min_len(const signalr_jwt_payload_t *p)
 {
-    return sizeof(SIGNALR_JWT_HEADER) + signalr_base64url_len(p->json_plain)
+    return signalr_jwt_header_len(p) + signalr_base64url_len(p->json_plain)
            + 1 + signalr_base64url_len(SIGNALR_SHA256_LEN);
 }
 
@@ -186,14 +190,22 @@ signalr_jwt_build(signalr_hmac_t *key, const signalr_jwt_payload_t *p,
     unsigned char  *d, *json, mac[SIGNALR_SHA256_LEN];
 
     /* the tail of the buffer signalr_jwt_size() sized */
-    json = out + sizeof(SIGNALR_JWT_HEADER)
+    json = out + signalr_jwt_header_len(p)
            + signalr_base64url_len(p->json_max) + 1
            + signalr_base64url_len(SIGNALR_SHA256_LEN);
     json_len = signalr_jwt_write_payload(p, json);
 
     d = out;
-    memcpy(d, SIGNALR_JWT_HEADER ".", sizeof(SIGNALR_JWT_HEADER));
-    d += sizeof(SIGNALR_JWT_HEADER);
+
+    if (p->header.len) {
+        memcpy(d, p->header.data, p->header.len);
+        d += p->header.len;
+        *d++ = '.';
+
+    } else {
+        memcpy(d, SIGNALR_JWT_HEADER ".", sizeof(SIGNALR_JWT_HEADER));
+        d += sizeof(SIGNALR_JWT_HEADER);
+    }
     d += signalr_base64url_encode(d, json, json_len);
 
     if (signalr_hmac_sha256(key, out, d - out, mac) != 0) {

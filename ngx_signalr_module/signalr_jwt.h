@@ -5,7 +5,8 @@
 
 /*
  * HS256 JSON Web Tokens as Azure SignalR Service expects them: header
- * {"alg":"HS256","typ":"JWT"}, a compact payload whose members come in the
+ * {"alg":"HS256","typ":"JWT"} (with a "kid" for a key of Microsoft Entra
+ * ID, given ready), a compact payload whose members come in the
  * SDK's order (claims, nbf, exp, iat, aud), signed with HMAC-SHA256 keyed
  * with the UTF-8 bytes of the AccessKey. Plain C: no nginx types.
  */
@@ -40,6 +41,8 @@ typedef struct {
     long long                   iat;       /* nbf = iat */
     long long                   exp;
     signalr_bytes_t             aud;
+    signalr_bytes_t             header;    /* base64url; len 0: the plain */
+                                           /* {"alg":"HS256","typ":"JWT"} */
     size_t                      json_plain;  /* set by signalr_jwt_size(): */
     size_t                      json_max;    /* the payload's least and */
                                              /* most length */

@@ -158,7 +158,7 @@ qr/"signalr_endpoint": the first line of ".*empty.cs" is empty/
 --- config
 --- must_die
 --- error_log
-invalid connection string in "signalr_endpoint": fewer than two properties: Endpoint and AccessKey are required
+invalid connection string in "signalr_endpoint": fewer than two properties: Endpoint and AccessKey (or AuthType) are required
 
 
 
@@ -298,7 +298,7 @@ ServerEndpoint "https://a b" is not an absolute http or https URL
 --- config
 --- must_die
 --- error_log
-invalid connection string in "signalr_endpoint": AuthType "azure.msi" is not supported: Microsoft Entra ID authentication is not available, use a connection string with an AccessKey
+invalid connection string in "signalr_endpoint": AuthType is not supported: Microsoft Entra ID authentication is not available, use a connection string with an AccessKey
 
 
 

@@ -49,7 +49,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    if (cs.access_key_len == 0 || strlen(cs.access_key) > cs.access_key_len) {
+    if (cs.auth == SIGNALR_AUTH_KEY
+        ? (cs.access_key == NULL || cs.access_key_len == 0
+           || strlen(cs.access_key) > cs.access_key_len)
+        : (cs.access_key != NULL
+           || (cs.auth == SIGNALR_AUTH_APP
+               && (cs.client_id == NULL || cs.tenant_id == NULL
+                   || cs.client_secret_len == 0))))
+    {
         abort();
     }
 

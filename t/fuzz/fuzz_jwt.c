@@ -103,6 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.exp = 1700003600;
     p.aud.data = data + 2 * third;
     p.aud.len = size - 2 * third;
+    p.header.len = 0;
 
     out = malloc(signalr_jwt_size(&p));
     len = signalr_jwt_build(h, &p, out);

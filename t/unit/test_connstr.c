@@ -147,10 +147,7 @@ test_errors(void)
                 "ClientEndpoint \"gw\" is not an absolute http");
     check_error("Endpoint=https://x;AccessKey=SECRETKEY;"
                 "ServerEndpoint=https://a b", "ServerEndpoint");
-    check_error("Endpoint=https://x;AuthType=aad;ClientId=abc",
-                "AuthType \"aad\" is not supported");
-    check_error("Endpoint=https://x;AccessKey=SECRETKEY;AuthType=azure.msi",
-                "Microsoft Entra ID");
+    /* Entra ID: test_auth_type() */
 
     /* a missing ';' must not put the key into the message */
     check_error("Endpoint=https://x AccessKey=SECRETKEY;AccessKey=k",
@@ -162,6 +159,101 @@ test_errors(void)
                 "Port \"(hidden");
     check_error("Endpoint=https://x;AccessKey=k;AuthType=aad AccessKey=SECRETKEY",
                 "AuthType \"(hidden");
+    check_error("Endpoint=https://x;AuthType=azure.app;TenantId=t;"
+                "ClientId=a ClientSecret=SECRETKEY;ClientSecret=s",
+                "ClientId \"(hidden");
+}
+
+
+/*
+ * AuthType (ConnectionStringParser.cs): the SDK's values in any case, its
+ * messages for what azure.app lacks, in its order (clientId, tenantId,
+ * clientSecret); aad as azure.app with a secret, else as azure.msi; azure
+ * takes nothing from the string
+ */
+
+static void
+test_auth_type(void)
+{
+    CHECK_INT(parse("Endpoint=https://x;AccessKey=k"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_KEY);
+    CHECK(cs.client_id == NULL && cs.tenant_id == NULL);
+
+    CHECK_INT(parse("Endpoint=https://x.service.signalr.net;"
+                    "AuthType=azure.msi;Version=1.0;"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_MSI);
+    CHECK(cs.access_key == NULL && cs.client_id == NULL);
+    CHECK_STR(cs.server_base, "https://x.service.signalr.net/");
+
+    CHECK_INT(parse("Endpoint=https://x;AuthType=Azure.MSI;"
+                    "ClientId=0c2b7b1e-5f4a-4c8e-9d9b-2f1a3e4d5c6b"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_MSI);
+    CHECK_STR(cs.client_id, "0c2b7b1e-5f4a-4c8e-9d9b-2f1a3e4d5c6b");
+    CHECK(cs.tenant_id == NULL && cs.client_secret == NULL);
+
+    CHECK_INT(parse("Endpoint=https://x;AuthType=azure.app;ClientId=app;"
+                    "TenantId=contoso.onmicrosoft.com;ClientSecret=s3=;x~"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_APP);
+    CHECK_STR(cs.client_id, "app");
+    CHECK_STR(cs.tenant_id, "contoso.onmicrosoft.com");
+    CHECK_STR(cs.client_secret, "s3=");
+    CHECK_INT((int) cs.client_secret_len, 3);
+
+    /* azure: DefaultAzureCredential, the string's ids ignored */
+    CHECK_INT(parse("Endpoint=https://x;AuthType=azure;ClientId=a;"
+                    "TenantId=t;ClientSecret=s"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_AZURE);
+    CHECK(cs.client_id == NULL && cs.tenant_id == NULL
+          && cs.client_secret == NULL);
+
+    /* aad: the SDK's older form */
+    CHECK_INT(parse("Endpoint=https://x;AuthType=aad"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_MSI);
+    CHECK_INT(parse("Endpoint=https://x;AuthType=AAD;ClientId=c"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_MSI);
+    CHECK_STR(cs.client_id, "c");
+    CHECK_INT(parse("Endpoint=https://x;AuthType=aad;ClientId=c;TenantId=t;"
+                    "ClientSecret=s"), 0);
+    CHECK_INT(cs.auth, SIGNALR_AUTH_APP);
+    check_error("Endpoint=https://x;AuthType=aad;ClientId=c;TenantId=t",
+                "Connection string missing required properties clientSecret "
+                "or clientCert.");
+
+    check_error("Endpoint=https://x;AuthType=azure.app",
+                "Connection string missing required properties clientId.");
+    check_error("Endpoint=https://x;AuthType=azure.app;ClientSecret=SECRETKEY;"
+                "TenantId=t",
+                "Connection string missing required properties clientId.");
+    check_error("Endpoint=https://x;AuthType=azure.app;ClientId=c;"
+                "ClientSecret=SECRETKEY",
+                "Connection string missing required properties tenantId.");
+    check_error("Endpoint=https://x;AuthType=azure.app;ClientId=c;TenantId=t",
+                "Connection string missing required properties clientSecret "
+                "or clientCert.");
+    check_error("Endpoint=https://x;AuthType=azure.app;ClientId=c;TenantId=t;"
+                "ClientSecret=",
+                "missing required properties clientSecret");
+    check_error("Endpoint=https://x;AuthType=azure.app;ClientId=c;TenantId=t;"
+                "ClientCert=/etc/cert.pem",
+                "ClientCert is not supported");
+    check_error("Endpoint=https://x;AuthType=azure.app;ClientId=c;TenantId=t;"
+                "ClientSecret=SECRET\001KEY",
+                "ClientSecret holds a control character");
+
+    check_error("Endpoint=https://x;AuthType=azure.msi;ClientId=a/b",
+                "ClientId \"a/b\" is invalid");
+    check_error("Endpoint=https://x;AuthType=azure.app;ClientId=c;"
+                "TenantId=t?x;ClientSecret=SECRETKEY",
+                "TenantId \"t?x\" is invalid");
+    check_error("Endpoint=https://x;AuthType=azure.msi;ClientId=",
+                "ClientId \"\" is invalid");
+
+    check_error("Endpoint=https://x;AuthType=managedidentity",
+                "AuthType \"managedidentity\" is not supported: azure.msi, "
+                "azure.app, azure or aad expected");
+    check_error("Endpoint=https://x;AccessKey=SECRETKEY;AuthType=azure.msi",
+                "AccessKey and AuthType together");
+    check_error("AuthType=azure.msi;ClientId=c", "Endpoint is missing");
 }
 
 
@@ -171,6 +263,7 @@ main(void)
     UNIT_RUN(test_worked_examples);
     UNIT_RUN(test_grammar);
     UNIT_RUN(test_errors);
+    UNIT_RUN(test_auth_type);
 
     signalr_connstr_free(&cs);
 

@@ -42,6 +42,7 @@ check_token(const char *key, signalr_jwt_claim_t *claims, size_t n,
     p.exp = 1700003600;
     p.aud.data = (const unsigned char *) aud;
     p.aud.len = strlen(aud);
+    p.header.len = 0;
 
     out = malloc(signalr_jwt_size(&p));
     len = signalr_jwt_build(h, &p, out);
@@ -133,6 +134,7 @@ test_escaping_in_payload(void)
     p.exp = 1;
     p.aud.data = (const unsigned char *) "x";
     p.aud.len = 1;
+    p.header.len = 0;
 
     out = malloc(signalr_jwt_size(&p));
     len = signalr_jwt_build(h, &p, out);
@@ -424,6 +426,7 @@ test_payload_bounds(void)
     p.nclaims = 2;
     p.aud.data = (const unsigned char *) "https://a.example.net/client/?hub=h";
     p.aud.len = strlen((const char *) p.aud.data);
+    p.header.len = 0;
     out = malloc(signalr_jwt_size(&p));
     len = signalr_jwt_build(h, &p, out);
     CHECK_INT(signalr_jwt_min_len(&p), len);
