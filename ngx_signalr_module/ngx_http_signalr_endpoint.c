@@ -11,6 +11,7 @@
 
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
+#include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_shm.h"
 #include "signalr_action.h"
 #include "signalr_connstr.h"
@@ -53,7 +54,7 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_signalr_main_conf_t *smcf = conf;
 
-    char                          err[256];
+    char                          err[256], *rv;
     ngx_str_t                    *value, cs, name;
     ngx_uint_t                    i, set;
     ngx_pool_cleanup_t           *cln;
@@ -72,6 +73,8 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ep->offline_time = NGX_CONF_UNSET_MSEC;
     ep->probe = NGX_HTTP_SIGNALR_PROBE;
     ep->check = NGX_HTTP_SIGNALR_CHECK;
+    ep->entra_wait = NGX_HTTP_SIGNALR_ENTRA_WAIT;
+    ep->entra_refresh = NGX_HTTP_SIGNALR_ENTRA_REFRESH;
 
     if (ngx_http_signalr_endpoint_params(cf, ep, &name, &set) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -94,20 +97,20 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_explicit_memzero(cs.data, cs.len);
 
-    if (parsed.auth != SIGNALR_AUTH_KEY) {
+    if (parsed.auth == SIGNALR_AUTH_KEY) {
+        ep->hmac = signalr_hmac_new((u_char *) parsed.access_key,
+                                    parsed.access_key_len);
+
+    } else if (ep->entra_prefix.len == 0) {
         signalr_connstr_free(&parsed);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid connection string in \"signalr_endpoint\": "
-                           "AuthType is not supported: Microsoft Entra ID "
-                           "authentication is not available, use a "
-                           "connection string with an AccessKey");
+                           "\"signalr_endpoint\" with Microsoft Entra ID "
+                           "(AuthType) needs \"entra=\", the location that "
+                           "proxies its token requests");
         return NGX_CONF_ERROR;
     }
 
-    ep->hmac = signalr_hmac_new((u_char *) parsed.access_key,
-                                parsed.access_key_len);
-
-    if (ep->hmac == NULL
+    if ((parsed.auth == SIGNALR_AUTH_KEY && ep->hmac == NULL)
         || ngx_http_signalr_copy(cf, &ep->host, parsed.host) != NGX_OK
         || ngx_http_signalr_copy(cf, &ep->client_base, parsed.client_base)
            != NGX_OK
@@ -123,16 +126,36 @@ ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    signalr_connstr_free(&parsed);
+    if (parsed.auth != SIGNALR_AUTH_KEY) {
+        rv = ngx_http_signalr_entra_conf(cf, ep, &parsed);
+        signalr_connstr_free(&parsed);
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        signalr_hmac_free(ep->hmac);
-        return NGX_CONF_ERROR;
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+
+    } else {
+        signalr_connstr_free(&parsed);
+
+        if (ep->entra_prefix.len) {
+            signalr_hmac_free(ep->hmac);
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"entra=\" of \"signalr_endpoint\" is for "
+                               "a connection string with AuthType "
+                               "(Microsoft Entra ID), and this one has an "
+                               "AccessKey");
+            return NGX_CONF_ERROR;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            signalr_hmac_free(ep->hmac);
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_signalr_hmac_cleanup;
+        cln->data = ep->hmac;
     }
-
-    cln->handler = ngx_http_signalr_hmac_cleanup;
-    cln->data = ep->hmac;
 
     ep->name = name.len ? name : ep->host;
 
@@ -190,6 +213,15 @@ ngx_http_signalr_second_key(ngx_conf_t *cf,
 
     added = (ngx_http_signalr_endpoint_t *) smcf->endpoints.elts
             + smcf->endpoints.nelts - 1;
+
+    if (ep->entra || added->entra) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a second \"signalr_endpoint\" for the service of "
+                           "endpoint \"%V\" (%V), which uses Microsoft Entra "
+                           "ID: it has no keys to rotate", &ep->name,
+                           &ep->service);
+        return NGX_CONF_ERROR;
+    }
 
     if (ep->hmac2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -328,6 +360,38 @@ ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "entra=", 6) == 0) {
+            ep->entra_prefix.data = value[i].data + 6;
+            ep->entra_prefix.len = value[i].len - 6;
+
+            if (ep->entra_prefix.len == 0 || ep->entra_prefix.data[0] != '/')
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"entra=\" of \"signalr_endpoint\" must "
+                                   "be a location prefix starting with "
+                                   "\"/\"");
+                return NGX_ERROR;
+            }
+
+            while (ep->entra_prefix.len > 1
+                   && ep->entra_prefix.data[ep->entra_prefix.len - 1] == '/')
+            {
+                ep->entra_prefix.len--;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "entra_wait=", 11) == 0
+            || ngx_strncmp(value[i].data, "entra_refresh=", 14) == 0)
+        {
+            if (ngx_http_signalr_endpoint_time(cf, ep, &value[i]) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "offline_time=", 13) == 0
             || ngx_strncmp(value[i].data, "probe=", 6) == 0
             || ngx_strncmp(value[i].data, "check=", 6) == 0)
@@ -384,6 +448,13 @@ ngx_http_signalr_endpoint_time(ngx_conf_t *cf,
         t = &ep->offline_time;
         min = 1000;
 
+    } else if (param->data[0] == 'e') {
+
+        /* entra_wait= (0 answers at once), entra_refresh= */
+
+        t = (param->data[6] == 'w') ? &ep->entra_wait : &ep->entra_refresh;
+        min = (t == &ep->entra_wait) ? 0 : 1000;
+
     } else {
         t = (param->data[0] == 'p') ? &ep->probe : &ep->check;
         min = 100;
@@ -396,12 +467,16 @@ ngx_http_signalr_endpoint_time(ngx_conf_t *cf,
 
     n = ngx_parse_time(&v, 0);
 
-    if (n == NGX_ERROR || (ngx_msec_t) n < min) {
+    if (n == NGX_ERROR || (ngx_msec_t) n < min
+        || (t == &ep->entra_wait && n > 60000))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid \"%V\" in \"signalr_endpoint\": a time "
-                           "of at least %s%s", param,
-                           min == 1000 ? "1s" : "100ms",
-                           t == &ep->offline_time ? "" : ", or \"off\"");
+                           "of %s%s", param,
+                           t == &ep->entra_wait ? "at most 60s"
+                           : min == 1000 ? "at least 1s" : "at least 100ms",
+                           (t == &ep->probe || t == &ep->check)
+                           ? ", or \"off\"" : "");
         return NGX_ERROR;
     }
 
@@ -615,7 +690,7 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
     online = 0;
 
     for (i = 0; i < smcf->endpoints.nelts; i++) {
-        if (ngx_http_signalr_endpoint_online(&eps[i])) {
+        if (ngx_http_signalr_endpoint_usable(&eps[i])) {
             online |= (uint64_t) 1 << i;
         }
     }
@@ -671,6 +746,7 @@ ngx_http_signalr_rest_headers(ngx_http_request_t *r,
     ngx_http_signalr_subrequest_t *s)
 {
     u_char           *p;
+    ngx_int_t         rc;
     ngx_str_t         aud;
     ngx_table_elt_t  *headers;
 
@@ -697,10 +773,19 @@ ngx_http_signalr_rest_headers(ngx_http_request_t *r,
     ngx_str_set(&headers[0].key, "Authorization");
     headers[0].lowcase_key = (u_char *) "authorization";
 
-    if (ngx_http_signalr_rest_token(r, ep, &aud,
-                                    NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME,
-                                    &headers[0].value)
-        != NGX_OK)
+    /* with Microsoft Entra ID, its token itself, as the SDK sends it */
+
+    if (ep->entra) {
+        rc = ngx_http_signalr_entra_bearer(r, ep, &headers[0].value);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+    } else if (ngx_http_signalr_rest_token(r, ep, &aud,
+                                           NGX_HTTP_SIGNALR_REST_TOKEN_LIFETIME,
+                                           &headers[0].value)
+               != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -734,6 +819,19 @@ ngx_http_signalr_offline_time(ngx_http_signalr_endpoint_t *ep,
 {
     return (ep->offline_time != NGX_CONF_UNSET_MSEC) ? ep->offline_time
                                                       : slcf->offline_time;
+}
+
+
+/*
+ * online for every worker, and, with Microsoft Entra ID, with credentials
+ * to sign and call with
+ */
+
+ngx_uint_t
+ngx_http_signalr_endpoint_usable(ngx_http_signalr_endpoint_t *ep)
+{
+    return ngx_http_signalr_endpoint_online(ep)
+           && (ep->entra == NULL || ngx_http_signalr_entra_ready(ep));
 }
 
 
@@ -792,9 +890,26 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     signalr_jwt_claim_t *claims, ngx_uint_t nclaims, ngx_str_t *aud,
     time_t lifetime, ngx_str_t *token)
 {
+    ngx_str_t               header;
     size_t                  size;
     u_char                 *buf;
+    signalr_hmac_t         *key;
     signalr_jwt_payload_t   p;
+
+    /* a key of Microsoft Entra ID, named in the header, while it is valid */
+
+    if (ep->entra) {
+        if (!ngx_http_signalr_entra_ready(ep)) {
+            ngx_str_null(token);
+            return NGX_AGAIN;
+        }
+
+        key = ngx_http_signalr_entra_key(ep, &header);
+
+    } else {
+        key = ep->hmac;
+        ngx_str_null(&header);
+    }
 
     p.claims = claims;
     p.nclaims = nclaims;
@@ -802,7 +917,8 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     p.exp = p.iat + lifetime;
     p.aud.data = aud->data;
     p.aud.len = aud->len;
-    p.header.len = 0;
+    p.header.data = header.data;
+    p.header.len = header.len;
 
     size = signalr_jwt_size(&p);
 
@@ -820,7 +936,7 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
         return NGX_ERROR;
     }
 
-    token->len = signalr_jwt_build(ep->hmac, &p, buf);
+    token->len = signalr_jwt_build(key, &p, buf);
 
     if (token->len == 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,

@@ -18,6 +18,7 @@ char *ngx_http_signalr_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_http_signalr_endpoint_t *ngx_http_signalr_pick_endpoint(
     ngx_http_request_t *r);
+ngx_uint_t ngx_http_signalr_endpoint_usable(ngx_http_signalr_endpoint_t *ep);
 ngx_http_signalr_endpoint_t *ngx_http_signalr_endpoint_named(
     ngx_http_signalr_main_conf_t *smcf, ngx_str_t *name);
 ngx_int_t ngx_http_signalr_token(ngx_http_request_t *r,

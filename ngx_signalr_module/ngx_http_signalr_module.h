@@ -38,6 +38,8 @@
 
 
 typedef struct ngx_http_signalr_rest_token_s  ngx_http_signalr_rest_token_t;
+typedef struct ngx_http_signalr_entra_s       ngx_http_signalr_entra_t;
+typedef struct ngx_http_signalr_entra_wait_s  ngx_http_signalr_entra_wait_t;
 typedef struct ngx_http_signalr_state_s       ngx_http_signalr_state_t;
 typedef struct ngx_http_signalr_shm_s         ngx_http_signalr_shm_t;
 
@@ -53,6 +55,17 @@ typedef struct {
 
     /* keyed with the AccessKey once; the key itself is not kept */
     signalr_hmac_t             *hmac;
+
+    /*
+     * Microsoft Entra ID instead of an AccessKey (ngx_http_signalr_entra.c):
+     * its token request, and this worker's copy of the credentials; entra=,
+     * entra_wait=, entra_refresh=; the crc of the service and the identity
+     */
+    ngx_http_signalr_entra_t   *entra;
+    ngx_str_t                   entra_prefix;
+    ngx_msec_t                  entra_wait;
+    ngx_msec_t                  entra_refresh;
+    uint32_t                    credential;
 
     /*
      * the service's other key, from a second signalr_endpoint for the same
@@ -78,6 +91,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 endpoints;       /* of endpoint_t */
+    ngx_uint_t                  entra;           /* endpoints with Entra */
     ngx_shm_zone_t             *shm_zone;
     ngx_http_signalr_shm_t     *sh;              /* in the zone */
 } ngx_http_signalr_main_conf_t;
@@ -188,6 +202,9 @@ typedef struct {
 
     /* the endpoint the request used, for $signalr_endpoint */
     ngx_http_signalr_endpoint_t     *endpoint;
+
+    /* waiting for Microsoft Entra ID credentials */
+    ngx_http_signalr_entra_wait_t   *entra_wait;
 
     /* negotiate */
     ngx_str_t                     hub;           /* lower-cased */

@@ -13,6 +13,7 @@
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_negotiate.h"
 #include "ngx_http_signalr_probe.h"
+#include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_util.h"
 #include "signalr_json.h"
@@ -20,6 +21,8 @@
 
 
 static ngx_int_t ngx_http_signalr_negotiate_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_signalr_negotiate_ready(ngx_http_request_t *r);
+static void ngx_http_signalr_negotiate_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_negotiate_compute(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx);
 static ngx_int_t ngx_http_signalr_negotiate_endpoint(ngx_http_request_t *r,
@@ -241,11 +244,38 @@ ngx_http_signalr_claim_renamed(ngx_array_t *claims, ngx_str_t *name)
 }
 
 
+/* the endpoint negotiate would give has the credentials to sign with */
+
+static ngx_uint_t
+ngx_http_signalr_negotiate_ready(ngx_http_request_t *r)
+{
+    ngx_http_signalr_endpoint_t  *ep;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    if (ngx_http_signalr_negotiate_endpoint(r, slcf, &ep) != NGX_OK) {
+        /* the answer says what is wrong */
+        return 1;
+    }
+
+    return ep->entra == NULL || ngx_http_signalr_entra_ready(ep);
+}
+
+
+static void
+ngx_http_signalr_negotiate_resume(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_signalr_negotiate_handler(r));
+}
+
+
 static ngx_int_t
 ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                rc;
-    ngx_str_t                value;
+    ngx_int_t                      rc;
+    ngx_str_t                      value;
+    ngx_http_signalr_main_conf_t  *smcf;
     signalr_jw_t             w;
     signalr_str_t            text;
     ngx_table_elt_t         *h;
@@ -277,10 +307,35 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the probes due, beside this request */
+    /* the probes and Entra ID refreshes due, beside this request */
     ngx_http_signalr_probe(r);
+    ngx_http_signalr_entra_refresh(r);
+
+    /* with Entra ID, the first key is waited for (entra_wait=) */
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+
+    if (smcf->entra) {
+        rc = ngx_http_signalr_entra_wait(r, ngx_http_signalr_negotiate_ready,
+                                         ngx_http_signalr_negotiate_resume);
+
+        if (rc == NGX_AGAIN) {
+            r->main->count++;
+            return NGX_DONE;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     if (ngx_http_signalr_negotiate_compute(r, ctx) != NGX_OK) {
+
+        if (ctx->negotiate_err.status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+            return ngx_http_signalr_entra_unavailable(r,
+                                              ctx->negotiate_err.message);
+        }
+
         return ngx_http_signalr_send_error(r, ctx->negotiate_err.status,
                                            ctx->negotiate_err.message);
     }
@@ -496,7 +551,7 @@ ngx_http_signalr_negotiate_endpoint(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_signalr_endpoint_online(named)) {
+    if (ngx_http_signalr_endpoint_usable(named)) {
         *ep = named;
         return NGX_OK;
     }
@@ -517,12 +572,13 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
 {
     u_char                       *p;
     size_t                        excess, longest_len;
-    ngx_int_t                     rc;
-    ngx_str_t                     aud, longest;
-    ngx_uint_t                    n;
-    signalr_jwt_claim_t          *claims;
-    ngx_http_signalr_endpoint_t  *ep;
-    ngx_http_signalr_loc_conf_t  *slcf;
+    ngx_int_t                      rc;
+    ngx_str_t                      aud, longest;
+    ngx_uint_t                     n;
+    signalr_jwt_claim_t           *claims;
+    ngx_http_signalr_endpoint_t   *ep;
+    ngx_http_signalr_loc_conf_t   *slcf;
+    ngx_http_signalr_main_conf_t  *smcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
@@ -592,6 +648,21 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
 
     rc = ngx_http_signalr_token(r, ep, claims, n, &aud, slcf->token_lifetime,
                                 &ctx->access_token);
+
+    if (rc == NGX_AGAIN) {
+        smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+
+        if (ngx_http_signalr_shm_warn_now(smcf)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "signalr: negotiate: endpoint \"%V\" has no "
+                          "Microsoft Entra ID key yet (the refresh's errors "
+                          "say why)", &ep->name);
+        }
+
+        return ngx_http_signalr_fail(err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "the service's Microsoft Entra ID key "
+                                     "is not available yet");
+    }
 
     if (rc == NGX_DECLINED) {
         excess = ctx->access_token.len - SIGNALR_JWT_MAX_LEN;

@@ -16,6 +16,7 @@
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_output.h"
 #include "ngx_http_signalr_probe.h"
+#include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_util.h"
@@ -91,6 +92,7 @@ struct ngx_http_signalr_output_ctx_s {
     ngx_uint_t                      nruns;
     ngx_uint_t                      running;
     uint64_t                        online;        /* when it started */
+    uint64_t                        ready;         /* with credentials */
 
     u_char                         *taken;         /* per call: the */
                                                    /* endpoints that took it, */
@@ -105,6 +107,7 @@ struct ngx_http_signalr_output_ctx_s {
 
 static ngx_int_t ngx_http_signalr_output_handler(ngx_http_request_t *r);
 static void ngx_http_signalr_output_body(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_signalr_output_ready(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_output_calls(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_str_t *hub, ngx_str_t *body,
     char *err, size_t errlen);
@@ -368,24 +371,71 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
 }
 
 
+/* every online Entra ID endpoint has its credentials */
+
+static ngx_uint_t
+ngx_http_signalr_output_ready(ngx_http_request_t *r)
+{
+    ngx_uint_t                     i;
+    ngx_http_signalr_endpoint_t   *eps;
+    ngx_http_signalr_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (eps[i].entra && ngx_http_signalr_endpoint_online(&eps[i])
+            && !ngx_http_signalr_entra_ready(&eps[i]))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static void
 ngx_http_signalr_output_body(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
     ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_main_conf_t   *smcf;
     ngx_http_signalr_error_t        err;
     ngx_http_signalr_output_ctx_t  *octx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx->output;
 
-    /* the probes due, beside this request */
+    /* the probes and Entra ID refreshes due, beside this request */
     ngx_http_signalr_probe(r);
+    ngx_http_signalr_entra_refresh(r);
+
+    /* with Entra ID, the first credentials are waited for (entra_wait=) */
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+
+    if (smcf->entra) {
+        rc = ngx_http_signalr_entra_wait(r, ngx_http_signalr_output_ready,
+                                         ngx_http_signalr_output_body);
+
+        if (rc == NGX_AGAIN) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_signalr_output_finish(r, octx,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
 
     rc = ngx_http_signalr_output_start(r, octx, &err);
 
     if (rc == NGX_ERROR) {
-        rc = ngx_http_signalr_send_error(r, err.status, err.message);
+        rc = (err.status == NGX_HTTP_SERVICE_UNAVAILABLE)
+             ? ngx_http_signalr_entra_unavailable(r, err.message)
+             : ngx_http_signalr_send_error(r, err.status, err.message);
     }
 
     ngx_http_signalr_output_finish(r, octx, rc);
@@ -580,7 +630,15 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
                    "signalr output: hub \"%V\", %ui calls", &hub,
                    octx->ncalls);
 
-    if (ngx_http_signalr_output_runs(r, octx) != NGX_OK) {
+    n = ngx_http_signalr_output_runs(r, octx);
+
+    if (n == NGX_DECLINED) {
+        return ngx_http_signalr_fail(err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "the Microsoft Entra ID credentials of "
+                                     "the service are not available yet");
+    }
+
+    if (n != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -977,6 +1035,7 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
     }
 
     octx->online = 0;
+    octx->ready = 0;
 
     for (i = 0; i < octx->nruns; i++) {
         run = &octx->runs[i];
@@ -988,11 +1047,33 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
         run->retry.data = run;
         run->retry.log = r->connection->log;
 
-        if (ngx_http_signalr_endpoint_online(run->ep)) {
+        /* an Entra ID endpoint without credentials is never called */
+
+        if (run->ep->entra == NULL
+            || ngx_http_signalr_entra_ready(run->ep))
+        {
+            octx->ready |= (uint64_t) 1 << i;
+        }
+
+        if (ngx_http_signalr_endpoint_online(run->ep)
+            && (octx->ready & ((uint64_t) 1 << i)))
+        {
             octx->online |= (uint64_t) 1 << i;
 
         } else {
             run->skipped = 1;
+        }
+    }
+
+    /* nothing is sent when an action has no endpoint to go to */
+
+    for (k = 0; k < octx->ncalls; k++) {
+        if ((octx->calls[k].endpoints & octx->ready) == 0) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "signalr: output: no endpoint of call %ui has its "
+                          "Microsoft Entra ID credentials yet (the "
+                          "refresh's errors say why)", k);
+            return NGX_DECLINED;
         }
     }
 
@@ -1039,7 +1120,9 @@ ngx_http_signalr_output_for(ngx_http_signalr_output_ctx_t *octx,
     bit = (uint64_t) 1 << run;
     to = octx->calls[call].endpoints;
 
-    return (to & bit) && ((octx->online & bit) || (to & octx->online) == 0);
+    return (to & bit)
+           && ((octx->online & bit)
+               || ((to & octx->online) == 0 && (octx->ready & bit)));
 }
 
 

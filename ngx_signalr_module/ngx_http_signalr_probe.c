@@ -24,6 +24,7 @@
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
 #include "ngx_http_signalr_probe.h"
+#include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_shm.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "signalr_action.h"
@@ -72,6 +73,12 @@ ngx_http_signalr_probe(ngx_http_request_t *r)
         /* only an endpoint with a REST location can be probed */
 
         if (eps[i].rest.len == 0) {
+            continue;
+        }
+
+        /* nor one with Entra ID before it has its token */
+
+        if (eps[i].entra && !ngx_http_signalr_entra_ready(&eps[i])) {
             continue;
         }
 
@@ -252,7 +259,9 @@ ngx_http_signalr_probe_done(ngx_http_request_t *sr,
     } else if (status == NGX_HTTP_UNAUTHORIZED
                || status == NGX_HTTP_FORBIDDEN)
     {
-        hint = " (check the AccessKey of its connection string)";
+        hint = ep->entra ? " (check the identity's role on the SignalR "
+                           "resource)"
+                         : " (check the AccessKey of its connection string)";
 
     } else {
         hint = "";

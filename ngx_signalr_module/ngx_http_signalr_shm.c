@@ -23,7 +23,8 @@
 
 #define NGX_HTTP_SIGNALR_SHM_SLOTS     256
 #define NGX_HTTP_SIGNALR_SHM_NAME_LEN  64
-#define NGX_HTTP_SIGNALR_SHM_SIZE      (128 * 1024)
+/* the slots, and the Entra ID credentials of up to 64 endpoints */
+#define NGX_HTTP_SIGNALR_SHM_SIZE      (2048 * 1024)
 
 /* a probe that has not ended by then no longer holds the next one back */
 #define NGX_HTTP_SIGNALR_PROBE_MAX_TIME  (180 * 1000)
@@ -54,6 +55,8 @@ struct ngx_http_signalr_state_s {
     ngx_atomic_t                probes_failed;
     ngx_atomic_t                probing;        /* ngx_current_msec: a */
                                                 /* probe runs until then */
+    ngx_http_signalr_keys_t    *keys;           /* Entra ID; allocated */
+                                                /* once, kept by the slot */
 };
 
 
@@ -74,6 +77,9 @@ static ngx_http_signalr_state_t *ngx_http_signalr_shm_make(
     ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_main_conf_t *osmcf);
 static ngx_uint_t ngx_http_signalr_shm_used(ngx_http_signalr_main_conf_t *cf,
     ngx_http_signalr_state_t *s);
+static ngx_int_t ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
+    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_state_t *s,
+    ngx_log_t *log);
 
 
 ngx_int_t
@@ -155,6 +161,7 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
     uint32_t                      crc;
     ngx_msec_t                    next;
     ngx_uint_t                    i;
+    ngx_http_signalr_keys_t      *keys;
     ngx_http_signalr_state_t     *s;
     ngx_http_signalr_endpoint_t  *eps;
 
@@ -181,7 +188,16 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
 
             len = ngx_min(eps[i].name.len, NGX_HTTP_SIGNALR_SHM_NAME_LEN);
 
+            /* a slot taken over: the credentials of another endpoint go */
+
+            if (s->keys) {
+                ngx_explicit_memzero(s->keys,
+                                     sizeof(ngx_http_signalr_keys_t));
+            }
+
+            keys = s->keys;
             ngx_memzero(s, sizeof(ngx_http_signalr_state_t));
+            s->keys = keys;
             ngx_memcpy(s->name, eps[i].name.data, len);
             s->name_len = eps[i].name.len;
             s->crc = ngx_crc32_long(eps[i].name.data, eps[i].name.len) | 1;
@@ -189,6 +205,12 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
         }
 
         s->bound = smcf->sh->generation;
+
+        if (eps[i].entra
+            && ngx_http_signalr_shm_keys(smcf, &eps[i], s, log) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
         /*
          * probes are planned anew, with the new configuration's intervals:
@@ -206,6 +228,87 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * An Entra ID endpoint's credentials: the slot's, kept over reloads while
+ * they are of the same service and identity (credential), else wiped; the
+ * running workers may be using them, so a change is made as a writer
+ * (seq odd), and they find it when they next look.
+ */
+
+static ngx_int_t
+ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
+    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_state_t *s,
+    ngx_log_t *log)
+{
+    ngx_slab_pool_t          *shpool;
+    ngx_atomic_uint_t         seq;
+    ngx_http_signalr_keys_t  *k;
+
+    k = s->keys;
+
+    if (k == NULL) {
+        shpool = (ngx_slab_pool_t *) smcf->shm_zone->shm.addr;
+
+        k = ngx_slab_calloc(shpool, sizeof(ngx_http_signalr_keys_t));
+        if (k == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "signalr: no room for the Microsoft Entra ID "
+                          "credentials of endpoint \"%V\"", &ep->name);
+            return NGX_ERROR;
+        }
+
+        k->credential = ep->credential;
+        s->keys = k;
+
+        return NGX_OK;
+    }
+
+    if (k->credential == ep->credential) {
+        return NGX_OK;
+    }
+
+    k->next_refresh = 0;
+
+    /*
+     * a worker of the running configuration writing them now leaves them
+     * as they are: a worker takes only credentials of its own identity
+     * (ngx_http_signalr_entra_ready())
+     */
+
+    seq = k->seq;
+
+    if ((seq & 1) || !ngx_atomic_cmp_set(&k->seq, seq, seq + 1)) {
+        return NGX_OK;
+    }
+
+    ngx_memory_barrier();
+
+    ngx_explicit_memzero(k->kid, sizeof(k->kid) + sizeof(k->key)
+                                 + sizeof(k->token));
+    k->token_len = 0;
+    k->kid_len = 0;
+    k->key_len = 0;
+    k->token_expires = 0;
+    k->key_time = 0;
+    k->next_refresh = 0;
+    k->failures = 0;
+    k->credential = ep->credential;
+
+    ngx_memory_barrier();
+
+    (void) ngx_atomic_fetch_add(&k->seq, 1);
+
+    return NGX_OK;
+}
+
+
+ngx_http_signalr_keys_t *
+ngx_http_signalr_endpoint_keys(ngx_http_signalr_endpoint_t *ep)
+{
+    return ep->state ? ep->state->keys : NULL;
 }
 
 

@@ -13,6 +13,43 @@
 #define NGX_HTTP_SIGNALR_SHM_H
 
 #include "ngx_http_signalr_module.h"
+#include "signalr_entra.h"
+
+
+/*
+ * The Microsoft Entra ID credentials of an endpoint, for every worker
+ * (ngx_http_signalr_entra.c): the Entra token that REST calls carry, and
+ * the key the service exchanged it for, which signs client tokens. One
+ * worker at a time refreshes them (refreshing); it writes them between
+ * two increments of seq, odd meanwhile, and the workers copy them when
+ * seq has changed, again if it changed while they copied.
+ */
+
+typedef struct {
+    ngx_atomic_t                seq;
+    ngx_atomic_t                refreshing;     /* ngx_current_msec: a */
+                                                /* refresh runs until then */
+    ngx_atomic_t                next_refresh;   /* ngx_current_msec; 0: now */
+    ngx_atomic_t                failures;       /* in a row */
+
+    /* for the status page and the messages */
+    ngx_atomic_t                refreshes;
+    ngx_atomic_t                refresh_failures;
+    ngx_atomic_t                last_status;    /* of the last failure */
+    ngx_atomic_t                last_failure;   /* ngx_time() */
+    ngx_atomic_t                last_refresh;   /* ngx_time() */
+
+    uint32_t                    credential;     /* the crc of the service */
+                                                /* and the identity */
+    time_t                      token_expires;
+    time_t                      key_time;       /* ngx_time() it came */
+    size_t                      token_len;
+    size_t                      kid_len;
+    size_t                      key_len;
+    u_char                      kid[SIGNALR_ENTRA_MAX_KID];
+    u_char                      key[SIGNALR_ENTRA_MAX_KEY];
+    u_char                      token[SIGNALR_ENTRA_MAX_TOKEN];
+} ngx_http_signalr_keys_t;
 
 
 /* the zone, made when the configuration has endpoints */
@@ -41,6 +78,10 @@ void ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep,
     ngx_msec_t mark, ngx_uint_t status, ngx_uint_t works);
 void ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep,
     ngx_msec_t mark);
+
+/* the endpoint's Entra ID credentials in the zone, or NULL */
+ngx_http_signalr_keys_t *ngx_http_signalr_endpoint_keys(
+    ngx_http_signalr_endpoint_t *ep);
 
 /* 1 at most once a second across the workers: a warning to log now */
 ngx_uint_t ngx_http_signalr_shm_warn_now(ngx_http_signalr_main_conf_t *smcf);

@@ -13,6 +13,7 @@
 
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_probe.h"
+#include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_trigger.h"
 #include "ngx_http_signalr_util.h"
@@ -163,6 +164,8 @@ char *
 ngx_http_signalr_trigger_check(ngx_conf_t *cf,
     ngx_http_signalr_loc_conf_t *slcf)
 {
+    ngx_uint_t                     i;
+    ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
     if (!slcf->trigger_verify) {
@@ -183,7 +186,27 @@ ngx_http_signalr_trigger_check(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (eps[i].hmac) {
+            return NGX_CONF_OK;
+        }
+    }
+
+    /*
+     * Microsoft Entra ID endpoints have no key the service signs upstream
+     * calls with (the Functions extension stops verifying for them)
+     */
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"signalr_trigger\" verifies signatures with the "
+                       "AccessKey of a \"signalr_endpoint\", and every "
+                       "endpoint uses Microsoft Entra ID (AuthType), which "
+                       "has none: set \"signalr_trigger_verify off\" and "
+                       "authenticate upstream calls otherwise (docs/"
+                       "keyless.md)");
+    return NGX_CONF_ERROR;
 }
 
 
@@ -221,8 +244,9 @@ ngx_http_signalr_trigger_body(ngx_http_request_t *r)
         return;
     }
 
-    /* the probes due, beside this request */
+    /* the probes and Entra ID refreshes due, beside this request */
     ngx_http_signalr_probe(r);
+    ngx_http_signalr_entra_refresh(r);
 
     t = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_trigger_ctx_t));
     if (t == NULL) {

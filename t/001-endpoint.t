@@ -292,13 +292,13 @@ ServerEndpoint "https://a b" is not an absolute http or https URL
 
 
 
-=== TEST 23: Entra ID (AuthType) is not supported
+=== TEST 23: an AuthType the SDK does not know is refused (the SDK would fall back to DefaultAzureCredential); Entra ID itself: t/011-entra.t
 --- http_config
-    signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi;ClientId=abc;Version=1.0";
+    signalr_endpoint "Endpoint=https://x.example.net;AuthType=ManagedIdentity;ClientId=abc;Version=1.0" rest=/r entra=/e;
 --- config
 --- must_die
 --- error_log
-invalid connection string in "signalr_endpoint": AuthType is not supported: Microsoft Entra ID authentication is not available, use a connection string with an AccessKey
+invalid connection string in "signalr_endpoint": AuthType "ManagedIdentity" is not supported: azure.msi, azure.app, azure or aad expected
 
 
 

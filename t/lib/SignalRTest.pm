@@ -20,6 +20,8 @@ our %KEYS = (
     S1  => '7aab239577fd4f24bc919802fb629f5f',
     S2  => 'a5f2815d0d0c4b00bd27e832432f91ab',
     B   => 'second-key-for-rotation-0123456789abcdefgh=',
+    # the key the Microsoft Entra ID stand-ins of t/011-entra.t exchange
+    ENTRA => 'K3yFromTheExchange0123456789abcdefghijklmnopqrstuvwx',
 );
 
 sub b64url_decode {

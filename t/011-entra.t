@@ -1,0 +1,392 @@
+# Microsoft Entra ID in place of an AccessKey (docs/keyless.md): the token
+# requests of each credential through the entra= location, the key exchange
+# through rest=, the credentials shared by the workers, client tokens signed
+# with the exchanged key and named by its "kid", REST calls carrying the
+# Entra token, requests that wait for the first key and the 503 after it.
+# The token services and the service are stand-ins: locations of this nginx
+# (exact requests checked with "if"), or tcp_listen where the request's
+# bytes are asserted.
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SignalRTest;
+
+# an RS256-shaped token (only its characters matter to the module)
+our $TOKEN = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.'
+    . 'eyJhdWQiOiJodHRwczovL3NpZ25hbHIuYXp1cmUuY29tIn0.c2lnbmF0dXJl';
+our $KEY = $SignalRTest::KEYS{ENTRA};
+
+# a negotiate answer whose token's header is {"alg":"HS256","kid":"t-key1",...}
+our $KID1 = qr/"accessToken":"eyJhbGciOiJIUzI1NiIsImtpZCI6InQta2V5MSIsInR5cCI6IkpXVCJ9\./;
+
+# each test its own service, so that the zone (kept by HUP reloads) holds
+# no credentials of another test
+sub cs {
+    my ($host, $rest) = @_;
+    return "Endpoint=http://$host.example.net;$rest;Version=1.0;";
+}
+
+# the endpoint, and the stand-ins' log of the requests they got (GET /log)
+sub http {
+    my ($cs, $params) = @_;
+    $params //= '';
+    return "log_format standin '\$request_method \$uri';\n"
+        . "signalr_endpoint \"$cs\" rest=/_signalr entra=/_entra $params;";
+}
+
+our $STANDINS = <<"EOT";
+    location /_entra/ {
+        internal;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT;
+    }
+    location /_signalr/ {
+        internal;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT;
+    }
+    location = /log {
+        alias logs/standin.log;
+    }
+    location = /metadata/identity/oauth2/token {
+        access_log logs/standin.log standin;
+        if (\$http_metadata != "true") {
+            return 400 '{"error":"invalid_request","error_description":"Required metadata header not specified"}';
+        }
+        if (\$args !~ "^api-version=2018-02-01&resource=https%3A%2F%2Fsignalr.azure.com(&client_id=[a-z0-9-]+)?\$") {
+            return 400 '{"error":"invalid_request","error_description":"bad query"}';
+        }
+        return 200 '{"access_token":"$TOKEN","client_id":"c","expires_in":"86399","expires_on":"4102444800","ext_expires_in":"86399","not_before":"1700000000","resource":"https://signalr.azure.com","token_type":"Bearer"}';
+    }
+    location = /api/auth/accessKey {
+        access_log logs/standin.log standin;
+        if (\$http_authorization != "Bearer $TOKEN") {
+            return 401;
+        }
+        if (\$args != "api-version=2024-12-01") {
+            return 400;
+        }
+        return 200 '{"AccessKey":"$KEY","KeyId":"t-key1"}';
+    }
+    location /api/hubs/ {
+        access_log logs/standin.log standin;
+        if (\$http_authorization != "Bearer $TOKEN") {
+            return 401;
+        }
+        return 202;
+    }
+    location = /negotiate {
+        signalr_negotiate chat;
+        signalr_user_id \$arg_user;
+    }
+    location = /send {
+        signalr_output chat;
+    }
+EOT
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a managed identity (IMDS): the first negotiate waits for the key, its token names it ("kid") and is signed with it
+--- http_config eval
+main::http(main::cs('t1', 'AuthType=azure.msi'))
+--- config eval
+$::STANDINS
+--- request
+POST /negotiate?user=alice
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=http://t1.example.net/client/?hub=chat
+header={"alg":"HS256","kid":"t-key1","typ":"JWT"}
+payload={"asrs.s.uid":"alice","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"http://t1.example.net/client/?hub=chat"}
+signed=ENTRA
+--- error_log
+signalr: endpoint "t1.example.net": Microsoft Entra ID key "t-key1" obtained for the system managed identity (Azure Instance Metadata Service)
+--- no_error_log eval
+["[error]", qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*(?:\Q$::TOKEN\E|\Q$::KEY\E)/]
+
+
+
+=== TEST 2: REST calls carry the Entra token itself, as the SDK sends it; with 2 workers, one refresh in all (one token request, one exchange) serves every request
+--- workers: 2
+--- http_config eval
+main::http(main::cs('t2', 'AuthType=azure.msi'))
+--- config eval
+$::STANDINS
+--- request eval
+["POST /send\n{\"target\":\"t\"}", "POST /negotiate", "POST /send\n{\"target\":\"t\",\"userId\":\"u\"}", "POST /negotiate", "POST /negotiate", "POST /send\n{\"target\":\"t\"}", "POST /negotiate", "POST /negotiate", "GET /log"]
+--- error_code eval
+[202, 200, 202, 200, 200, 202, 200, 200, 200]
+--- response_body eval
+['{"completed":1,"total":1}', $::KID1, '{"completed":1,"total":1}', $::KID1, $::KID1, '{"completed":1,"total":1}', $::KID1, $::KID1,
+"GET /metadata/identity/oauth2/token
+GET /api/auth/accessKey
+POST /api/hubs/chat/:send
+POST /api/hubs/chat/users/u/:send
+POST /api/hubs/chat/:send
+"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: a user-assigned managed identity sends its client id
+--- http_config eval
+"signalr_endpoint \"" . main::cs('t3', 'AuthType=azure.msi;ClientId=0c2b7b1e-5f4a-4c8e-9d9b-2f1a3e4d5c6b') . "\" rest=/_signalr entra=/_entra entra_wait=1s;"
+--- config
+    location /_entra/ {
+        internal;
+        proxy_pass http://127.0.0.1:19891;
+    }
+    location = /negotiate { signalr_negotiate chat; }
+--- tcp_listen: 19891
+--- tcp_query_len: 236
+--- tcp_query eval
+"GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fsignalr.azure.com&client_id=0c2b7b1e-5f4a-4c8e-9d9b-2f1a3e4d5c6b HTTP/1.0\r
+Host: 127.0.0.1:19891\r
+Connection: close\r
+Content-Length: 0\r
+Metadata: true\r
+\r
+"
+--- tcp_reply eval
+"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}"
+--- request
+POST /negotiate
+--- more_headers
+X-Client-Header: never-sent
+--- error_code: 503
+--- response_headers_like
+Retry-After: [1-3]
+Content-Type: application/json
+--- response_body chomp
+{"error":"the service's Microsoft Entra ID key is not available yet"}
+--- error_log
+the Microsoft Entra token request of the user-assigned managed identity with client id 0c2b7b1e-5f4a-4c8e-9d9b-2f1a3e4d5c6b (Azure Instance Metadata Service) through "/_entra/metadata/identity/oauth2/token" was answered with status 500
+
+
+
+=== TEST 4: App Service, Functions, Container Apps: IDENTITY_ENDPOINT's path with X-IDENTITY-HEADER (from "env"), api-version 2019-08-01
+--- main_config
+env IDENTITY_ENDPOINT=http://localhost:42356/msi/token;
+env IDENTITY_HEADER=the-identity-header;
+--- http_config eval
+main::http(main::cs('t4', 'AuthType=azure.msi'))
+--- config eval
+"$::STANDINS
+    location = /msi/token {
+        access_log logs/standin.log standin;
+        if (\$http_x_identity_header != 'the-identity-header') {
+            return 401 '{\"error\":{\"code\":\"UnauthorizedAccess\",\"message\":\"bad header\"}}';
+        }
+        if (\$args != 'api-version=2019-08-01&resource=https%3A%2F%2Fsignalr.azure.com') {
+            return 400;
+        }
+        return 200 '{\"access_token\":\"$::TOKEN\",\"expires_on\":4102444800,\"resource\":\"https://signalr.azure.com\",\"token_type\":\"Bearer\"}';
+    }"
+--- request eval
+["POST /negotiate", "GET /log"]
+--- response_body eval
+[$::KID1, "GET /msi/token\nGET /api/auth/accessKey\n"]
+--- no_error_log eval
+["[error]", qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*the-identity-header/]
+
+
+
+=== TEST 5: a client secret (azure.app): the client-credentials form, exactly, to /<tenant>/oauth2/v2.0/token; the secret escaped, no client header
+--- http_config
+signalr_endpoint "Endpoint=http://t5.example.net;AuthType=azure.app;ClientId=app-1;TenantId=contoso.onmicrosoft.com;ClientSecret=s3cr+t/=~x;Version=1.0" rest=/_signalr entra=/_entra entra_wait=1s;
+--- config
+    location /_entra/ {
+        internal;
+        proxy_pass http://127.0.0.1:19892;
+    }
+    location = /negotiate { signalr_negotiate chat; }
+--- tcp_listen: 19892
+--- tcp_query_len: 297
+--- tcp_query eval
+"POST /contoso.onmicrosoft.com/oauth2/v2.0/token HTTP/1.0\r
+Host: 127.0.0.1:19892\r
+Connection: close\r
+Content-Length: 125\r
+Content-Type: application/x-www-form-urlencoded\r
+\r
+grant_type=client_credentials&client_id=app-1&scope=https%3A%2F%2Fsignalr.azure.com%2F.default&client_secret=s3cr%2Bt%2F%3D~x"
+--- tcp_reply eval
+"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" . '{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}'
+--- request
+POST /negotiate
+--- more_headers
+Cookie: session=never-sent
+--- error_code: 503
+--- response_headers_like
+Retry-After: [1-3]
+--- error_log
+signalr: endpoint "t5.example.net": the Microsoft Entra token request of the app with client id app-1 of tenant contoso.onmicrosoft.com (client secret) through "/_entra/contoso.onmicrosoft.com/oauth2/v2.0/token" was answered with status 401 (invalid_client: AADSTS7000215: Invalid client secret provided.)
+--- no_error_log eval
+[qr/\[(?:info|notice|warn|error|crit|alert|emerg)\].*s3cr/]
+
+
+
+=== TEST 6: workload identity (AuthType=azure with AZURE_FEDERATED_TOKEN_FILE): the file's token as the client assertion, read at each request
+--- main_config eval
+"env AZURE_FEDERATED_TOKEN_FILE=$Test::Nginx::Util::ServRoot/html/federated-token;
+env AZURE_CLIENT_ID=wl-app;
+env AZURE_TENANT_ID=tenant-2;"
+--- user_files
+>>> federated-token
+eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDpuZ2lueCJ9.sig
+--- http_config
+signalr_endpoint "Endpoint=http://t6.example.net;AuthType=azure;Version=1.0" rest=/_signalr entra=/_entra entra_wait=1s;
+--- config
+    location /_entra/ {
+        internal;
+        proxy_pass http://127.0.0.1:19893;
+    }
+    location = /negotiate { signalr_negotiate chat; }
+--- tcp_listen: 19893
+--- tcp_query_len: 442
+--- tcp_query eval
+"POST /tenant-2/oauth2/v2.0/token HTTP/1.0\r
+Host: 127.0.0.1:19893\r
+Connection: close\r
+Content-Length: 285\r
+Content-Type: application/x-www-form-urlencoded\r
+\r
+grant_type=client_credentials&client_id=wl-app&scope=https%3A%2F%2Fsignalr.azure.com%2F.default&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDpuZ2lueCJ9.sig"
+--- tcp_reply eval
+"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\n{}"
+--- request
+POST /negotiate
+--- error_code: 503
+--- error_log
+the Microsoft Entra token request of the app with client id wl-app of tenant tenant-2 (workload identity) through "/_entra/tenant-2/oauth2/v2.0/token" was answered with status 400
+
+
+
+=== TEST 7: the exchange refused with 403: the log names the identity and the role it lacks; negotiate answers 503 with Retry-After after entra_wait=
+--- http_config eval
+main::http(main::cs('t7', 'AuthType=azure.msi'), 'entra_wait=500ms')
+--- config eval
+my $s = $::STANDINS;
+$s =~ s/return 200 '\{"AccessKey"/return 403 '{"AccessKey"/;
+$s
+--- request
+POST /negotiate
+--- error_code: 503
+--- response_headers_like
+Retry-After: [1-3]
+--- response_body chomp
+{"error":"the service's Microsoft Entra ID key is not available yet"}
+--- error_log
+signalr: endpoint "t7.example.net": the key exchange for the system managed identity (Azure Instance Metadata Service) was refused: give the identity the role "SignalR App Server" on the SignalR resource (Access control (IAM)), then wait a few minutes for it to apply (status 403, x-ms-error-code: none)
+
+
+
+=== TEST 8: output without credentials: 503 with Retry-After, nothing sent
+--- http_config eval
+main::http(main::cs('t7b', 'AuthType=azure.msi'), 'entra_wait=300ms')
+--- config eval
+my $s = $::STANDINS;
+$s =~ s/return 200 '\{"AccessKey"/return 401 '{"AccessKey"/;
+$s
+--- request eval
+["POST /send\n{\"target\":\"t\"}", "GET /log"]
+--- error_code eval
+[503, 200]
+--- response_headers_like eval
+["Retry-After: [1-3]", ""]
+--- response_body eval
+['{"error":"the Microsoft Entra ID credentials of the service are not available yet"}', "GET /metadata/identity/oauth2/token\nGET /api/auth/accessKey\n"]
+
+
+
+=== TEST 9: the token service does not answer: named, with the location to check
+--- http_config eval
+main::http(main::cs('t8', 'AuthType=azure.msi'), 'entra_wait=0')
+--- config
+    location /_entra/ {
+        internal;
+        proxy_pass http://127.0.0.1:1;
+    }
+    location = /negotiate { signalr_negotiate chat; }
+--- request
+POST /negotiate
+--- error_code: 503
+--- error_log
+the Microsoft Entra token request of the system managed identity (Azure Instance Metadata Service) through "/_entra/metadata/identity/oauth2/token" got no answer (check the location's proxy_pass and the network)
+
+
+
+=== TEST 10: AuthType without entra= fails the configuration
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint" with Microsoft Entra ID (AuthType) needs "entra=", the location that proxies its token requests
+
+
+
+=== TEST 11: AuthType without rest= fails the configuration (the key is exchanged there)
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" entra=/_entra;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint" with Microsoft Entra ID (AuthType) needs "entra=", the location that proxies its token requests, and "rest=", through which the key is exchanged
+
+
+
+=== TEST 12: entra= with an AccessKey fails the configuration
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k" rest=/_signalr entra=/_entra;
+--- config
+--- must_die
+--- error_log
+"entra=" of "signalr_endpoint" is for a connection string with AuthType (Microsoft Entra ID), and this one has an AccessKey
+
+
+
+=== TEST 13: signalr_trigger_verify on with only Entra ID endpoints fails the configuration, saying what to do
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr entra=/_entra;
+--- config
+    location = /upstream { signalr_trigger /route; }
+--- must_die
+--- error_log
+"signalr_trigger" verifies signatures with the AccessKey of a "signalr_endpoint", and every endpoint uses Microsoft Entra ID (AuthType), which has none: set "signalr_trigger_verify off" and authenticate upstream calls otherwise (docs/keyless.md)
+
+
+
+=== TEST 14: a second signalr_endpoint for an Entra ID service fails the configuration
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr entra=/_entra;
+signalr_endpoint "Endpoint=https://x.example.net;AccessKey=k";
+--- config
+--- must_die
+--- error_log
+a second "signalr_endpoint" for the service of endpoint "x.example.net" (https://x.example.net/), which uses Microsoft Entra ID: it has no keys to rotate
+
+
+
+=== TEST 15: AuthType=azure with AZURE_CLIENT_SECRET but no AZURE_TENANT_ID fails the configuration
+--- main_config
+env AZURE_CLIENT_SECRET=shh;
+env AZURE_CLIENT_ID=app;
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure" rest=/_signalr entra=/_entra;
+--- config
+--- must_die
+--- error_log
+"signalr_endpoint" with AuthType=azure takes AZURE_CLIENT_SECRET from the environment, which also needs AZURE_CLIENT_ID and AZURE_TENANT_ID
+
+
+
+=== TEST 16: entra_wait= is at most 60s
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr entra=/_entra entra_wait=61s;
+--- config
+--- must_die
+--- error_log
+invalid "entra_wait=61s" in "signalr_endpoint": a time of at most 60s
