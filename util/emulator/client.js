@@ -108,7 +108,7 @@ class ClientEndpoint {
       return null;
     }
     try {
-      const claims = jwt.verify(token, { keys: this.emulator.keys, audiences: [this.audience(hub)] });
+      const claims = jwt.verify(token, { keys: this.emulator.tokenKeys, audiences: [this.audience(hub)] });
       return { hub, claims };
     } catch (e) {
       if (!(e instanceof jwt.TokenError)) throw e;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // A local stand-in for Azure SignalR Service in serverless mode: client
-// negotiate and WebSockets, the data-plane REST API and upstream calls.
+// negotiate and WebSockets, the data-plane REST API and upstream calls;
+// with --entra also Microsoft Entra ID and its token services.
 // See docs/emulator.md.
 
 const http = require('node:http');
@@ -35,11 +36,22 @@ const { ClientEndpoint } = require('./client');
 const { RestApi } = require('./rest');
 const { Upstream } = require('./upstream');
 const { Hubs } = require('./hubs');
-const { sendJson, send } = require('./httputil');
+const { TokenService, RoleAssignments } = require('./entra');
+const { KeyExchange } = require('./keyexchange');
+const { sendJson, sendText, send } = require('./httputil');
 
 const HOST = '127.0.0.1';
 const DEFAULT_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const KEY_MODES = ['both', 'key', 'key2', 'none'];
+const UPSTREAM_AUTH_MODES = ['signature', 'entra'];
+// Fixed, obviously made-up ids, so that a test setup can hard-code them.
+const DEFAULT_TENANT = '11111111-1111-4111-8111-111111111111';
+const DEFAULT_IDENTITY_CLIENT_ID = '22222222-2222-4222-8222-222222222222';
+const DEFAULT_UPSTREAM_AUDIENCE = 'api://signalr-upstream';
+// Options that mean something only with the Entra stand-ins.
+const ENTRA_OPTIONS = ['tenant', 'clientId', 'clientSecret', 'identityClientId', 'identityHeader', 'federatedToken',
+  'roleHolders', 'entraKeyLifetime', 'entraKeyGrace', 'entraTokenLifetime', 'disableLocalAuth', 'upstreamAudience'];
+const TENANT = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
 const LOG_LIMIT = 10000;
 
 // Everything received and sent, for GET /_emulator/log.
@@ -66,13 +78,41 @@ class Emulator {
   // options: port (0 = any), key, key2, upstream (URL template),
   // upstreamKeyMode (both|key|key2|none), pingInterval (seconds),
   // log (function receiving one line of text).
-  constructor({ port = 8888, key = DEFAULT_KEY, key2, upstream, upstreamKeyMode = 'both', pingInterval = 15, log } = {}) {
+  // Microsoft Entra ID (docs/emulator.md): entra (true turns the stand-ins
+  // on), tenant, clientId, clientSecret, federatedToken, identityClientId,
+  // identityHeader, roleHolders ('all', 'none', or client/object ids, a list
+  // or comma-separated), entraKeyLifetime, entraKeyGrace and
+  // entraTokenLifetime (seconds), disableLocalAuth, upstreamAuth
+  // (signature|entra), upstreamAudience.
+  constructor(options = {}) {
+    const {
+      port = 8888, key = DEFAULT_KEY, key2, upstream, upstreamKeyMode = 'both', pingInterval = 15, log,
+      entra = false, tenant = DEFAULT_TENANT, clientId, clientSecret, federatedToken,
+      identityClientId = DEFAULT_IDENTITY_CLIENT_ID, identityHeader, roleHolders = 'all',
+      entraKeyLifetime = 3300, entraKeyGrace = 2 * entraKeyLifetime, entraTokenLifetime = 3600,
+      disableLocalAuth = false, upstreamAuth = 'signature', upstreamAudience = DEFAULT_UPSTREAM_AUDIENCE,
+    } = options;
     if (!key) throw new Error('the access key must not be empty');
     if (!KEY_MODES.includes(upstreamKeyMode)) {
       throw new Error(`upstream key mode must be one of ${KEY_MODES.join(', ')}`);
     }
     if (upstreamKeyMode === 'key2' && !key2) throw new Error('upstream key mode key2 needs --key2');
     if (!(pingInterval > 0)) throw new Error('the ping interval must be a positive number of seconds');
+    if (!UPSTREAM_AUTH_MODES.includes(upstreamAuth)) {
+      throw new Error(`--upstream-auth must be one of ${UPSTREAM_AUTH_MODES.join(', ')}`);
+    }
+    if (!entra) {
+      const given = ENTRA_OPTIONS.filter((name) => options[name] !== undefined && options[name] !== false);
+      if (upstreamAuth === 'entra') given.unshift('upstreamAuth');
+      if (given.length > 0) throw new Error(`--${flag(given[0])} needs --entra`);
+    } else {
+      checkEntraOptions({ tenant, clientId, clientSecret, federatedToken, identityClientId, identityHeader,
+        entraKeyLifetime, entraKeyGrace, entraTokenLifetime });
+      if (options.upstreamAudience !== undefined && upstreamAuth !== 'entra') {
+        throw new Error('--upstream-audience needs --upstream-auth entra');
+      }
+      if (!upstreamAudience) throw new Error('--upstream-audience must not be empty');
+    }
     this.port = port;
     this.key = key;
     this.keys = key2 ? [key, key2] : [key];
@@ -80,6 +120,24 @@ class Emulator {
     this.pingIntervalMs = pingInterval * 1000;
     this.log = log || ((line) => process.stderr.write(`[emulator] ${line}\n`));
     this.eventLog = new EventLog();
+    this.tokenService = null; // the Entra ID stand-ins
+    this.exchange = null;     // the service's side of Entra ID
+    if (entra) {
+      const roles = new RoleAssignments(roleHolders);
+      const common = { eventLog: this.eventLog, log: this.log };
+      this.tokenService = new TokenService({
+        tenant, clientId, clientSecret, federatedToken, identityClientId, identityHeader, roles,
+        tokenLifetime: entraTokenLifetime, ...common,
+      });
+      this.exchange = new KeyExchange({
+        tokens: this.tokenService, roles, keyLifetime: entraKeyLifetime, keyGrace: entraKeyGrace, disableLocalAuth, ...common,
+      });
+    }
+    this.upstreamAuth = upstreamAuth;
+    this.upstreamAudience = upstreamAuth === 'entra' ? upstreamAudience : undefined;
+    // The HS256 keys a token may be signed with, chosen by its header (the
+    // kid of an exchanged key); a function for jwt.verify.
+    this.tokenKeys = (header) => (this.exchange ? this.exchange.keysFor(header, this.keys) : this.keys);
     this.hubs = new Hubs();
     this.clients = new ClientEndpoint(this);
     this.rest = new RestApi(this);
@@ -87,7 +145,8 @@ class Emulator {
     if (upstream) {
       Upstream.validateTemplate(upstream);
       const signingKeys = { both: this.keys, key: [key], key2: [key2], none: [] }[upstreamKeyMode];
-      this.upstream = new Upstream({ template: upstream, keys: signingKeys, log: this.log, eventLog: this.eventLog });
+      const bearer = upstreamAuth === 'entra' ? () => this.tokenService.upstreamToken(upstreamAudience) : undefined;
+      this.upstream = new Upstream({ template: upstream, keys: signingKeys, bearer, log: this.log, eventLog: this.eventLog });
     }
     this.server = http.createServer((req, res) => this.dispatch(req, res).catch((e) => {
       this.log(`${req.method} ${req.url}: ${e.stack}`);
@@ -111,7 +170,16 @@ class Emulator {
     });
     this.port = this.server.address().port;
     this.log(`listening on http://${HOST}:${this.port}/` +
-      (this.upstream ? `, upstream ${this.upstream.template}` : ', no upstream'));
+      (this.upstream ? `, upstream ${this.upstream.template}` : ', no upstream') +
+      (this.upstream && this.upstreamAuth === 'entra' ? ` (Entra bearer token, audience ${this.upstreamAudience})` : ''));
+    if (this.tokenService) {
+      const base = `http://${HOST}:${this.port}`;
+      const { tenant } = this.tokenService;
+      this.log(`Microsoft Entra ID stand-ins, tenant ${tenant}: IMDS ${base}/metadata/identity/oauth2/token, ` +
+        `App Service ${this.tokenService.identityHeader === undefined ? 'off' : `${base}/msi/token`}, ` +
+        `token ${base}/${tenant}/oauth2/v2.0/token, keys ${base}/${tenant}/discovery/v2.0/keys, ` +
+        `key exchange ${base}/api/v1/auth/accessKey${this.exchange.disableLocalAuth ? ', local auth disabled' : ''}`);
+    }
     return this;
   }
 
@@ -134,7 +202,12 @@ class Emulator {
       return send(res, 400, 'Only the WebSockets transport is supported; send a WebSocket upgrade.',
         { 'Content-Type': 'text/plain; charset=utf-8' });
     }
+    if (this.exchange) {
+      if (this.exchange.handle(req, res, url)) return undefined;
+      if (await this.tokenService.handle(req, res, url)) return undefined;
+    }
     if (path.startsWith('/api/')) return this.rest.handle(req, res, url);
+    if (path === '/_emulator/entra' || path.startsWith('/_emulator/entra/')) return this.entraControl(req, res, path, url);
     if (path === '/_emulator/log') {
       if (req.method === 'DELETE') {
         this.eventLog.clear();
@@ -150,6 +223,37 @@ class Emulator {
     return send(res, 404, 'Not found', { 'Content-Type': 'text/plain; charset=utf-8' });
   }
 
+  // GET /_emulator/entra: state and counters; DELETE: counters to zero;
+  // POST /_emulator/entra/rotate[?revoke=true]: a new exchange key now.
+  entraControl(req, res, path, url) {
+    if (!this.exchange) {
+      return sendText(res, 404, 'The Microsoft Entra ID stand-ins are off: start the emulator with --entra.');
+    }
+    if (path === '/_emulator/entra') {
+      if (req.method === 'DELETE') {
+        this.tokenService.resetCounters();
+        this.exchange.resetCounters();
+        return send(res, 204);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, undefined, { Allow: 'GET, HEAD, DELETE' });
+      return sendJson(res, 200, {
+        ...this.tokenService.state(),
+        ...this.exchange.state(),
+        upstreamAuth: this.upstreamAuth,
+        ...(this.upstreamAudience ? { upstreamAudience: this.upstreamAudience } : {}),
+      });
+    }
+    if (path === '/_emulator/entra/rotate') {
+      if (req.method !== 'POST') return send(res, 405, undefined, { Allow: 'POST' });
+      const revoke = ['1', 'true'].includes(url.searchParams.get('revoke'));
+      const revokedKeyIds = revoke ? this.exchange.keys.map((k) => k.id) : [];
+      const key = this.exchange.rotate({ revoke });
+      this.eventLog.add('access-key.rotate', { keyId: key.id, revokedKeyIds });
+      return sendJson(res, 200, { keyId: key.id, revokedKeyIds });
+    }
+    return sendText(res, 404, 'Not found');
+  }
+
   upgrade(req, socket, head) {
     const url = new URL(req.url, `http://${HOST}`);
     if (url.pathname === '/client' || url.pathname === '/client/') {
@@ -163,6 +267,27 @@ class Emulator {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
   }
+}
+
+function flag(name) {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function checkEntraOptions(o) {
+  if (!TENANT.test(o.tenant)) throw new Error('--tenant must be a GUID or a domain name');
+  for (const name of ['clientId', 'clientSecret', 'federatedToken', 'identityClientId', 'identityHeader']) {
+    if (o[name] === '') throw new Error(`--${flag(name)} must not be empty`);
+  }
+  if ((o.clientSecret !== undefined || o.federatedToken !== undefined) && o.clientId === undefined) {
+    throw new Error(`--${o.clientSecret !== undefined ? 'client-secret' : 'federated-token'} needs --client-id`);
+  }
+  if (o.clientId !== undefined && o.clientId.toLowerCase() === o.identityClientId.toLowerCase()) {
+    throw new Error('--client-id and --identity-client-id must differ');
+  }
+  for (const name of ['entraKeyLifetime', 'entraKeyGrace', 'entraTokenLifetime']) {
+    if (!(o[name] > 0)) throw new Error(`--${flag(name)} must be a positive number of seconds`);
+  }
+  if (o.entraKeyGrace < o.entraKeyLifetime) throw new Error('--entra-key-grace must be at least --entra-key-lifetime');
 }
 
 // CORS for browser clients, which negotiate with credentials.
@@ -191,17 +316,48 @@ const USAGE = `usage: node emulator.js [options]
   --upstream <url>           upstream URL template with {hub} {category} {event}
   --upstream-key-mode <m>    keys that sign upstream calls: both (default), key, key2, none
   --ping-interval <s>        seconds between pings to clients (default 15)
+Microsoft Entra ID stand-ins (off by default):
+  --entra                    serve IMDS, App Service, Entra token and keys endpoints
+                             and the access key exchange (/api/v1/auth/accessKey)
+  --tenant <id>              tenant id (default ${DEFAULT_TENANT})
+  --client-id <id>           app registration for the Entra token endpoint
+  --client-secret <s>        its client secret
+  --federated-token <s>      the workload identity assertion it accepts
+  --identity-client-id <id>  managed identity (default ${DEFAULT_IDENTITY_CLIENT_ID})
+  --identity-header <s>      X-IDENTITY-HEADER of the App Service form (/msi/token)
+  --role-holders <ids>       who holds "SignalR App Server": all (default), none,
+                             or client/object ids separated by commas
+  --entra-key-lifetime <s>   seconds the exchange hands out one key (default 3300)
+  --entra-key-grace <s>      seconds after issue a key is accepted (default 2 lifetimes)
+  --entra-token-lifetime <s> lifetime of issued Entra tokens (default 3600)
+  --disable-local-auth       refuse tokens signed with the access keys
+  --upstream-auth <m>        signature (default) or entra (managed identity bearer token)
+  --upstream-audience <uri>  aud of the upstream token (default ${DEFAULT_UPSTREAM_AUDIENCE})
 Each option can also be given as an environment variable SIGNALR_EMULATOR_<NAME>,
-e.g. SIGNALR_EMULATOR_PORT, SIGNALR_EMULATOR_UPSTREAM_KEY_MODE; flags win.`;
+e.g. SIGNALR_EMULATOR_PORT, SIGNALR_EMULATOR_UPSTREAM_KEY_MODE; flags win.
+Switches take 1/true/yes/on or 0/false/no/off there (SIGNALR_EMULATOR_ENTRA=1).`;
 
 function optionsFrom(argv, env) {
-  const names = ['port', 'key', 'key2', 'upstream', 'upstream-key-mode', 'ping-interval'];
+  const names = ['port', 'key', 'key2', 'upstream', 'upstream-key-mode', 'ping-interval',
+    'tenant', 'client-id', 'client-secret', 'federated-token', 'identity-client-id', 'identity-header', 'role-holders',
+    'entra-key-lifetime', 'entra-key-grace', 'entra-token-lifetime', 'upstream-auth', 'upstream-audience'];
+  const switches = ['entra', 'disable-local-auth'];
   const { values } = parseArgs({
     args: argv,
-    options: Object.fromEntries([...names.map((n) => [n, { type: 'string' }]), ['help', { type: 'boolean' }]]),
+    options: Object.fromEntries([
+      ...names.map((n) => [n, { type: 'string' }]),
+      ...[...switches, 'help'].map((n) => [n, { type: 'boolean' }]),
+    ]),
     strict: true,
   });
   const get = (name) => values[name] ?? env[`SIGNALR_EMULATOR_${name.toUpperCase().replace(/-/g, '_')}`];
+  const boolean = (name) => {
+    const v = get(name);
+    if (v === undefined || typeof v === 'boolean') return v;
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off|)$/i.test(v)) return false;
+    throw new Error(`SIGNALR_EMULATOR_${name.toUpperCase().replace(/-/g, '_')} must be 1/true/yes/on or 0/false/no/off`);
+  };
   const number = (name) => {
     const v = get(name);
     if (v === undefined) return undefined;
@@ -218,6 +374,20 @@ function optionsFrom(argv, env) {
     upstream: get('upstream'),
     upstreamKeyMode: get('upstream-key-mode'),
     pingInterval: number('ping-interval'),
+    entra: boolean('entra'),
+    tenant: get('tenant'),
+    clientId: get('client-id'),
+    clientSecret: get('client-secret'),
+    federatedToken: get('federated-token'),
+    identityClientId: get('identity-client-id'),
+    identityHeader: get('identity-header'),
+    roleHolders: get('role-holders'),
+    entraKeyLifetime: number('entra-key-lifetime'),
+    entraKeyGrace: number('entra-key-grace'),
+    entraTokenLifetime: number('entra-token-lifetime'),
+    disableLocalAuth: boolean('disable-local-auth'),
+    upstreamAuth: get('upstream-auth'),
+    upstreamAudience: get('upstream-audience'),
   };
 }
 

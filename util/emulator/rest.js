@@ -213,8 +213,12 @@ class RestApi {
     if (found.allowed) return { status: 405, headers: { Allow: [...new Set(found.allowed)].join(', ') } };
     const { route, params } = found;
 
-    const authError = this.authenticate(req, rawPath, rawQuery);
-    if (authError) return { status: 401, error: `Unauthorized: ${authError}`, headers: { 'WWW-Authenticate': 'Bearer' } };
+    const refusal = this.authenticate(req, rawPath, rawQuery);
+    if (refusal) {
+      return refusal.status === 401
+        ? { status: 401, error: `Unauthorized: ${refusal.error}`, headers: { 'WWW-Authenticate': 'Bearer' } }
+        : { status: refusal.status, error: `Forbidden: ${refusal.error}` };
+    }
 
     const paramError = validate(route, params, query);
     if (paramError) return { status: 400, error: paramError };
@@ -232,12 +236,19 @@ class RestApi {
   }
 
   // Returns undefined when the bearer token is valid for this request, else
-  // the reason. Accepted audiences (the port is never part of them):
-  // the SDK's, base + path + "?" + query without excluded/ttl/reason, and
-  // the documented one, base + path.
+  // a refusal { status, error }. With the Entra stand-ins, an RS256 token is
+  // a Microsoft Entra token (audience https://signalr.azure.com) and needs
+  // the role; other tokens are HS256 with these audiences (the port is
+  // never part of them): the SDK's, base + path + "?" + query without
+  // excluded/ttl/reason, and the documented one, base + path.
   authenticate(req, rawPath, rawQuery) {
     const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization || '');
-    if (!auth) return 'no bearer token';
+    if (!auth) return { status: 401, error: 'no bearer token' };
+    const { exchange } = this.emulator;
+    if (exchange && algorithm(auth[1]) === 'RS256') {
+      const result = exchange.authorizeBearer(req);
+      return result.status ? result : undefined;
+    }
     const base = this.emulator.audienceBase.replace(/\/$/, '') + rawPath;
     const kept = rawQuery.split('&').filter((p) => {
       const name = safeDecode(splitOnce(p, '=')[0]);
@@ -245,12 +256,20 @@ class RestApi {
     }).join('&');
     const audiences = kept ? [`${base}?${kept}`, base] : [base];
     try {
-      jwt.verify(auth[1], { keys: this.emulator.keys, audiences });
+      jwt.verify(auth[1], { keys: this.emulator.tokenKeys, audiences });
       return undefined;
     } catch (e) {
       if (!(e instanceof jwt.TokenError)) throw e;
-      return e.message;
+      return { status: 401, error: e.message };
     }
+  }
+}
+
+function algorithm(token) {
+  try {
+    return jwt.header(token).alg;
+  } catch {
+    return undefined;
   }
 }
 

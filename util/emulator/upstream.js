@@ -23,10 +23,13 @@ function headerValue(value) {
 }
 
 class Upstream {
-  // template: URL with {hub} {category} {event}; keys: the signing keys.
-  constructor({ template, keys, log, eventLog }) {
+  // template: URL with {hub} {category} {event}; keys: the signing keys;
+  // bearer: with a managed identity, a function returning the token for the
+  // Authorization header (the calls are then not signed).
+  constructor({ template, keys, bearer, log, eventLog }) {
     this.template = template;
-    this.keys = keys;
+    this.keys = bearer ? [] : keys;
+    this.bearer = bearer;
     this.log = log;
     this.eventLog = eventLog;
     this.agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
@@ -62,6 +65,7 @@ class Upstream {
     if (claims) h['X-ASRS-User-Claims'] = headerValue(claims);
     if (conn.query) h['X-ASRS-Client-Query'] = headerValue(conn.query);
     if (this.keys.length > 0) h['X-ASRS-Signature'] = this.signature(conn.id);
+    if (this.bearer) h.Authorization = `Bearer ${this.bearer()}`;
     h['Content-Type'] = contentType;
     return h;
   }

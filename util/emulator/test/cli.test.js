@@ -115,3 +115,33 @@ test('without its npm packages: what to run, status 1, no stack trace', { timeou
     + '  npm ci\n'
     + 'or make run in the repository, which installs them and starts the emulator.\n');
 });
+
+test('Entra options from flags and environment', { timeout: 10000 }, async (t) => {
+  const { stdout, stderr } = await run(t, ['--port', '0', '--entra', '--client-id', 'app', '--client-secret', 's',
+    '--role-holders', 'app', '--entra-key-lifetime', '0.5', '--upstream', 'http://127.0.0.1:1/{event}', '--upstream-auth', 'entra'],
+  { SIGNALR_EMULATOR_TENANT: 'contoso.onmicrosoft.com', SIGNALR_EMULATOR_DISABLE_LOCAL_AUTH: 'true', SIGNALR_EMULATOR_IDENTITY_HEADER: 'h' });
+  const port = Number(/Port=(\d+);/.exec(stdout())[1]);
+  const state = JSON.parse((await request(port, 'GET', '/_emulator/entra')).body);
+  assert.equal(state.tenant, 'contoso.onmicrosoft.com');
+  assert.deepEqual(state.roleHolders, ['app']);
+  assert.deepEqual([state.keyLifetime, state.keyGrace, state.tokenLifetime], [0.5, 1, 3600]);
+  assert.equal(state.disableLocalAuth, true);
+  assert.deepEqual([state.upstreamAuth, state.upstreamAudience], ['entra', 'api://signalr-upstream']);
+  assert.equal((await request(port, 'GET', '/msi/token?api-version=2019-08-01&resource=https://signalr.azure.com',
+    { headers: { 'X-IDENTITY-HEADER': 'h' } })).status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.match(stderr(), /Microsoft Entra ID stand-ins, tenant contoso\.onmicrosoft\.com: IMDS http:\/\/127\.0\.0\.1:\d+\/metadata\/identity\/oauth2\/token, App Service http/);
+  assert.match(stderr(), /local auth disabled/);
+});
+
+test('bad Entra options exit with status 2', { timeout: 10000 }, async (t) => {
+  for (const [args, env] of [[['--client-id', 'x'], {}], [[], { SIGNALR_EMULATOR_ENTRA: 'maybe' }],
+    [['--entra', '--entra-key-lifetime', 'x'], {}], [['--entra', '--upstream-auth', 'x'], {}]]) {
+    const { code, stderr } = await run(t, args, env);
+    assert.equal(code, 2, args.join(' '));
+    assert.match(stderr(), /usage: node emulator\.js/);
+  }
+  const { exit, stdout } = await run(t, ['--help']);
+  assert.equal((await exit).code, 0);
+  assert.match(stdout(), /--entra-key-lifetime/);
+});

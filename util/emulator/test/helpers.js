@@ -24,17 +24,21 @@ function mint(payload, key = KEY, header = { alg: 'HS256', typ: 'JWT' }) {
 
 const now = () => Math.floor(Date.now() / 1000);
 
+// The JWT header, with `kid` when given (the KeyId of an exchanged key).
+const hs256 = (kid) => (kid === undefined ? undefined : { alg: 'HS256', typ: 'JWT', kid });
+
 // A client token as the SDK mints it: asrs.s.uid, nbf, exp, iat, aud.
-function clientToken({ hub = 'chat', user, key = KEY, aud, claims = {}, nbf = now(), exp = now() + 3600 } = {}) {
+function clientToken({ hub = 'chat', user, key = KEY, kid, aud, claims = {}, nbf = now(), exp = now() + 3600 } = {}) {
   const payload = { ...(user === undefined ? {} : { 'asrs.s.uid': user }), ...claims, nbf, exp, iat: now() };
   if (exp === null) delete payload.exp;
   payload.aud = aud ?? `http://127.0.0.1/client/?hub=${hub}`;
-  return mint(payload, key);
+  return mint(payload, key, hs256(kid));
 }
 
 // A REST token in the SDK's form; `path` is the request path without query.
-function restToken(path, { key = KEY, aud, exp = now() + 3600 } = {}) {
-  return mint({ nameid: 'test', nbf: now(), exp, iat: now(), aud: aud ?? `http://127.0.0.1${path}?api-version=2022-06-01` }, key);
+function restToken(path, { key = KEY, kid, aud, exp = now() + 3600 } = {}) {
+  return mint({ nameid: 'test', nbf: now(), exp, iat: now(), aud: aud ?? `http://127.0.0.1${path}?api-version=2022-06-01` },
+    key, hs256(kid));
 }
 
 async function startEmulator(t, options = {}) {

@@ -112,3 +112,35 @@ test('claims render as "type: value" joined by ", ", arrays one item each', () =
     'exp: 1700003600, iat: 1700000000, aud: https://contoso.service.signalr.net/client/?hub=chat');
   assert.equal(jwt.claimsHeader({ ok: true, o: { a: 1 } }), 'ok: true, o: {"a":1}');
 });
+
+test('keys may be chosen by the header (kid), which may refuse', () => {
+  const token = mint(CLIENT.payload, CONTOSO_KEY, { alg: 'HS256', typ: 'JWT', kid: 't-1' });
+  const seen = [];
+  const keys = (header) => {
+    seen.push(header);
+    if (header.kid !== 't-1') throw new jwt.TokenError(`unknown kid ${header.kid}`);
+    return [CONTOSO_KEY];
+  };
+  assert.equal(verifyClient(token, { keys })['asrs.s.uid'], 'alice');
+  assert.deepEqual(seen, [{ alg: 'HS256', typ: 'JWT', kid: 't-1' }]);
+  const other = mint(CLIENT.payload, CONTOSO_KEY, { alg: 'HS256', typ: 'JWT', kid: 't-2' });
+  assert.throws(() => verifyClient(other, { keys }), (e) => e instanceof jwt.TokenError && /unknown kid t-2/.test(e.message));
+});
+
+test('RS256: signs with header {typ, alg, kid}; verifies kid, signature, iss, aud, exp', () => {
+  const crypto = require('node:crypto');
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const payload = { iss: 'https://issuer/', aud: 'https://signalr.azure.com', exp: T0 + 3600, nbf: T0 };
+  const token = jwt.signRs256(payload, { privateKey, kid: 'k1' });
+  assert.deepEqual(jwt.header(token), { typ: 'JWT', alg: 'RS256', kid: 'k1' });
+  const options = { publicKeys: new Map([['k1', publicKey]]), audiences: [payload.aud], issuers: [payload.iss], now: T0 + 10 };
+  assert.deepEqual(jwt.verifyRs256(token, options), payload);
+  const refused = (changes, message) => assert.throws(() => jwt.verifyRs256(token, { ...options, ...changes }),
+    (e) => e instanceof jwt.TokenError && message.test(e.message));
+  refused({ publicKeys: new Map([['k2', publicKey]]) }, /unknown signing key kid "k1"/);
+  refused({ publicKeys: new Map([['k1', crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey]]) }, /invalid signature/);
+  refused({ issuers: ['https://other/'] }, /iss "https:\/\/issuer\/" is not "https:\/\/other\/"/);
+  refused({ audiences: ['x'] }, /aud/);
+  refused({ now: T0 + 3600 + 5 }, /expired/);
+  assert.throws(() => jwt.verifyRs256(VECTORS[0].token, options), /unsupported alg "HS256", expected RS256/);
+});
