@@ -109,6 +109,7 @@ async function startEmulator(t, options = {}) {
   if (options.upstream) args.push('--upstream', options.upstream);
   if (options.upstreamKeyMode) args.push('--upstream-key-mode', options.upstreamKeyMode);
   if (options.pingInterval) args.push('--ping-interval', String(options.pingInterval));
+  if (options.args) args.push(...options.args);
 
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   track(child, 'SIGKILL');
