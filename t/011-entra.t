@@ -390,3 +390,28 @@ signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_sign
 --- must_die
 --- error_log
 invalid "entra_wait=61s" in "signalr_endpoint": a time of at most 60s
+
+
+
+=== TEST 17: refreshed every entra_refresh=: a request that finds the refresh due goes on with the valid key, the next ones get the new one (a rotated key id)
+--- http_config eval
+main::http(main::cs('t17', 'AuthType=azure.msi'), 'entra_refresh=2s')
+--- config eval
+my $s = $::STANDINS;
+$s =~ s/"KeyId":"t-key1"/"KeyId":"t-\$msec"/;
+$s . "
+    location = /slow {
+        proxy_pass http://127.0.0.1:19894;
+    }"
+--- tcp_listen: 19894
+--- tcp_reply_delay: 2500ms
+--- tcp_reply eval
+"HTTP/1.0 200 OK\r\n\r\nok"
+--- request eval
+["POST /negotiate", "GET /slow", "POST /negotiate", "POST /negotiate", "GET /log"]
+--- response_body_filters eval
+\&SignalRTest::kid_order
+--- response_body eval
+["key 1\n", "ok", "key 1\n", "key 2\n", "GET /metadata/identity/oauth2/token\nGET /api/auth/accessKey\nGET /metadata/identity/oauth2/token\nGET /api/auth/accessKey\n"]
+--- no_error_log
+[error]

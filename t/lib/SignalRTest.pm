@@ -82,6 +82,25 @@ sub verify_jwt {
 
 # response_body_filters for a negotiate response: checks the exact body
 # shape and shows the token's canonical text.
+# the "kid" of a negotiate answer's token as "key <n>", n counting the
+# distinct key ids in the order they came (t/011-entra.t); any other body as
+# it is
+my @kids;
+sub kid_order {
+    my ($body) = @_;
+
+    return $body unless $body =~ /"accessToken":"([A-Za-z0-9_-]+)\./;
+
+    my $header = b64url_decode($1);
+    my ($kid) = $header =~ /"kid":"([^"]*)"/ or return "no kid: $header\n";
+    my ($n) = grep { $kids[$_] eq $kid } 0 .. $#kids;
+    if (!defined $n) {
+        push @kids, $kid;
+        $n = $#kids;
+    }
+    return "key " . ($n + 1) . "\n";
+}
+
 sub negotiate {
     my ($body) = @_;
 
