@@ -468,12 +468,14 @@ ngx_http_signalr_endpoint_time(ngx_conf_t *cf,
     n = ngx_parse_time(&v, 0);
 
     if (n == NGX_ERROR || (ngx_msec_t) n < min
-        || (t == &ep->entra_wait && n > 60000))
+        || (t == &ep->entra_wait && n > 60000)
+        || (t == &ep->entra_refresh && n > 24 * 3600 * 1000))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid \"%V\" in \"signalr_endpoint\": a time "
                            "of %s%s", param,
                            t == &ep->entra_wait ? "at most 60s"
+                           : t == &ep->entra_refresh ? "1s to 24h"
                            : min == 1000 ? "at least 1s" : "at least 100ms",
                            (t == &ep->probe || t == &ep->check)
                            ? ", or \"off\"" : "");
@@ -831,7 +833,7 @@ ngx_uint_t
 ngx_http_signalr_endpoint_usable(ngx_http_signalr_endpoint_t *ep)
 {
     return ngx_http_signalr_endpoint_online(ep)
-           && (ep->entra == NULL || ngx_http_signalr_entra_ready(ep));
+           && (ep->entra == NULL || ngx_http_signalr_entra_can_sign(ep));
 }
 
 
@@ -899,7 +901,7 @@ ngx_http_signalr_token(ngx_http_request_t *r, ngx_http_signalr_endpoint_t *ep,
     /* a key of Microsoft Entra ID, named in the header, while it is valid */
 
     if (ep->entra) {
-        if (!ngx_http_signalr_entra_ready(ep)) {
+        if (!ngx_http_signalr_entra_can_sign(ep)) {
             ngx_str_null(token);
             return NGX_AGAIN;
         }

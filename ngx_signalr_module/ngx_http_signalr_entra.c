@@ -111,6 +111,8 @@ typedef struct {
     ngx_http_signalr_endpoint_t        *ep;
     ngx_msec_t                          mark;
     ngx_str_t                           token;
+    ngx_str_t                           bearer;        /* the exchange's */
+    ngx_str_t                           form;          /* the assertion's */
     time_t                              token_expires;
     unsigned                            over:1;
 } ngx_http_signalr_entra_refresh_t;
@@ -127,7 +129,8 @@ static void ngx_http_signalr_entra_conf_cleanup(void *data);
 static void ngx_http_signalr_entra_load(ngx_http_signalr_endpoint_t *ep,
     ngx_http_signalr_entra_t *e, ngx_http_signalr_keys_t *k);
 static void ngx_http_signalr_entra_forget(ngx_http_signalr_entra_t *e);
-static ngx_msec_t ngx_http_signalr_entra_due(ngx_http_signalr_keys_t *k);
+static ngx_msec_t ngx_http_signalr_entra_due(ngx_http_signalr_endpoint_t *ep,
+    ngx_http_signalr_keys_t *k);
 static ngx_int_t ngx_http_signalr_entra_token_request(ngx_http_request_t *r,
     ngx_http_signalr_entra_refresh_t *rf);
 static void ngx_http_signalr_entra_token_done(ngx_http_request_t *sr,
@@ -561,10 +564,11 @@ ngx_http_signalr_entra_conf_cleanup(void *data)
 /* ---- this worker's copy --------------------------------------------- */
 
 
+/* the key to sign client tokens with has not expired */
+
 ngx_uint_t
-ngx_http_signalr_entra_ready(ngx_http_signalr_endpoint_t *ep)
+ngx_http_signalr_entra_can_sign(ngx_http_signalr_endpoint_t *ep)
 {
-    time_t                     now;
     ngx_atomic_uint_t          seq;
     ngx_http_signalr_entra_t  *e;
     ngx_http_signalr_keys_t   *k;
@@ -582,10 +586,47 @@ ngx_http_signalr_entra_ready(ngx_http_signalr_endpoint_t *ep)
         ngx_http_signalr_entra_load(ep, e, k);
     }
 
-    now = ngx_time();
+    return e->hmac != NULL && ngx_time() < e->key_expires;
+}
 
-    return e->hmac != NULL && now < e->key_expires
-           && now + NGX_HTTP_SIGNALR_ENTRA_MARGIN < e->token_expires;
+
+/* and the Entra token REST calls carry has not either */
+
+ngx_uint_t
+ngx_http_signalr_entra_ready(ngx_http_signalr_endpoint_t *ep)
+{
+    return ngx_http_signalr_entra_can_sign(ep)
+           && ngx_time() + NGX_HTTP_SIGNALR_ENTRA_MARGIN
+              < ep->entra->token_expires;
+}
+
+
+/*
+ * worth waiting for: a refresh of the endpoint's credentials is under way,
+ * or the next try after a failure comes within entra_wait= (a waiting
+ * request starts it); one further away is not waited for
+ */
+
+ngx_uint_t
+ngx_http_signalr_entra_pending(ngx_http_signalr_endpoint_t *ep)
+{
+    ngx_msec_t                now;
+    ngx_atomic_uint_t         running, next;
+    ngx_http_signalr_keys_t  *k;
+
+    k = ngx_http_signalr_endpoint_keys(ep);
+
+    if (k == NULL) {
+        return 0;
+    }
+
+    now = ngx_current_msec;
+    running = k->refreshing;
+    next = k->next_refresh;
+
+    return (running && (ngx_msec_int_t) ((ngx_msec_t) running - now) > 0)
+           || (ngx_msec_int_t) ((ngx_msec_t) next - now) < (ngx_msec_int_t)
+                                                           ep->entra_wait;
 }
 
 
@@ -600,6 +641,7 @@ ngx_http_signalr_entra_load(ngx_http_signalr_endpoint_t *ep,
     ngx_http_signalr_entra_t *e, ngx_http_signalr_keys_t *k)
 {
     u_char              key[SIGNALR_ENTRA_MAX_KEY], kid[SIGNALR_ENTRA_MAX_KID];
+    u_char              token[SIGNALR_ENTRA_MAX_TOKEN];
     size_t              token_len, kid_len, key_len;
     time_t              token_expires, key_time;
     uint32_t            credential;
@@ -615,9 +657,7 @@ ngx_http_signalr_entra_load(ngx_http_signalr_endpoint_t *ep,
         }
     }
 
-    /* the old copy goes first: the new one is written over it */
-
-    ngx_http_signalr_entra_forget(e);
+    /* copied aside: the worker's copy is replaced only by a whole one */
 
     for (tries = 0; tries < 4; tries++) {
         seq = k->seq;
@@ -635,7 +675,7 @@ ngx_http_signalr_entra_load(ngx_http_signalr_endpoint_t *ep,
         token_expires = k->token_expires;
         key_time = k->key_time;
 
-        ngx_memcpy(e->token + sizeof("Bearer ") - 1, k->token, token_len);
+        ngx_memcpy(token, k->token, token_len);
         ngx_memcpy(kid, k->kid, kid_len);
         ngx_memcpy(key, k->key, key_len);
 
@@ -646,23 +686,24 @@ ngx_http_signalr_entra_load(ngx_http_signalr_endpoint_t *ep,
         }
     }
 
-    ngx_explicit_memzero(key, sizeof(key));
-    ngx_explicit_memzero(e->token,
-                         sizeof("Bearer ") - 1 + SIGNALR_ENTRA_MAX_TOKEN);
+    /* written all the while: this copy stays, the next request tries again */
 
-    /* written all the while: the next request tries again */
+    ngx_explicit_memzero(key, sizeof(key));
+    ngx_explicit_memzero(token, sizeof(token));
     return;
 
 copied:
 
     e->seen = seq;
 
+    /* credentials of another identity (a reload changed it) are not taken */
+
     if (credential != ep->credential || token_len == 0 || kid_len == 0
         || key_len == 0)
     {
         ngx_explicit_memzero(key, sizeof(key));
-        ngx_explicit_memzero(e->token,
-                             sizeof("Bearer ") - 1 + SIGNALR_ENTRA_MAX_TOKEN);
+        ngx_explicit_memzero(token, sizeof(token));
+        ngx_http_signalr_entra_forget(e);
         return;
     }
 
@@ -670,16 +711,21 @@ copied:
     ngx_explicit_memzero(key, sizeof(key));
 
     if (hmac == NULL) {
+        ngx_explicit_memzero(token, sizeof(token));
         return;
     }
+
+    ngx_http_signalr_entra_forget(e);
 
     e->hmac = hmac;
     e->header_len = signalr_entra_jwt_header(e->header, (char *) kid,
                                              kid_len);
     ngx_memcpy(e->token, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(e->token + sizeof("Bearer ") - 1, token, token_len);
+    ngx_explicit_memzero(token, sizeof(token));
     e->token_len = sizeof("Bearer ") - 1 + token_len;
     e->token_expires = token_expires;
-    e->key_expires = key_time + (time_t) (2 * ep->entra_refresh / 1000);
+    e->key_expires = key_time + 2 * (time_t) (ep->entra_refresh / 1000);
 }
 
 
@@ -750,7 +796,9 @@ ngx_http_signalr_entra_refresh(ngx_http_request_t *r)
     ngx_http_signalr_main_conf_t      *smcf;
     ngx_http_signalr_entra_refresh_t  *rf;
 
-    if (r != r->main) {
+    /* a worker of an old configuration leaves refreshes to the new ones */
+
+    if (r != r->main || ngx_exiting || ngx_terminate || ngx_quit) {
         return;
     }
 
@@ -769,7 +817,7 @@ ngx_http_signalr_entra_refresh(ngx_http_request_t *r)
             continue;
         }
 
-        mark = ngx_http_signalr_entra_due(k);
+        mark = ngx_http_signalr_entra_due(&eps[i], k);
 
         if (mark == 0) {
             continue;
@@ -818,7 +866,8 @@ ngx_http_signalr_entra_refresh(ngx_http_request_t *r)
  */
 
 static ngx_msec_t
-ngx_http_signalr_entra_due(ngx_http_signalr_keys_t *k)
+ngx_http_signalr_entra_due(ngx_http_signalr_endpoint_t *ep,
+    ngx_http_signalr_keys_t *k)
 {
     ngx_msec_t         now, mark;
     ngx_atomic_uint_t  next, running;
@@ -826,7 +875,11 @@ ngx_http_signalr_entra_due(ngx_http_signalr_keys_t *k)
     now = ngx_current_msec;
     next = k->next_refresh;
 
-    if (next && (ngx_msec_int_t) ((ngx_msec_t) next - now) > 0) {
+    /* the zone's credentials of another identity: due now */
+
+    if (next && (ngx_msec_int_t) ((ngx_msec_t) next - now) > 0
+        && k->credential == ep->credential)
+    {
         return 0;
     }
 
@@ -854,8 +907,18 @@ ngx_http_signalr_entra_refresh_cleanup(void *data)
 
     ngx_http_signalr_keys_t  *k;
 
+    /* what held the token or the assertion, wiped with the request */
+
     if (rf->token.data) {
         ngx_explicit_memzero(rf->token.data, rf->token.len);
+    }
+
+    if (rf->bearer.data) {
+        ngx_explicit_memzero(rf->bearer.data, rf->bearer.len);
+    }
+
+    if (rf->form.data) {
+        ngx_explicit_memzero(rf->form.data, rf->form.len);
     }
 
     if (rf->over) {
@@ -965,6 +1028,7 @@ ngx_http_signalr_entra_token_request(ngx_http_request_t *r,
                      - s.body.data;
 
         ngx_explicit_memzero(p, n);
+        rf->form = s.body;
     }
 
     s.max_response = NGX_HTTP_SIGNALR_ENTRA_MAX_ANSWER;
@@ -1049,6 +1113,13 @@ ngx_http_signalr_entra_token_done(ngx_http_request_t *sr,
     }
 
     rf->token.len = len;
+
+    /* a year at most: no time a 32-bit time_t cannot hold */
+
+    if (expires > (long long) ngx_time() + 365 * 24 * 3600) {
+        expires = (long long) ngx_time() + 365 * 24 * 3600;
+    }
+
     rf->token_expires = (time_t) expires;
 
     if (ngx_http_signalr_entra_exchange(sr->main, rf) != NGX_OK) {
@@ -1091,6 +1162,7 @@ ngx_http_signalr_entra_exchange(ngx_http_request_t *r,
 
     p = ngx_cpymem(h[0].value.data, "Bearer ", sizeof("Bearer ") - 1);
     ngx_memcpy(p, rf->token.data, rf->token.len);
+    rf->bearer = h[0].value;
 
     ngx_str_set(&h[1].key, "Asrs-User-Agent");
     ngx_str_set(&h[1].value, NGX_HTTP_SIGNALR_USER_AGENT);
@@ -1238,6 +1310,14 @@ ngx_http_signalr_entra_store(ngx_http_signalr_entra_refresh_t *rf,
     k = ngx_http_signalr_endpoint_keys(rf->ep);
     now = ngx_time();
 
+    /* the zone is another identity's now (a reload changed it) */
+
+    if (k->credential != rf->ep->credential) {
+        rf->over = 1;
+        (void) ngx_atomic_cmp_set(&k->refreshing, rf->mark, 0);
+        return NGX_DECLINED;
+    }
+
     seq = k->seq;
 
     if ((seq & 1) || !ngx_atomic_cmp_set(&k->seq, seq, seq + 1)) {
@@ -1271,7 +1351,9 @@ ngx_http_signalr_entra_store(ngx_http_signalr_entra_refresh_t *rf,
         left = 30;
     }
 
-    if ((ngx_msec_t) left * 1000 < interval) {
+    /* compared in seconds: no product that a 32-bit clock cannot hold */
+
+    if ((ngx_msec_t) left < interval / 1000) {
         interval = (ngx_msec_t) left * 1000;
     }
 
@@ -1403,6 +1485,9 @@ ngx_http_signalr_entra_wait(ngx_http_request_t *r,
     w->ready = ready;
     w->resume = resume;
 
+    /* a client that goes away meanwhile ends the request (499) */
+    r->read_event_handler = ngx_http_test_reading;
+
     ngx_add_timer(&w->ev, NGX_HTTP_SIGNALR_ENTRA_POLL);
 
     return NGX_AGAIN;
@@ -1430,8 +1515,13 @@ ngx_http_signalr_entra_wait_handler(ngx_event_t *ev)
         && (ngx_msec_int_t) (w->deadline - ngx_current_msec) > 0)
     {
         ngx_add_timer(&w->ev, NGX_HTTP_SIGNALR_ENTRA_POLL);
+
+        /* the refresh just started runs now, not at the deadline */
+        ngx_http_run_posted_requests(c);
         return;
     }
+
+    r->read_event_handler = ngx_http_block_reading;
 
     w->resume(r);
 

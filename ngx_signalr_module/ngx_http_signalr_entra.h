@@ -36,6 +36,10 @@ char *ngx_http_signalr_entra_conf(ngx_conf_t *cf,
  */
 ngx_uint_t ngx_http_signalr_entra_ready(ngx_http_signalr_endpoint_t *ep);
 
+/* the key alone (negotiate); a refresh under way, worth waiting for */
+ngx_uint_t ngx_http_signalr_entra_can_sign(ngx_http_signalr_endpoint_t *ep);
+ngx_uint_t ngx_http_signalr_entra_pending(ngx_http_signalr_endpoint_t *ep);
+
 /* the key's header and HMAC, the token's "Bearer ..." (after _ready) */
 signalr_hmac_t *ngx_http_signalr_entra_key(ngx_http_signalr_endpoint_t *ep,
     ngx_str_t *header);

@@ -249,17 +249,32 @@ ngx_http_signalr_claim_renamed(ngx_array_t *claims, ngx_str_t *name)
 static ngx_uint_t
 ngx_http_signalr_negotiate_ready(ngx_http_request_t *r)
 {
-    ngx_http_signalr_endpoint_t  *ep;
-    ngx_http_signalr_loc_conf_t  *slcf;
+    ngx_uint_t                     i, pending;
+    ngx_http_signalr_endpoint_t   *eps;
+    ngx_http_signalr_main_conf_t  *smcf;
 
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+    /*
+     * an endpoint to give out: an online one that can sign (what the
+     * choice of ngx_http_signalr_pick_endpoint() takes first); else one
+     * whose refresh is under way is waited for, and without one the
+     * answer comes now (503 when the endpoint given cannot sign)
+     */
 
-    if (ngx_http_signalr_negotiate_endpoint(r, slcf, &ep) != NGX_OK) {
-        /* the answer says what is wrong */
-        return 1;
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+    eps = smcf->endpoints.elts;
+    pending = 0;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (ngx_http_signalr_endpoint_usable(&eps[i])) {
+            return 1;
+        }
+
+        if (eps[i].entra && ngx_http_signalr_entra_pending(&eps[i])) {
+            pending = 1;
+        }
     }
 
-    return ep->entra == NULL || ngx_http_signalr_entra_ready(ep);
+    return !pending;
 }
 
 

@@ -371,27 +371,38 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
 }
 
 
-/* every online Entra ID endpoint has its credentials */
+/*
+ * calls can go: an online endpoint has what it calls with (the first try
+ * of ngx_http_signalr_output_runs()); else an Entra ID endpoint whose
+ * credentials are coming is waited for
+ */
 
 static ngx_uint_t
 ngx_http_signalr_output_ready(ngx_http_request_t *r)
 {
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, pending;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
     eps = smcf->endpoints.elts;
+    pending = 0;
 
     for (i = 0; i < smcf->endpoints.nelts; i++) {
-        if (eps[i].entra && ngx_http_signalr_endpoint_online(&eps[i])
-            && !ngx_http_signalr_entra_ready(&eps[i]))
-        {
-            return 0;
+        if (eps[i].entra == NULL || ngx_http_signalr_entra_ready(&eps[i])) {
+            if (ngx_http_signalr_endpoint_online(&eps[i])) {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_signalr_entra_pending(&eps[i])) {
+            pending = 1;
         }
     }
 
-    return 1;
+    return !pending;
 }
 
 

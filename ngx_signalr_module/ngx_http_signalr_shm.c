@@ -78,8 +78,10 @@ static ngx_http_signalr_state_t *ngx_http_signalr_shm_make(
 static ngx_uint_t ngx_http_signalr_shm_used(ngx_http_signalr_main_conf_t *cf,
     ngx_http_signalr_state_t *s);
 static ngx_int_t ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
-    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_state_t *s,
-    ngx_log_t *log);
+    ngx_http_signalr_main_conf_t *osmcf, ngx_http_signalr_endpoint_t *ep,
+    ngx_http_signalr_state_t *s, ngx_log_t *log);
+static ngx_http_signalr_keys_t *ngx_http_signalr_shm_wipe(
+    ngx_http_signalr_keys_t *k);
 
 
 ngx_int_t
@@ -190,12 +192,7 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
 
             /* a slot taken over: the credentials of another endpoint go */
 
-            if (s->keys) {
-                ngx_explicit_memzero(s->keys,
-                                     sizeof(ngx_http_signalr_keys_t));
-            }
-
-            keys = s->keys;
+            keys = ngx_http_signalr_shm_wipe(s->keys);
             ngx_memzero(s, sizeof(ngx_http_signalr_state_t));
             s->keys = keys;
             ngx_memcpy(s->name, eps[i].name.data, len);
@@ -207,7 +204,8 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
         s->bound = smcf->sh->generation;
 
         if (eps[i].entra
-            && ngx_http_signalr_shm_keys(smcf, &eps[i], s, log) != NGX_OK)
+            && ngx_http_signalr_shm_keys(smcf, osmcf, &eps[i], s, log)
+               != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -240,12 +238,14 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
 
 static ngx_int_t
 ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
-    ngx_http_signalr_endpoint_t *ep, ngx_http_signalr_state_t *s,
-    ngx_log_t *log)
+    ngx_http_signalr_main_conf_t *osmcf, ngx_http_signalr_endpoint_t *ep,
+    ngx_http_signalr_state_t *s, ngx_log_t *log)
 {
-    ngx_slab_pool_t          *shpool;
-    ngx_atomic_uint_t         seq;
-    ngx_http_signalr_keys_t  *k;
+    ngx_uint_t                 i;
+    ngx_slab_pool_t           *shpool;
+    ngx_atomic_uint_t          seq;
+    ngx_http_signalr_state_t  *o;
+    ngx_http_signalr_keys_t   *k;
 
     k = s->keys;
 
@@ -253,6 +253,26 @@ ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
         shpool = (ngx_slab_pool_t *) smcf->shm_zone->shm.addr;
 
         k = ngx_slab_calloc(shpool, sizeof(ngx_http_signalr_keys_t));
+
+        /*
+         * the zone full: the block of a slot that neither configuration
+         * uses (an endpoint renamed or removed earlier)
+         */
+
+        for (i = 0; k == NULL && i < NGX_HTTP_SIGNALR_SHM_SLOTS; i++) {
+            o = &smcf->sh->slots[i];
+
+            if (o->keys == NULL || o == s
+                || ngx_http_signalr_shm_used(smcf, o)
+                || (osmcf && ngx_http_signalr_shm_used(osmcf, o)))
+            {
+                continue;
+            }
+
+            k = ngx_http_signalr_shm_wipe(o->keys);
+            o->keys = NULL;
+        }
+
         if (k == NULL) {
             ngx_log_error(NGX_LOG_EMERG, log, 0,
                           "signalr: no room for the Microsoft Entra ID "
@@ -302,6 +322,49 @@ ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
     (void) ngx_atomic_fetch_add(&k->seq, 1);
 
     return NGX_OK;
+}
+
+
+/*
+ * Credentials of a slot given up: wiped as their writer (a worker of an
+ * older configuration, still shutting down, may be writing: then the block
+ * is left to it, and NULL returned)
+ */
+
+static ngx_http_signalr_keys_t *
+ngx_http_signalr_shm_wipe(ngx_http_signalr_keys_t *k)
+{
+    ngx_atomic_uint_t  seq;
+
+    if (k == NULL) {
+        return NULL;
+    }
+
+    seq = k->seq;
+
+    if ((seq & 1) || !ngx_atomic_cmp_set(&k->seq, seq, seq + 1)) {
+        return NULL;
+    }
+
+    ngx_memory_barrier();
+
+    ngx_explicit_memzero(k->kid, sizeof(k->kid) + sizeof(k->key)
+                                 + sizeof(k->token));
+    k->token_len = 0;
+    k->kid_len = 0;
+    k->key_len = 0;
+    k->token_expires = 0;
+    k->key_time = 0;
+    k->next_refresh = 0;
+    k->refreshing = 0;
+    k->failures = 0;
+    k->credential = 0;
+
+    ngx_memory_barrier();
+
+    (void) ngx_atomic_fetch_add(&k->seq, 1);
+
+    return k;
 }
 
 

@@ -149,9 +149,7 @@ signalr_entra_token_parse(const char *body, size_t len, long long now,
     if (on != NULL && signalr_entra_seconds(on, &n) == 0) {
         *expires = n;
 
-    } else if (on == NULL && in != NULL
-               && signalr_entra_seconds(in, &n) == 0)
-    {
+    } else if (in != NULL && signalr_entra_seconds(in, &n) == 0) {
         *expires = now + n;
 
     } else {
@@ -171,6 +169,12 @@ signalr_entra_token_parse(const char *body, size_t len, long long now,
     rc = 0;
 
 done:
+
+    /* the token's copy in jansson's memory */
+
+    if (json_is_string(t)) {
+        memset((char *) json_string_value(t), 0, json_string_length(t));
+    }
 
     json_decref(root);
 

@@ -415,3 +415,53 @@ $s . "
 ["key 1\n", "ok", "key 1\n", "key 2\n", "GET /metadata/identity/oauth2/token\nGET /api/auth/accessKey\nGET /metadata/identity/oauth2/token\nGET /api/auth/accessKey\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: a retry that comes due while a request waits runs then (not at the wait's end): the first token request fails, the retry 3 s later brings the key within entra_wait=
+--- http_config eval
+main::http(main::cs('t18', 'AuthType=azure.msi'), 'entra_wait=8s') . "
+upstream imds {
+    server 127.0.0.1:19895 max_fails=0;
+    server 127.0.0.1:\$TEST_NGINX_SERVER_PORT backup;
+}"
+--- config eval
+my $s = $::STANDINS;
+$s =~ s#location /_entra/ \{\s*internal;\s*proxy_pass [^;]+;#location /_entra/ {
+        internal;
+        proxy_pass http://imds;
+        proxy_read_timeout 500ms;
+        proxy_next_upstream timeout;#;
+$s
+--- tcp_listen: 19895
+--- tcp_reply eval
+"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\n"
+--- request
+POST /negotiate?user=u
+--- response_body_like eval
+$::KID1
+--- error_log
+was answered with status 500
+--- timeout: 10
+
+
+
+=== TEST 19: an Entra ID endpoint that cannot get a key does not hold up output beside a working endpoint: only the request that finds its refresh under way waits
+--- http_config eval
+main::http(main::cs('t19', 'AuthType=azure.msi'), 'name=entra entra_wait=3s')
+. "\nsignalr_endpoint \"Endpoint=http://k19.example.net;AccessKey=$SignalRTest::KEYS{A};Version=1.0\" name=keyed rest=/_keyed;"
+--- config eval
+my $s = $::STANDINS;
+$s =~ s/return 200 '\{"AccessKey"/return 403 '{"AccessKey"/;
+$s . '
+    location /_keyed/ {
+        internal;
+        return 202;
+    }'
+--- request eval
+["POST /send\n{\"target\":\"t\"}", "POST /send\n{\"target\":\"t\"}", "POST /send\n{\"target\":\"t\"}"]
+--- error_code eval
+[202, 202, 202]
+--- response_body eval
+[qr/"completed":1/, qr/"completed":1/, qr/"completed":1/]
+--- timeout: 2

@@ -72,6 +72,12 @@ test_token(void)
               "\"expires_in\"");
     CHECK_INT(token_parse("{\"access_token\":\"x.y.z\",\"expires_in\":"
                           "\"1h\"}"), -1);
+
+    /* an expires_on that is not seconds (a date): expires_in then */
+    CHECK_INT(token_parse("{\"access_token\":\"x.y.z\",\"expires_on\":"
+                          "\"11/30/2026 10:00:00 PM +00:00\",\"expires_in\":"
+                          "\"600\"}"), 0);
+    CHECK_INT(expires, NOW + 600);
     CHECK_INT(token_parse("{\"access_token\":\"x.y.z\",\"expires_in\":-5}"),
               -1);
     CHECK_INT(token_parse("{\"access_token\":\"x.y.z\",\"expires_on\":"
