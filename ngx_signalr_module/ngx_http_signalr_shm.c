@@ -243,7 +243,6 @@ ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
 {
     ngx_uint_t                 i;
     ngx_slab_pool_t           *shpool;
-    ngx_atomic_uint_t          seq;
     ngx_http_signalr_state_t  *o;
     ngx_http_signalr_keys_t   *k;
 
@@ -293,33 +292,14 @@ ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
     k->next_refresh = 0;
 
     /*
-     * a worker of the running configuration writing them now leaves them
-     * as they are: a worker takes only credentials of its own identity
-     * (ngx_http_signalr_entra_ready())
+     * another service or identity: wiped, unless a worker of the running
+     * configuration writes them now (it takes only credentials of its own
+     * identity: ngx_http_signalr_entra_can_sign())
      */
 
-    seq = k->seq;
-
-    if ((seq & 1) || !ngx_atomic_cmp_set(&k->seq, seq, seq + 1)) {
-        return NGX_OK;
+    if (ngx_http_signalr_shm_wipe(k) != NULL) {
+        k->credential = ep->credential;
     }
-
-    ngx_memory_barrier();
-
-    ngx_explicit_memzero(k->kid, sizeof(k->kid) + sizeof(k->key)
-                                 + sizeof(k->token));
-    k->token_len = 0;
-    k->kid_len = 0;
-    k->key_len = 0;
-    k->token_expires = 0;
-    k->key_time = 0;
-    k->next_refresh = 0;
-    k->failures = 0;
-    k->credential = ep->credential;
-
-    ngx_memory_barrier();
-
-    (void) ngx_atomic_fetch_add(&k->seq, 1);
 
     return NGX_OK;
 }
