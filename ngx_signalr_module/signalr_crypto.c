@@ -294,3 +294,65 @@ signalr_hex_decode(unsigned char *dst, const unsigned char *hex, size_t n)
 
     return 0;
 }
+
+
+long
+signalr_base64url_decode(unsigned char *dst, const unsigned char *src,
+    size_t len)
+{
+    size_t          i, n;
+    uint32_t        v;
+    unsigned char   c, *d;
+    int             x;
+
+    if (len % 4 == 1) {
+        return -1;
+    }
+
+    d = dst;
+    v = 0;
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            x = c - 'A';
+
+        } else if (c >= 'a' && c <= 'z') {
+            x = c - 'a' + 26;
+
+        } else if (c >= '0' && c <= '9') {
+            x = c - '0' + 52;
+
+        } else if (c == '-') {
+            x = 62;
+
+        } else if (c == '_') {
+            x = 63;
+
+        } else {
+            return -1;
+        }
+
+        v = v << 6 | (uint32_t) x;
+
+        if (++n == 4) {
+            *d++ = (unsigned char) (v >> 16);
+            *d++ = (unsigned char) (v >> 8);
+            *d++ = (unsigned char) v;
+            v = 0;
+            n = 0;
+        }
+    }
+
+    if (n == 2) {
+        *d++ = (unsigned char) (v >> 4);
+
+    } else if (n == 3) {
+        *d++ = (unsigned char) (v >> 10);
+        *d++ = (unsigned char) (v >> 2);
+    }
+
+    return (long) (d - dst);
+}

@@ -39,6 +39,14 @@ size_t signalr_base64_encode_as(unsigned char *dst, const unsigned char *src,
 #define signalr_base64_encode(dst, src, len)                                 \
     signalr_base64_encode_as(dst, src, len, 0)
 
+/*
+ * RFC 4648 section 5, unpadded (a JWT's segments): the decoded length, or
+ * -1 on a character outside the alphabet or an impossible length; dst
+ * takes len * 3 / 4 bytes
+ */
+long signalr_base64url_decode(unsigned char *dst, const unsigned char *src,
+    size_t len);
+
 /* constant-time comparison of n bytes; 1 when equal */
 int signalr_ct_equal(const unsigned char *a, const unsigned char *b,
     size_t n);

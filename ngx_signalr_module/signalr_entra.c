@@ -12,9 +12,13 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 #include "signalr_crypto.h"
 #include "signalr_entra.h"
@@ -351,4 +355,385 @@ signalr_entra_jwt_header(unsigned char *dst, const char *kid, size_t kid_len)
     n += 14;
 
     return signalr_base64url_encode(dst, json, n);
+}
+
+
+/* ---- JWKS and RS256 ------------------------------------------------- */
+
+
+struct signalr_jwks_s {
+    size_t      n;
+    struct {
+        char        kid[SIGNALR_ENTRA_MAX_KID + 1];
+        EVP_PKEY   *pkey;
+    }           keys[SIGNALR_JWKS_MAX_KEYS];
+};
+
+
+/* a base64url member of a JWK as bytes, at most max */
+
+static long
+signalr_jwk_bytes(json_t *jwk, const char *name, unsigned char *out,
+    size_t max)
+{
+    json_t  *v;
+    size_t   len;
+
+    v = json_object_get(jwk, name);
+
+    if (!json_is_string(v)) {
+        return -1;
+    }
+
+    len = json_string_length(v);
+
+    if (len == 0 || len / 4 * 3 > max) {
+        return -1;
+    }
+
+    return signalr_base64url_decode(out, (const unsigned char *)
+                                         json_string_value(v), len);
+}
+
+
+static EVP_PKEY *
+signalr_jwk_rsa(const unsigned char *n, size_t nlen, const unsigned char *e,
+    size_t elen)
+{
+    BIGNUM          *bn, *be;
+    EVP_PKEY        *pkey;
+    OSSL_PARAM      *params;
+    EVP_PKEY_CTX    *ctx;
+    OSSL_PARAM_BLD  *bld;
+
+    pkey = NULL;
+    params = NULL;
+    ctx = NULL;
+
+    bn = BN_bin2bn(n, (int) nlen, NULL);
+    be = BN_bin2bn(e, (int) elen, NULL);
+    bld = OSSL_PARAM_BLD_new();
+
+    if (bn == NULL || be == NULL || bld == NULL
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
+    {
+        goto done;
+    }
+
+    params = OSSL_PARAM_BLD_to_param(bld);
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+
+    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+    {
+        pkey = NULL;
+    }
+
+done:
+
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+
+    return pkey;
+}
+
+
+signalr_jwks_t *
+signalr_jwks_parse(const char *json, size_t len, char *err, size_t errlen)
+{
+    long             nlen, elen;
+    size_t           i;
+    json_t          *root, *keys, *jwk, *v;
+    const char      *kid;
+    json_error_t     jerr;
+    signalr_jwks_t  *jwks;
+    unsigned char    n[520], e[16];
+
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    keys = json_object_get(root, "keys");
+
+    if (!json_is_array(keys)) {
+        json_decref(root);
+        signalr_entra_error(err, errlen, "not a JWKS: no \"keys\" array");
+        return NULL;
+    }
+
+    jwks = calloc(1, sizeof(signalr_jwks_t));
+    if (jwks == NULL) {
+        json_decref(root);
+        signalr_entra_error(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    json_array_foreach(keys, i, jwk) {
+
+        /* RSA signing keys; others (and encryption keys) are left out */
+
+        v = json_object_get(jwk, "kty");
+        if (!json_is_string(v) || strcmp(json_string_value(v), "RSA") != 0) {
+            continue;
+        }
+
+        v = json_object_get(jwk, "use");
+        if (v && (!json_is_string(v)
+                  || strcmp(json_string_value(v), "sig") != 0))
+        {
+            continue;
+        }
+
+        v = json_object_get(jwk, "alg");
+        if (v && (!json_is_string(v)
+                  || strcmp(json_string_value(v), "RS256") != 0))
+        {
+            continue;
+        }
+
+        v = json_object_get(jwk, "kid");
+        kid = json_string_value(v);
+
+        nlen = signalr_jwk_bytes(jwk, "n", n, sizeof(n));
+        elen = signalr_jwk_bytes(jwk, "e", e, sizeof(e));
+
+        if (kid == NULL || json_string_length(v) == 0
+            || json_string_length(v) > SIGNALR_ENTRA_MAX_KID
+            || nlen < 256 || nlen > 512 || elen < 1 || elen > 8)
+        {
+            signalr_jwks_free(jwks);
+            json_decref(root);
+            signalr_entra_error(err, errlen, "an RSA key without a kid, or "
+                                "with an n of other than 2048 to 4096 bits "
+                                "or an invalid e");
+            return NULL;
+        }
+
+        if (jwks->n == SIGNALR_JWKS_MAX_KEYS) {
+            signalr_jwks_free(jwks);
+            json_decref(root);
+            snprintf(err, errlen, "more than %d RSA keys",
+                     SIGNALR_JWKS_MAX_KEYS);
+            return NULL;
+        }
+
+        jwks->keys[jwks->n].pkey = signalr_jwk_rsa(n, nlen, e, elen);
+
+        if (jwks->keys[jwks->n].pkey == NULL) {
+            signalr_jwks_free(jwks);
+            json_decref(root);
+            signalr_entra_error(err, errlen, "an RSA key OpenSSL refuses");
+            return NULL;
+        }
+
+        memcpy(jwks->keys[jwks->n].kid, kid, json_string_length(v));
+        jwks->n++;
+    }
+
+    json_decref(root);
+
+    if (jwks->n == 0) {
+        signalr_jwks_free(jwks);
+        signalr_entra_error(err, errlen, "no RSA signing key");
+        return NULL;
+    }
+
+    return jwks;
+}
+
+
+void
+signalr_jwks_free(signalr_jwks_t *jwks)
+{
+    size_t  i;
+
+    if (jwks == NULL) {
+        return;
+    }
+
+    for (i = 0; i < jwks->n; i++) {
+        EVP_PKEY_free(jwks->keys[i].pkey);
+    }
+
+    free(jwks);
+}
+
+
+size_t
+signalr_jwks_count(const signalr_jwks_t *jwks)
+{
+    return jwks->n;
+}
+
+
+/* a JWT segment as a JSON object */
+
+static json_t *
+signalr_entra_segment(const char *s, size_t len)
+{
+    long            n;
+    json_t         *v;
+    unsigned char  *buf;
+    json_error_t    jerr;
+
+    buf = malloc(len / 4 * 3 + 3);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    n = signalr_base64url_decode(buf, (const unsigned char *) s, len);
+
+    v = (n < 0) ? NULL : json_loadb((char *) buf, (size_t) n,
+                                    JSON_REJECT_DUPLICATES, &jerr);
+    free(buf);
+
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        return NULL;
+    }
+
+    return v;
+}
+
+
+int
+signalr_entra_jwt_verify(const signalr_jwks_t *jwks, const char *token,
+    size_t len, const char *issuer, const char *audience, long long now,
+    char *err, size_t errlen)
+{
+    int            rc, found;
+    long           siglen;
+    size_t         i;
+    json_t        *header, *payload, *v, *a;
+    EVP_PKEY      *pkey;
+    const char    *dot1, *dot2, *kid;
+    EVP_MD_CTX    *md;
+    unsigned char  sig[512];
+
+    header = NULL;
+    payload = NULL;
+    rc = -1;
+
+    if (len > SIGNALR_ENTRA_MAX_TOKEN) {
+        return signalr_entra_error(err, errlen, "the token is too long");
+    }
+
+    dot1 = memchr(token, '.', len);
+    dot2 = dot1 ? memchr(dot1 + 1, '.', len - (dot1 + 1 - token)) : NULL;
+
+    if (dot2 == NULL
+        || memchr(dot2 + 1, '.', len - (dot2 + 1 - token)) != NULL)
+    {
+        return signalr_entra_error(err, errlen, "not a JSON Web Token");
+    }
+
+    header = signalr_entra_segment(token, dot1 - token);
+
+    if (header == NULL) {
+        return signalr_entra_error(err, errlen, "its header is not JSON");
+    }
+
+    v = json_object_get(header, "alg");
+
+    if (!json_is_string(v) || strcmp(json_string_value(v), "RS256") != 0) {
+        signalr_entra_error(err, errlen, "its alg is not RS256");
+        goto done;
+    }
+
+    kid = json_string_value(json_object_get(header, "kid"));
+    pkey = NULL;
+
+    for (i = 0; kid && i < jwks->n; i++) {
+        if (strcmp(jwks->keys[i].kid, kid) == 0) {
+            pkey = jwks->keys[i].pkey;
+            break;
+        }
+    }
+
+    if (pkey == NULL) {
+        signalr_entra_error(err, errlen, "its kid is none of the signing "
+                            "keys");
+        goto done;
+    }
+
+    /* the signature, over "header.payload" */
+
+    if ((size_t) (token + len - (dot2 + 1)) > signalr_base64url_len(512)) {
+        signalr_entra_error(err, errlen, "its signature is too long");
+        goto done;
+    }
+
+    siglen = signalr_base64url_decode(sig, (const unsigned char *) dot2 + 1,
+                                      token + len - (dot2 + 1));
+
+    md = EVP_MD_CTX_new();
+
+    found = siglen > 0 && md != NULL
+            && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1
+            && EVP_DigestVerify(md, sig, (size_t) siglen,
+                                (const unsigned char *) token,
+                                dot2 - token) == 1;
+
+    EVP_MD_CTX_free(md);
+
+    if (!found) {
+        signalr_entra_error(err, errlen, "its signature is invalid");
+        goto done;
+    }
+
+    payload = signalr_entra_segment(dot1 + 1, dot2 - (dot1 + 1));
+
+    if (payload == NULL) {
+        signalr_entra_error(err, errlen, "its payload is not JSON");
+        goto done;
+    }
+
+    v = json_object_get(payload, "iss");
+
+    if (!json_is_string(v) || strcmp(json_string_value(v), issuer) != 0) {
+        signalr_entra_error(err, errlen, "its iss is not the issuer");
+        goto done;
+    }
+
+    v = json_object_get(payload, "aud");
+    found = json_is_string(v) && strcmp(json_string_value(v), audience) == 0;
+
+    json_array_foreach(json_is_array(v) ? v : NULL, i, a) {
+        if (json_is_string(a) && strcmp(json_string_value(a), audience) == 0) {
+            found = 1;
+        }
+    }
+
+    if (!found) {
+        signalr_entra_error(err, errlen, "its aud is not the audience");
+        goto done;
+    }
+
+    v = json_object_get(payload, "exp");
+
+    if (!json_is_integer(v)
+        || json_integer_value(v) + SIGNALR_ENTRA_CLOCK_SKEW <= now)
+    {
+        signalr_entra_error(err, errlen, "it has expired (or has no exp)");
+        goto done;
+    }
+
+    v = json_object_get(payload, "nbf");
+
+    if (v && (!json_is_integer(v)
+              || json_integer_value(v) - SIGNALR_ENTRA_CLOCK_SKEW > now))
+    {
+        signalr_entra_error(err, errlen, "it is not valid yet (nbf)");
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    json_decref(header);
+    json_decref(payload);
+
+    return rc;
 }

@@ -55,6 +55,33 @@ int signalr_entra_key_parse(const char *body, size_t len, char *kid,
 void signalr_entra_error_text(const char *body, size_t len, char *out,
     size_t outlen);
 
+/*
+ * The signing keys of a tenant (a JWKS: {"keys":[{"kty":"RSA","kid","n",
+ * "e"},...]}, as https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys
+ * gives them), for RS256 tokens: the bearer tokens of upstream calls that
+ * the service makes with a managed identity.
+ */
+
+#define SIGNALR_JWKS_MAX_KEYS    32
+#define SIGNALR_ENTRA_CLOCK_SKEW 300     /* seconds, as Microsoft's libraries */
+
+typedef struct signalr_jwks_s  signalr_jwks_t;
+
+signalr_jwks_t *signalr_jwks_parse(const char *json, size_t len, char *err,
+    size_t errlen);
+void signalr_jwks_free(signalr_jwks_t *jwks);
+size_t signalr_jwks_count(const signalr_jwks_t *jwks);
+
+/*
+ * An RS256 token signed by one of the keys (by its "kid"), of that issuer
+ * (exactly), for that audience ("aud" the string or an array holding it),
+ * within exp and nbf (with SIGNALR_ENTRA_CLOCK_SKEW): 0; else -1 with the
+ * reason in err (never the token).
+ */
+int signalr_entra_jwt_verify(const signalr_jwks_t *jwks, const char *token,
+    size_t len, const char *issuer, const char *audience, long long now,
+    char *err, size_t errlen);
+
 /* the base64url JWT header naming kid (checked by _key_parse); its length */
 size_t signalr_entra_jwt_header(unsigned char *dst, const char *kid,
     size_t kid_len);

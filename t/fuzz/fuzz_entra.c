@@ -18,6 +18,18 @@
 #include "signalr_entra.h"
 
 
+/* the JWKS of t/unit/test_entra.c */
+static const char  jwks_json[] =
+    "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"kid\":\"k1\",\"x5t\":\"k1\",\"n\":\"kHQUt"
+    "5kDNTz1pPoWwLELgpES8-0MYEeLeqxQ0BKTY1ZCqfDqbWIWdcux9a2hi1tHcW2ivLE"
+    "RzKPwlw-KfjZrx0zTIg54WpqAS85X8RrsQsrO_EfC2MaACHdIkp9ng5A-Q1fkjJVLd"
+    "me6_ZGwpVQcik6YDa2lHKEVPLHu_oyZKGyBhWp2yChHKznXCNYSkUsy4OOFanNfUnj"
+    "1cFVxs8LpqZSGceyLprMIJJqCQbrHdp5uEQhol6XSwp_mO-wjg5Xt0gIdX-jjGGZG-"
+    "sjOgEhvoX8-z2qwO2pOlm2BPzbD7O43ZvifGil7kCKLACd-T3XKKnADfnYJ3chzAMh"
+    "zLAdd-w\",\"e\":\"AQAB\",\"x5c\":[\"MIIB\"]},{\"kty\":\"EC\",\"kid\":\"ec\",\"crv\":\""
+    "P-256\",\"x\":\"a\",\"y\":\"b\"}]}";
+
+
 static void
 fuzz_check_chars(const char *s, size_t len, const char *extra)
 {
@@ -74,6 +86,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (key[i] < 0x21 || key[i] > 0x7e) {
                 abort();
             }
+        }
+    }
+
+    /* JWKS and RS256: any input refused or taken without a fault */
+
+    {
+        static signalr_jwks_t  *jwks;
+        signalr_jwks_t         *parsed;
+
+        if (jwks == NULL) {
+            jwks = signalr_jwks_parse(jwks_json, sizeof(jwks_json) - 1, err,
+                                      sizeof(err));
+        }
+
+        parsed = signalr_jwks_parse((const char *) data, size, err,
+                                    sizeof(err));
+        if (parsed && signalr_jwks_count(parsed) == 0) {
+            abort();
+        }
+
+        signalr_jwks_free(parsed);
+
+        /* no token of the fuzzer's can carry a valid signature */
+
+        if (jwks && signalr_entra_jwt_verify(jwks, (const char *) data, size,
+                                             "i", "a", now, err, sizeof(err))
+                    == 0)
+        {
+            abort();
         }
     }
 
