@@ -52,6 +52,14 @@ static ngx_conf_enum_t  ngx_http_signalr_group_actions[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_signalr_verify_modes[] = {
+    { ngx_string("off"), NGX_HTTP_SIGNALR_VERIFY_OFF },
+    { ngx_string("on"), NGX_HTTP_SIGNALR_VERIFY_ON },
+    { ngx_string("entra"), NGX_HTTP_SIGNALR_VERIFY_ENTRA },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_signalr_commands[] = {
 
     { ngx_string("signalr_endpoint"),
@@ -174,10 +182,17 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       NULL },
 
     { ngx_string("signalr_trigger_verify"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_signalr_loc_conf_t, trigger_verify),
+      &ngx_http_signalr_verify_modes },
+
+    { ngx_string("signalr_trigger_entra"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE3,
+      ngx_http_signalr_trigger_entra,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -353,7 +368,7 @@ ngx_http_signalr_create_loc_conf(ngx_conf_t *cf)
     slcf->output_max_actions = NGX_CONF_UNSET_UINT;
     slcf->offline_time = NGX_CONF_UNSET_MSEC;
 
-    slcf->trigger_verify = NGX_CONF_UNSET;
+    slcf->trigger_verify = NGX_CONF_UNSET_UINT;
 
     return slcf;
 }
@@ -419,7 +434,14 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->output_max_actions, 100);
     ngx_conf_merge_msec_value(conf->offline_time, prev->offline_time, 30000);
 
-    ngx_conf_merge_value(conf->trigger_verify, prev->trigger_verify, 1);
+    ngx_conf_merge_uint_value(conf->trigger_verify, prev->trigger_verify,
+                              NGX_HTTP_SIGNALR_VERIFY_ON);
+
+    if (conf->trigger_jwks == NULL) {
+        conf->trigger_jwks = prev->trigger_jwks;
+        conf->trigger_issuer = prev->trigger_issuer;
+        conf->trigger_audience = prev->trigger_audience;
+    }
 
     if (clcf->noname) {
         /* checked in the location they came from */

@@ -19,6 +19,7 @@
 
 #include "signalr_crypto.h"
 #include "signalr_jwt.h"
+#include "signalr_entra.h"
 #include "ngx_http_signalr_version.h"
 
 
@@ -111,6 +112,11 @@ typedef struct {
 #define NGX_HTTP_SIGNALR_MAX_ACTIONS       1000
 
 
+#define NGX_HTTP_SIGNALR_VERIFY_OFF        0
+#define NGX_HTTP_SIGNALR_VERIFY_ON         1     /* X-ASRS-Signature */
+#define NGX_HTTP_SIGNALR_VERIFY_ENTRA      2     /* a bearer token */
+
+
 #define NGX_HTTP_SIGNALR_GROUP_ADD         1
 #define NGX_HTTP_SIGNALR_GROUP_REMOVE      2
 #define NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL  3
@@ -139,7 +145,12 @@ typedef struct {
 
     /* trigger */
     ngx_http_complex_value_t   *trigger_uri;
-    ngx_flag_t                  trigger_verify;
+    ngx_uint_t                  trigger_verify;  /* VERIFY_* */
+
+    /* signalr_trigger_entra: the bearer tokens of upstream calls */
+    signalr_jwks_t             *trigger_jwks;
+    u_char                     *trigger_issuer;      /* 0-terminated */
+    u_char                     *trigger_audience;
 
     /* the content handler of signalr_negotiate, _output or _trigger */
     ngx_http_handler_pt         handler;

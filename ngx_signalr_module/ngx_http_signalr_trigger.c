@@ -89,6 +89,9 @@ static ngx_int_t ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err);
 static void ngx_http_signalr_trigger_find(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
+static ngx_int_t ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf);
+static void ngx_http_signalr_jwks_cleanup(void *data);
 static ngx_int_t ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
 static ngx_int_t ngx_http_signalr_trigger_content_type(ngx_http_request_t *r,
@@ -168,7 +171,20 @@ ngx_http_signalr_trigger_check(ngx_conf_t *cf,
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
-    if (!slcf->trigger_verify) {
+    if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_ENTRA) {
+        if (slcf->trigger_jwks == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"signalr_trigger_verify entra\" needs "
+                               "\"signalr_trigger_entra\": the issuer, the "
+                               "audience and the signing keys of the "
+                               "upstream calls' bearer tokens");
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_OFF) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "\"signalr_trigger_verify\" is off: upstream "
                            "calls are not authenticated, use this for "
@@ -203,10 +219,179 @@ ngx_http_signalr_trigger_check(ngx_conf_t *cf,
                        "\"signalr_trigger\" verifies signatures with the "
                        "AccessKey of a \"signalr_endpoint\", and every "
                        "endpoint uses Microsoft Entra ID (AuthType), which "
-                       "has none: set \"signalr_trigger_verify off\" and "
-                       "authenticate upstream calls otherwise (docs/"
-                       "keyless.md)");
+                       "has none: use \"signalr_trigger_verify entra\" "
+                       "(docs/keyless.md)");
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * signalr_trigger_entra issuer=<iss> audience=<aud> jwks=file:<path>: the
+ * bearer tokens the service sends upstream calls with when its upstream
+ * authentication uses a managed identity (RS256, signed by the tenant's
+ * keys, the JWKS of https://login.microsoftonline.com/<tenant>/discovery/
+ * v2.0/keys, read from a file when the configuration loads)
+ */
+
+char *
+ngx_http_signalr_trigger_entra(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_signalr_loc_conf_t *slcf = conf;
+
+    char                 err[256];
+    u_char              *buf;
+    ssize_t              n;
+    ngx_fd_t             fd;
+    ngx_str_t           *value, path;
+    ngx_uint_t           i;
+    ngx_file_t           file;
+    signalr_jwks_t      *jwks;
+    ngx_pool_cleanup_t  *cln;
+
+    if (slcf->trigger_jwks) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    ngx_str_null(&path);
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "issuer=", 7) == 0
+            && value[i].len > 7)
+        {
+            slcf->trigger_issuer = value[i].data + 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "audience=", 9) == 0
+            && value[i].len > 9)
+        {
+            slcf->trigger_audience = value[i].data + 9;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "jwks=file:", 10) == 0
+            && value[i].len > 10)
+        {
+            path.data = value[i].data + 10;
+            path.len = value[i].len - 10;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in "
+                           "\"signalr_trigger_entra\": issuer=, audience= "
+                           "and jwks=file: expected", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->trigger_issuer == NULL || slcf->trigger_audience == NULL
+        || path.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_trigger_entra\" needs issuer=, "
+                           "audience= and jwks=file:");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"signalr_trigger_entra\": "
+                           ngx_open_file_n " \"%V\" failed", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.fd = fd;
+    file.name = path;
+    file.log = cf->log;
+
+    buf = ngx_pnalloc(cf->temp_pool, 65536 + 1);
+    n = buf ? ngx_read_file(&file, buf, 65536 + 1, 0) : NGX_ERROR;
+
+    (void) ngx_close_file(fd);
+
+    if (n == NGX_ERROR || n > 65536) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_trigger_entra\": \"%V\" cannot be "
+                           "read, or is larger than 64 KB", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    jwks = signalr_jwks_parse((char *) buf, (size_t) n, err, sizeof(err));
+
+    if (jwks == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_trigger_entra\": \"%V\": %s", &path,
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        signalr_jwks_free(jwks);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_signalr_jwks_cleanup;
+    cln->data = jwks;
+
+    slcf->trigger_jwks = jwks;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_signalr_jwks_cleanup(void *data)
+{
+    signalr_jwks_free(data);
+}
+
+
+/* the upstream call's bearer token: RS256, the issuer's, for the audience */
+
+static ngx_int_t
+ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
+    ngx_http_signalr_loc_conf_t *slcf)
+{
+    char              err[128];
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL || h->value.len <= sizeof("Bearer ") - 1
+        || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
+                           sizeof("Bearer ") - 1) != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: upstream call without a bearer token "
+                      "refused");
+        return NGX_DECLINED;
+    }
+
+    if (signalr_entra_jwt_verify(slcf->trigger_jwks,
+                                 (char *) h->value.data + 7,
+                                 h->value.len - 7,
+                                 (char *) slcf->trigger_issuer,
+                                 (char *) slcf->trigger_audience,
+                                 (long long) ngx_time(), err, sizeof(err))
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: upstream call refused: its bearer token: "
+                      "%s", err);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -291,8 +476,14 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     /* 1. the signature, before anything else is looked at */
 
-    if (slcf->trigger_verify
-        && ngx_http_signalr_trigger_verify(r, t) != NGX_OK)
+    if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_ENTRA) {
+        if (ngx_http_signalr_trigger_bearer(r, slcf) != NGX_OK) {
+            return ngx_http_signalr_fail(err, NGX_HTTP_UNAUTHORIZED,
+                                         "invalid or missing bearer token");
+        }
+
+    } else if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_ON
+               && ngx_http_signalr_trigger_verify(r, t) != NGX_OK)
     {
         return ngx_http_signalr_fail(err, NGX_HTTP_UNAUTHORIZED,
                                      "invalid or missing X-ASRS-Signature");

@@ -29,6 +29,8 @@ typedef struct {
 
 char *ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_signalr_trigger_entra(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_signalr_trigger_check(ngx_conf_t *cf,
     ngx_http_signalr_loc_conf_t *slcf);
 ngx_int_t ngx_http_signalr_trigger_variable(ngx_http_request_t *r,

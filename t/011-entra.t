@@ -81,6 +81,57 @@ our $STANDINS = <<"EOT";
     }
 EOT
 
+# the tenant's signing keys (a JWKS) and RS256 bearer tokens of upstream
+# calls, made with Python's cryptography package (t/unit/test_entra.c has
+# the same): iss https://sts.windows.net/11111111-1111-4111-8111-111111111111/,
+# aud api://signalr-upstream, exp 2100
+our $JWKS = '{"keys":[{"kty":"RSA","use":"sig","kid":"k1","x5t":"k1","n":"kHQUt5kDNTz1pPoWwLELgpES8-0MYEeLeqxQ0BKTY1ZCqfDqbWIWdcux9a2hi1tHcW2ivLERzKPwlw-KfjZrx0zTIg54WpqAS85X8RrsQsrO_EfC2MaACHdIkp9ng5A-Q1fkjJVLdme6_ZGwpVQcik6YDa2lHKEVPLHu_oyZKGyBhWp2yChHKznXCNYSkUsy4OOFanNfUnj1cFVxs8LpqZSGceyLprMIJJqCQbrHdp5uEQhol6XSwp_mO-wjg5Xt0gIdX-jjGGZG-sjOgEhvoX8-z2qwO2pOlm2BPzbD7O43ZvifGil7kCKLACd-T3XKKnADfnYJ3chzAMhzLAdd-w","e":"AQAB","x5c":["MIIB"]},{"kty":"EC","kid":"ec","crv":"P-256","x":"a","y":"b"}]}';
+our $RS256_GOOD = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9zaWduYWxyLXVwc3RyZWFtIiwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvMTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTExLyIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDAsImFwcGlkIjoiMjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIyIiwib2lkIjoibyIsInRpZCI6IjExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMSJ9.bFIjvbxkj8lHBINcOYx6vDUro3Vw1T60GPD4V1LuSV0qsgxQTttHcu_ZEVgnTlIKf1B-NKKYrGGx4bTFaSRFUlmiVl9VriYnCv0RZ6WGa2YwaHCt1T_Kh-cRJOB4aJgdxfEOjB3VqpLjZpzuoqFre7Daqb9lMlEahwObQqBSW3gAM51eCJXVJR0BIRDkJUgWQKDNh_M-KyUmuxbgUoDIqOjDTjVmSOJAEjeidW-o64uJPmgS4tgsVZfMcvsgiH8Y1_A1kzNYDIip1JDgmNFvX0a2aJSvKgpJqEoLSiJyh9dJNzv_U-qfMc2DLgprUiMWZwPJ5LVP7K7U5nNnq3x7BA';
+our $RS256_AUD_ARRAY = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOlsieCIsImFwaTovL3NpZ25hbHItdXBzdHJlYW0iXSwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvMTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTExLyIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDAsImFwcGlkIjoiMjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIyIiwib2lkIjoibyIsInRpZCI6IjExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMSJ9.HdRN9JSJK8M7SkFIuCWjC7PTGrLS6AtbbFkkmCNg2_URtWXIQGr2Q9byKaK64CavlNM-wRpCT0_4SAPBxzOGmQn_H9Vxk97wU6rokpdt9VGwEzby8b5LZqtrXXADGsBLXkjIl6fYcucfI3zNPNCeZE1eQCCKyKF0TYFgoXmzh2CTy3wvJLYI6U8ndvGUXV4_joiUbFO2Ie-3zAMcpoW1guSvqsAmHsT6KoY_T1qlvo_ahJVmRuZ2D0HWVQ2USJtlRXt3E5MImpMZnhG4S1g61YNldAuxaN1QWCi6Ot9CmpJVEC0PL4EBSn6B62nJotT2_XTa7VcjSkbOYmO24D-fig';
+our $RS256_WRONG_AUD = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9vdGhlciIsImlzcyI6Imh0dHBzOi8vc3RzLndpbmRvd3MubmV0LzExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMS8iLCJpYXQiOjE3MDAwMDAwMDAsIm5iZiI6MTcwMDAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwLCJhcHBpZCI6IjIyMjIyMjIyLTIyMjItNDIyMi04MjIyLTIyMjIyMjIyMjIyMiIsIm9pZCI6Im8iLCJ0aWQiOiIxMTExMTExMS0xMTExLTQxMTEtODExMS0xMTExMTExMTExMTEifQ.JJPCbqx53Lcraakln40pOvbP1Dx4Ba_EbIfyxlqWNAcOz0Fl55CHLw4ehiHs3zHNi2k6RQYMhoSF408RRp4qZl80ZEuG5ANAZ5ekXL3dWQdzoIdw-Gyx6jhWa3gQraUJ9Wlg0JoqHbDdP50oA_UfmcWxWxF4YGHviWN4DAGSQ2lLPuH7iePcEMyE49zkoFm62TeSr0sGcy2aZUjqQJoRgZLur0Cg2BzyG57mRYwl8aj7j55FNaKEIR_tee9FS-5r6C22oYKEaxyZSWhzW4n8GKw7lLIhI4aGLLphu5IdeBWLiV2a6nHEodm5jP_CVitAyxw8i2FbQjU1S1L_e4PYng';
+our $RS256_WRONG_ISS = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9zaWduYWxyLXVwc3RyZWFtIiwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvZXZpbC8iLCJpYXQiOjE3MDAwMDAwMDAsIm5iZiI6MTcwMDAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwLCJhcHBpZCI6IjIyMjIyMjIyLTIyMjItNDIyMi04MjIyLTIyMjIyMjIyMjIyMiIsIm9pZCI6Im8iLCJ0aWQiOiIxMTExMTExMS0xMTExLTQxMTEtODExMS0xMTExMTExMTExMTEifQ.UstZmAP4XzarDKTIXKTXwRu4PrC-Hj9Z5XzI-w5vx_IT9CERrPG1XZUZieJeoRo8l8dZpa4WFC_TE6YM9BUesVdiTrRZfWjJQCQRm_Xsak8oZ_hDg1BkSMcQsC6-oXVlsuaKkQhxZzEUIDqgt3iNBBHxT5Ovzl1vi_RIKR2bAnLEZe0cHbBQDPY6YUzXetpXMkQYjaYb4BttV-zslOlhUCbd5ugoGykX5FpvbX4csEz1VMkvHaAMooAGF8N8WXnAAnn0aDOYeuvUS5H_oRpSjX4s_FgP3x5zEasOwKjQnmQPCacQYne5TbAIRyHMNPAVer_yQD24XMgqlj8ol0kbHg';
+our $RS256_EXPIRED = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9zaWduYWxyLXVwc3RyZWFtIiwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvMTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTExLyIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDAsImFwcGlkIjoiMjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIyIiwib2lkIjoibyIsInRpZCI6IjExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMSJ9.aIDCiTPAz7Z4OX-tG-BnQNIw7j6xzIPSyHkEhuZQVkhztlXFhkgxbVonuS73-sE_lcSNIeFUkkoveBiIt01adGWaqdHx_aYCEs8F-2qMvS55lhDVmpbSSZfSBNNQ-FfUZYm2Br4dBaYO0NC41sS20GJZR_2y87JZcdieHrajX2P7gdoJc-toDKf4icQGcm5wQpaawoHKM2j3j0vPCgWJChWhv_2YyuUmN67DcY9bpgUkIuByYOnDBcs-EKT2CrlgGY4_x_iEzgYiQrZQ2Byq0wmjfevLOA7muIC9FAIgXnSsxLgBH7rHy_9s1pc90AaoIiBokGbkH5kZ1XjZqwLepw';
+our $RS256_NOT_YET = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9zaWduYWxyLXVwc3RyZWFtIiwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvMTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTExLyIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjo0MTAyNDQ0MDAwLCJleHAiOjQxMDI0NDQ4MDAsImFwcGlkIjoiMjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIyIiwib2lkIjoibyIsInRpZCI6IjExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMSJ9.YVnnaF7Te4tMJTfujxwDjwL9bnR8OkeP9aIqrwUHtlAezETW3QejWEXoT3BlhvXYYXthrBEFlmaf_u1iDBQYuNBtMKnxAr6VaycGJd4Q_1akRmLgyOJu2FpD9f50WBPxFSewpyxhajrn-u219mtcUGW2s-EnssZwemw2jiYb4lJZAwvN3tQx-jzBesCtbQBh5Bp7LvkCsIO0BTspJUx2VWxlDCZe_nZ7IPmZBK4C2ciJ2NcqzwWSn9zXfiC09RGBVylyrACAtIt6OcDZT_J3osFBtBc0WoCbTGstRX_OhK8K78J-lMjEZGcbd_sA97a42Y7HOEbDFbbGyz_l3UbY3g';
+our $RS256_OTHER_KEY = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9zaWduYWxyLXVwc3RyZWFtIiwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvMTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTExLyIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDAsImFwcGlkIjoiMjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIyIiwib2lkIjoibyIsInRpZCI6IjExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMSJ9.oV2lSc7UPmW1nxq5-FPmVpESz_EE94B5Yr3pEiSJ1u_ohgAMvw5WS4EEtYL5h285vDe4MGImBXIyEeR4aonVJiMgH44UbWF6cB88wxkyGpOhfxJHN6egtMJZUMLAgjZAeUYf3Lr5AonJlGi6qjjkra57Clwrz_1isJoyoQgJqy0E4-rUMP1rMnKHFR1y3jBjc9mJ6yvIw5ZtH-Bu7ECh27QuUtqhUIxBpaOHHX43-84mtzNGig6BHKc5ekWr51nGrYf-mrJFBQiqWiIl5m7FDXFHR4xge6TQs-cGX8Gz09X1rupht9g9E59_0-H53tG5FpQCj68LayT3V9k8spZpFw';
+our $RS256_UNKNOWN_KID = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6Ims5In0.eyJhdWQiOiJhcGk6Ly9zaWduYWxyLXVwc3RyZWFtIiwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvMTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTExLyIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDAsImFwcGlkIjoiMjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIyIiwib2lkIjoibyIsInRpZCI6IjExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMSJ9.H0JTLNmRfSGEY8qjX5_WSdOOOhTNGh-kCdCIapRDEsvAfnRP1tVv6mJJiJUM83XNhSbMGaQU7L5ehcHpLVJsWXbMyjOVLeSBkNSOdzMgStY3oQH61JBPXaGvfLp-r7boq3SmWNqwJrfi3axgYrtkXBjD1XvmLWTPgnJXsWeMU1sYqJ2IrfNkf3Ndijs2e0mgjDt7SBDTJ72-aO0jeVwMc4BI2_iQNinwi5CoFNUjeCoyZCfFufkC_K8rq1KcijoG3eA3mbBIG41u1vNMWtv7BLa8hg8eIKI2NXlHDMydpLycqN5ZA6A-ueJr2XDgeVnx6sdzSu94gCCJGSh3BjGc4A';
+our $RS256_HS256 = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9zaWduYWxyLXVwc3RyZWFtIiwiaXNzIjoiaHR0cHM6Ly9zdHMud2luZG93cy5uZXQvMTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTExLyIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDAsImFwcGlkIjoiMjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIyIiwib2lkIjoibyIsInRpZCI6IjExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMSJ9.O13rSo92N3pRCrImQSCwauGV02k3d76XcITNXRR-j3Hv0BrPkzXEcTfREhAVNJCD0yWSX_K10NKlPJA9I3VGgnbyNFITW-JpIoT0OwWVegFnudtcqqIHFXkyBUbupJ3i_5h_d-yBN7vdjjwVuajj7gMAb1J3aM7B4uRbvnSLO3c54FtdU7dHpOSThd4-FJw14isc2F7hNM_FLJ34SYBuqbqxhSGo70g4vverHU8vBnW17JqO_HwHLb1r-zMrfN27naasZwvQcRZhMUPLpmWO_hduVvu-M1EJ98ivQjslV550cAwYPi9PUCU0aW2ewljq0XZVO7OCQMvFLic_g6Bibg';
+our $RS256_TAMPERED = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOiJhcGk6Ly9vdGhlciIsImlzcyI6Imh0dHBzOi8vc3RzLndpbmRvd3MubmV0LzExMTExMTExLTExMTEtNDExMS04MTExLTExMTExMTExMTExMS8iLCJpYXQiOjE3MDAwMDAwMDAsIm5iZiI6MTcwMDAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwLCJhcHBpZCI6IjIyMjIyMjIyLTIyMjItNDIyMi04MjIyLTIyMjIyMjIyMjIyMiIsIm9pZCI6Im8iLCJ0aWQiOiIxMTExMTExMS0xMTExLTQxMTEtODExMS0xMTExMTExMTExMTEifQ.bFIjvbxkj8lHBINcOYx6vDUro3Vw1T60GPD4V1LuSV0qsgxQTttHcu_ZEVgnTlIKf1B-NKKYrGGx4bTFaSRFUlmiVl9VriYnCv0RZ6WGa2YwaHCt1T_Kh-cRJOB4aJgdxfEOjB3VqpLjZpzuoqFre7Daqb9lMlEahwObQqBSW3gAM51eCJXVJR0BIRDkJUgWQKDNh_M-KyUmuxbgUoDIqOjDTjVmSOJAEjeidW-o64uJPmgS4tgsVZfMcvsgiH8Y1_A1kzNYDIip1JDgmNFvX0a2aJSvKgpJqEoLSiJyh9dJNzv_U-qfMc2DLgprUiMWZwPJ5LVP7K7U5nNnq3x7BA';
+
+our $ISS = 'https://sts.windows.net/11111111-1111-4111-8111-111111111111/';
+
+sub upstream {
+    my ($auth) = @_;
+    return "X-ASRS-Connection-Id: c1\nX-ASRS-Hub: chat\n"
+        . "X-ASRS-Category: connections\nX-ASRS-Event: connected\n"
+        . "Content-Type: application/json\n"
+        . (defined $auth ? "Authorization: $auth\n" : '');
+}
+
+# the refusals' lines of an error log served as a response; others as they are
+sub refusals {
+    my ($body) = @_;
+    return $body unless $body =~ /\[notice\]/;
+    return join '', map { "$_\n" }
+        $body =~ /(signalr: upstream call (?:without a bearer token refused|refused: its bearer token: [^,]*))/g;
+}
+
+our $TRIGGER = <<'EOT';
+    location = /errlog {
+        alias logs/error.log;
+    }
+    location = /upstream {
+        signalr_trigger /route;
+        signalr_trigger_verify entra;
+        signalr_trigger_entra
+            issuer=https://sts.windows.net/11111111-1111-4111-8111-111111111111/
+            audience=api://signalr-upstream jwks=file:../html/keys.json;
+    }
+    location = /route {
+        internal;
+        return 204;
+    }
+EOT
+
 no_shuffle();
 run_tests();
 
@@ -355,7 +406,7 @@ signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_sign
     location = /upstream { signalr_trigger /route; }
 --- must_die
 --- error_log
-"signalr_trigger" verifies signatures with the AccessKey of a "signalr_endpoint", and every endpoint uses Microsoft Entra ID (AuthType), which has none: set "signalr_trigger_verify off" and authenticate upstream calls otherwise (docs/keyless.md)
+"signalr_trigger" verifies signatures with the AccessKey of a "signalr_endpoint", and every endpoint uses Microsoft Entra ID (AuthType), which has none: use "signalr_trigger_verify entra" (docs/keyless.md)
 
 
 
@@ -465,3 +516,80 @@ $s . '
 --- response_body eval
 [qr/"completed":1/, qr/"completed":1/, qr/"completed":1/]
 --- timeout: 2
+
+
+
+=== TEST 20: signalr_trigger_verify entra: an upstream call with a bearer token of the tenant's keys, issuer and audience is taken
+--- http_config eval
+main::http(main::cs('t20', 'AuthType=azure.msi'))
+--- config eval
+$::STANDINS . $::TRIGGER
+--- user_files eval
+">>> keys.json\n$::JWKS"
+--- request eval
+"POST /upstream\n{\"type\":10}"
+--- more_headers eval
+main::upstream("Bearer $::RS256_GOOD")
+--- error_code: 200
+--- response_body_like: ^$
+--- no_error_log
+[error]
+
+
+
+=== TEST 21: signalr_trigger_verify entra refuses every other upstream call with 401, saying why in the log (info)
+--- http_config eval
+main::http(main::cs('t21', 'AuthType=azure.msi'))
+--- config eval
+$::STANDINS . $::TRIGGER
+--- user_files eval
+">>> keys.json\n$::JWKS"
+--- request eval
+["POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "POST /upstream", "GET /errlog"]
+--- more_headers eval
+[main::upstream(), main::upstream("Basic eDp5"), main::upstream("Bearer $::RS256_WRONG_AUD"), main::upstream("Bearer $::RS256_WRONG_ISS"), main::upstream("Bearer $::RS256_EXPIRED"), main::upstream("Bearer $::RS256_NOT_YET"), main::upstream("Bearer $::RS256_OTHER_KEY"), main::upstream("Bearer $::RS256_UNKNOWN_KID"), main::upstream("Bearer $::RS256_HS256"), main::upstream("Bearer $::RS256_TAMPERED"), main::upstream("X-ASRS-Signature: sha256=00"), ""]
+--- error_code eval
+[401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200]
+--- response_body_filters eval
+\&main::refusals
+--- response_body eval
+['{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', "signalr: upstream call without a bearer token refused
+signalr: upstream call without a bearer token refused
+signalr: upstream call refused: its bearer token: its aud is not the audience
+signalr: upstream call refused: its bearer token: its iss is not the issuer
+signalr: upstream call refused: its bearer token: it has expired (or has no exp)
+signalr: upstream call refused: its bearer token: it is not valid yet (nbf)
+signalr: upstream call refused: its bearer token: its signature is invalid
+signalr: upstream call refused: its bearer token: its kid is none of the signing keys
+signalr: upstream call refused: its bearer token: its alg is not RS256
+signalr: upstream call refused: its bearer token: its signature is invalid
+signalr: upstream call without a bearer token refused
+"]
+
+
+
+=== TEST 22: signalr_trigger_verify entra needs signalr_trigger_entra
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr entra=/_entra;
+--- config
+    location = /upstream {
+        signalr_trigger /route;
+        signalr_trigger_verify entra;
+    }
+--- must_die
+--- error_log
+"signalr_trigger_verify entra" needs "signalr_trigger_entra": the issuer, the audience and the signing keys of the upstream calls' bearer tokens
+
+
+
+=== TEST 23: a JWKS without an RSA signing key fails the configuration
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr entra=/_entra;
+--- config eval
+$::TRIGGER
+--- user_files
+>>> keys.json
+{"keys":[{"kty":"EC","kid":"e","crv":"P-256","x":"a","y":"b"}]}
+--- must_die
+--- error_log eval
+qr/"signalr_trigger_entra": ".*keys.json": no RSA signing key/
