@@ -16,9 +16,11 @@ const { routes } = require('./lib/confs');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const TENANT = '11111111-1111-4111-8111-111111111111';
+
 // the routes of t/e2e/lib/confs.js with an Entra ID endpoint; the service
 // calls upstream with a managed identity's bearer token and no signature,
-// which the module does not verify yet (signalr_trigger_verify off)
+// which the trigger checks against the stand-in tenant's keys
 const withEntra = (emulatorUrl) => (port) => routes(emulatorUrl)(port)
   .replace('signalr_endpoint env:AzureSignalRConnectionString rest=/_signalr/;',
     'signalr_endpoint env:AzureSignalRConnectionString rest=/_signalr/ entra=/_entra/ entra_refresh=1s;')
@@ -29,7 +31,10 @@ const withEntra = (emulatorUrl) => (port) => routes(emulatorUrl)(port)
 
         location /_signalr/ {`)
   .replace('signalr_trigger /route/$signalr_hub/$signalr_category/$signalr_event;',
-    'signalr_trigger /route/$signalr_hub/$signalr_category/$signalr_event;\n            signalr_trigger_verify off;');
+    'signalr_trigger /route/$signalr_hub/$signalr_category/$signalr_event;\n'
+    + '            signalr_trigger_verify entra;\n'
+    + `            signalr_trigger_entra issuer=https://sts.windows.net/${TENANT}/ `
+    + 'audience=api://signalr-upstream jwks=file:entra-keys.json;');
 
 function kidOf(token) {
   return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
@@ -53,8 +58,11 @@ test('Entra ID: a managed identity, keys rotating, JSON and MessagePack clients 
       '--entra-key-lifetime', '2', '--entra-key-grace', '4'],
   });
   const cs = `Endpoint=http://127.0.0.1;Port=${emulator.port};AuthType=azure.msi;Version=1.0;`;
+  // the tenant's signing keys, saved as an operator saves them
+  const jwks = await (await fetchWithTimeout(`${emulator.url}/${TENANT}/discovery/v2.0/keys`)).text();
   const nginx = await startNginx(t, {
     name: 'entra', port, conf: withEntra(emulator.url), env: { AzureSignalRConnectionString: cs },
+    files: { 'conf/entra-keys.json': jwks },
   });
   const api = `${nginx.url}/api`;
 
@@ -96,6 +104,13 @@ test('Entra ID: a managed identity, keys rotating, JSON and MessagePack clients 
   for (const e of rest) {
     assert.ok(e.status < 300, `${e.method} ${e.path}: ${e.status}`);
     assert.match(e.headers.Authorization || e.headers.authorization, /^Bearer eyJ/);
+  }
+  // every upstream call came with a bearer token, and was taken
+  const upstream = log.filter((e) => e.kind === 'upstream');
+  assert.ok(upstream.length >= 6);
+  for (const e of upstream) {
+    assert.equal(e.status < 300, true, `upstream ${e.headers['X-ASRS-Event']}: ${e.status}`);
+    assert.equal(e.headers['X-ASRS-Signature'], undefined);
   }
   assert.doesNotMatch(nginx.errorLog(), /\[(error|crit|alert|emerg)\]/);
 });
