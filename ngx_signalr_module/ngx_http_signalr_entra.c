@@ -620,11 +620,16 @@ ngx_http_signalr_entra_pending(ngx_http_signalr_endpoint_t *ep)
         return 0;
     }
 
+    if (ep->entra_wait == 0) {
+        return 0;
+    }
+
     now = ngx_current_msec;
     running = k->refreshing;
     next = k->next_refresh;
 
     return (running && (ngx_msec_int_t) ((ngx_msec_t) running - now) > 0)
+           || next == 0
            || (ngx_msec_int_t) ((ngx_msec_t) next - now) < (ngx_msec_int_t)
                                                            ep->entra_wait;
 }
@@ -694,13 +699,12 @@ ngx_http_signalr_entra_load(ngx_http_signalr_endpoint_t *ep,
 
 copied:
 
-    e->seen = seq;
-
     /* credentials of another identity (a reload changed it) are not taken */
 
     if (credential != ep->credential || token_len == 0 || kid_len == 0
         || key_len == 0)
     {
+        e->seen = seq;
         ngx_explicit_memzero(key, sizeof(key));
         ngx_explicit_memzero(token, sizeof(token));
         ngx_http_signalr_entra_forget(e);
@@ -711,9 +715,12 @@ copied:
     ngx_explicit_memzero(key, sizeof(key));
 
     if (hmac == NULL) {
+        /* tried again by the next request */
         ngx_explicit_memzero(token, sizeof(token));
         return;
     }
+
+    e->seen = seq;
 
     ngx_http_signalr_entra_forget(e);
 
@@ -1310,9 +1317,18 @@ ngx_http_signalr_entra_store(ngx_http_signalr_entra_refresh_t *rf,
     k = ngx_http_signalr_endpoint_keys(rf->ep);
     now = ngx_time();
 
-    /* the zone is another identity's now (a reload changed it) */
+    if (k == NULL) {
+        rf->over = 1;
+        return NGX_DECLINED;
+    }
 
-    if (k->credential != rf->ep->credential) {
+    /*
+     * the zone is another identity's: a reload changed it, and a worker of
+     * the configuration it replaced, shutting down, drops what it got; the
+     * new configuration's workers write theirs over
+     */
+
+    if (k->credential != rf->ep->credential && ngx_exiting) {
         rf->over = 1;
         (void) ngx_atomic_cmp_set(&k->refreshing, rf->mark, 0);
         return NGX_DECLINED;
@@ -1387,6 +1403,10 @@ ngx_http_signalr_entra_failed(ngx_http_signalr_entra_refresh_t *rf,
     rf->over = 1;
 
     k = ngx_http_signalr_endpoint_keys(rf->ep);
+
+    if (k == NULL) {
+        return;
+    }
 
     failures = ngx_atomic_fetch_add(&k->failures, 1);
     (void) ngx_atomic_fetch_add(&k->refresh_failures, 1);
@@ -1485,9 +1505,6 @@ ngx_http_signalr_entra_wait(ngx_http_request_t *r,
     w->ready = ready;
     w->resume = resume;
 
-    /* a client that goes away meanwhile ends the request (499) */
-    r->read_event_handler = ngx_http_test_reading;
-
     ngx_add_timer(&w->ev, NGX_HTTP_SIGNALR_ENTRA_POLL);
 
     return NGX_AGAIN;
@@ -1520,8 +1537,6 @@ ngx_http_signalr_entra_wait_handler(ngx_event_t *ev)
         ngx_http_run_posted_requests(c);
         return;
     }
-
-    r->read_event_handler = ngx_http_block_reading;
 
     w->resume(r);
 

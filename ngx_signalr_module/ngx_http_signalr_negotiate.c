@@ -269,7 +269,9 @@ ngx_http_signalr_negotiate_ready(ngx_http_request_t *r)
             return 1;
         }
 
-        if (eps[i].entra && ngx_http_signalr_entra_pending(&eps[i])) {
+        if (eps[i].entra && !ngx_http_signalr_entra_can_sign(&eps[i])
+            && ngx_http_signalr_entra_pending(&eps[i]))
+        {
             pending = 1;
         }
     }

@@ -346,10 +346,20 @@ signalr_base64url_decode(unsigned char *dst, const unsigned char *src,
         }
     }
 
+    /* the bits left over must be zero: one text per byte string */
+
     if (n == 2) {
+        if (v & 0xf) {
+            return -1;
+        }
+
         *d++ = (unsigned char) (v >> 4);
 
     } else if (n == 3) {
+        if (v & 0x3) {
+            return -1;
+        }
+
         *d++ = (unsigned char) (v >> 10);
         *d++ = (unsigned char) (v >> 2);
     }

@@ -387,12 +387,30 @@ signalr_jwk_bytes(json_t *jwk, const char *name, unsigned char *out,
 
     len = json_string_length(v);
 
-    if (len == 0 || len / 4 * 3 > max) {
+    /* the decoded length, exactly */
+
+    if (len == 0 || len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > max) {
         return -1;
     }
 
     return signalr_base64url_decode(out, (const unsigned char *)
                                          json_string_value(v), len);
+}
+
+
+static unsigned long long
+signalr_jwk_exponent(const unsigned char *e, long len)
+{
+    long                i;
+    unsigned long long  v;
+
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        v = v << 8 | e[i];
+    }
+
+    return v;
 }
 
 
@@ -498,15 +516,20 @@ signalr_jwks_parse(const char *json, size_t len, char *err, size_t errlen)
         nlen = signalr_jwk_bytes(jwk, "n", n, sizeof(n));
         elen = signalr_jwk_bytes(jwk, "e", e, sizeof(e));
 
+        /* n and e odd, e at least 3: no key that anyone could sign for */
+
         if (kid == NULL || json_string_length(v) == 0
             || json_string_length(v) > SIGNALR_ENTRA_MAX_KID
-            || nlen < 256 || nlen > 512 || elen < 1 || elen > 8)
+            || nlen < 256 || nlen > 512 || elen < 1 || elen > 8
+            || !(n[nlen - 1] & 1) || n[0] == 0
+            || signalr_jwk_exponent(e, elen) < 3
+            || !(signalr_jwk_exponent(e, elen) & 1))
         {
             signalr_jwks_free(jwks);
             json_decref(root);
             signalr_entra_error(err, errlen, "an RSA key without a kid, or "
-                                "with an n of other than 2048 to 4096 bits "
-                                "or an invalid e");
+                                "with an n of other than 2048 to 4096 bits, "
+                                "or an invalid n or e");
             return NULL;
         }
 
@@ -713,7 +736,7 @@ signalr_entra_jwt_verify(const signalr_jwks_t *jwks, const char *token,
     v = json_object_get(payload, "exp");
 
     if (!json_is_integer(v)
-        || json_integer_value(v) + SIGNALR_ENTRA_CLOCK_SKEW <= now)
+        || json_integer_value(v) <= now - SIGNALR_ENTRA_CLOCK_SKEW)
     {
         signalr_entra_error(err, errlen, "it has expired (or has no exp)");
         goto done;
@@ -722,7 +745,7 @@ signalr_entra_jwt_verify(const signalr_jwks_t *jwks, const char *token,
     v = json_object_get(payload, "nbf");
 
     if (v && (!json_is_integer(v)
-              || json_integer_value(v) - SIGNALR_ENTRA_CLOCK_SKEW > now))
+              || json_integer_value(v) > now + SIGNALR_ENTRA_CLOCK_SKEW))
     {
         signalr_entra_error(err, errlen, "it is not valid yet (nbf)");
         goto done;

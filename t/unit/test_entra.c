@@ -11,6 +11,7 @@
  * Python's hmac module).
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "unit.h"
@@ -477,6 +478,56 @@ test_rs256(void)
 }
 
 
+/* a JWKS of the vector's n and the given e (or n of the given length) */
+
+static signalr_jwks_t *
+jwks_with(const char *e, size_t nlen)
+{
+    char         buf[2048];
+    const char  *n, *end;
+
+    n = strstr(jwks_json, "\"n\":\"") + 5;
+    end = strchr(n, '"');
+
+    if (nlen == 0) {
+        nlen = end - n;
+        snprintf(buf, sizeof(buf), "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\","
+                 "\"n\":\"%.*s\",\"e\":\"%s\"}]}", (int) nlen, n, e);
+
+    } else {
+        snprintf(buf, sizeof(buf), "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\","
+                 "\"n\":\"%.*s%.*s\",\"e\":\"%s\"}]}", (int) (end - n), n,
+                 (int) (nlen - (end - n)), n, e);
+    }
+
+    return signalr_jwks_parse(buf, strlen(buf), err, sizeof(err));
+}
+
+
+/* keys no one can be trusted with, and lengths at the buffers' edges */
+
+static void
+test_jwks_refused(void)
+{
+    signalr_jwks_t  *jwks;
+
+    jwks = jwks_with("AQAB", 0);
+    CHECK(jwks != NULL);
+    signalr_jwks_free(jwks);
+
+    /* e = 1: anyone signs; e even */
+    CHECK(jwks_with("AQ", 0) == NULL);
+    CHECK(strstr(err, "an invalid n or e") != NULL);
+    CHECK(jwks_with("AAE", 0) == NULL);
+    CHECK(jwks_with("AQAA", 0) == NULL);
+
+    /* an e of 23 characters (17 bytes), an n of 695 (521): refused whole */
+    CHECK(jwks_with("AQABAQABAQABAQABAQABAQA", 0) == NULL);
+    CHECK(jwks_with("AQAB", 695) == NULL);
+    CHECK(jwks_with("AQAB", 683) == NULL);
+}
+
+
 static void
 test_base64url_decode(void)
 {
@@ -496,6 +547,14 @@ test_base64url_decode(void)
                                              "AQ==", 4), -1);
     CHECK_INT((int) signalr_base64url_decode(out, (const unsigned char *)
                                              "A+/B", 4), -1);
+
+    /* bits left over must be zero: "AR" would be "AQ" again */
+    CHECK_INT((int) signalr_base64url_decode(out, (const unsigned char *)
+                                             "AR", 2), -1);
+    CHECK_INT((int) signalr_base64url_decode(out, (const unsigned char *)
+                                             "AQAC", 4), 3);
+    CHECK_INT((int) signalr_base64url_decode(out, (const unsigned char *)
+                                             "AQB", 3), -1);
 }
 
 
@@ -509,6 +568,7 @@ main(void)
     UNIT_RUN(test_kid_token);
     UNIT_RUN(test_rs256);
     UNIT_RUN(test_base64url_decode);
+    UNIT_RUN(test_jwks_refused);
 
     return unit_report();
 }
