@@ -8,6 +8,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const { MODULE, startEmulator, startNginx, freePort, fetchWithTimeout, sleep } = require('./lib/stack');
 const { connect } = require('./lib/clients');
 
@@ -34,10 +35,26 @@ http {
 `;
 }
 
-async function negotiate(nginx) {
-  const res = await fetchWithTimeout(`${nginx.url}/api/negotiate`, { method: 'POST' });
-  assert.equal(res.status, 200);
-  return { url: (await res.json()).url, pid: res.headers.get('x-pid') };
+// each on a new connection (fetch would keep one, and so one worker)
+function negotiate(nginx) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${nginx.url}/api/negotiate`, { method: 'POST', agent: false, timeout: 10000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        try {
+          assert.equal(res.statusCode, 200);
+          resolve({ url: JSON.parse(body).url, pid: res.headers['x-pid'] });
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('negotiate timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 async function output(nginx, action) {
