@@ -129,13 +129,43 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(LIB_SRC)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ingx_signalr_module \
 	    -o $@ $< $(LIB_SRC) -ljansson -lcrypto -lm
 
+# each target starts from its committed seeds (t/fuzz/corpus/<target>/, kept
+# small with "make fuzz-merge"); what a run finds is kept under build/fuzz/
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do \
-	    echo "== $$(basename $$f) ($(FUZZ_RUNS) runs)"; \
-	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	    t=$$(basename $$f); \
+	    echo "== $$t ($(FUZZ_RUNS) runs)"; \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$t t/fuzz/corpus/$$t; \
 	    $$f -runs=$(FUZZ_RUNS) -max_len=4096 \
-	        $(BUILD)/fuzz/corpus-$$(basename $$f) 2>&1 | tail -2; \
+	        $(BUILD)/fuzz/corpus-$$t t/fuzz/corpus/$$t 2>&1 | tail -2; \
 	    [ "$${PIPESTATUS[0]}" = 0 ] || exit 1; \
+	done
+
+# FUZZ_TIME seconds per target (default 10 minutes: about 5 M executions of
+# the slowest target, the action parser, on one core here): executions,
+# coverage and crashes per target; a crash's input is kept as
+# build/fuzz/crash-<target>-*
+FUZZ_TIME ?= 600
+fuzz-long: $(FUZZERS)
+	@fail=""; for f in $(FUZZERS); do \
+	    t=$$(basename $$f); \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$t t/fuzz/corpus/$$t; \
+	    $$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=1 \
+	        -artifact_prefix=$(BUILD)/fuzz/crash-$$t- \
+	        $(BUILD)/fuzz/corpus-$$t t/fuzz/corpus/$$t \
+	        > $(BUILD)/fuzz/long-$$t.log 2>&1 || fail="$$fail $$t"; \
+	    echo "== $$t: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/long-$$t.log | grep -o '[0-9]*$$') executions, $$(grep -o 'cov: [0-9]*' $(BUILD)/fuzz/long-$$t.log | tail -1), $$(ls $(BUILD)/fuzz/crash-$$t-* 2>/dev/null | wc -l) crashes"; \
+	done; [ -z "$$fail" ] || { echo "fuzz-long: crashes in$$fail"; exit 1; }
+
+# the committed seeds, minimised against what runs found
+fuzz-merge: $(FUZZERS)
+	@for f in $(FUZZERS); do \
+	    t=$$(basename $$f); \
+	    mkdir -p $(BUILD)/fuzz/merged-$$t; rm -f $(BUILD)/fuzz/merged-$$t/*; \
+	    $$f -merge=1 -max_len=4096 $(BUILD)/fuzz/merged-$$t t/fuzz/corpus/$$t \
+	        $(BUILD)/fuzz/corpus-$$t > /dev/null 2>&1 || exit 1; \
+	    rm -rf t/fuzz/corpus/$$t && mv $(BUILD)/fuzz/merged-$$t t/fuzz/corpus/$$t; \
+	    echo "== $$t: $$(ls t/fuzz/corpus/$$t | wc -l) seeds"; \
 	done
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_SERVROOT=$(BUILD)/servroot
