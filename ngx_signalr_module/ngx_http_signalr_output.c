@@ -60,6 +60,7 @@ typedef struct {
     ngx_str_t                       code;          /* x-ms-error-code */
     ngx_str_t                       retry_after;
     unsigned                        no_response:1;
+    unsigned                        no_credentials:1;  /* not sent */
 } ngx_http_signalr_failure_t;
 
 
@@ -1160,12 +1161,54 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     u_char                         *p;
     ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_call_t        *call;
+    ngx_http_signalr_failure_t     *f;
     ngx_http_signalr_capture_t     *cap;
     ngx_http_signalr_endpoint_t    *ep;
     ngx_http_signalr_subrequest_t   s;
 
     call = &octx->calls[run->call];
     ep = run->ep;
+
+    /*
+     * an Entra ID token that ended during the request (a retry, a later
+     * call): this endpoint's run stops, as after a failure, and the request
+     * goes on with the others
+     */
+
+    if (ep->entra && !ngx_http_signalr_entra_ready(ep)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "signalr: endpoint \"%V\" has no Microsoft Entra ID "
+                      "token any more: REST call \"%s\" and the next ones "
+                      "are not sent to it", &ep->name, call->what);
+
+        /* told as a 503 of this call: the service cannot be called now */
+
+        if (run->failures == NULL) {
+            run->failures = ngx_array_create(r->pool, 1,
+                                        sizeof(ngx_http_signalr_failure_t));
+            if (run->failures == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        f = ngx_array_push(run->failures);
+        if (f == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(f, sizeof(ngx_http_signalr_failure_t));
+        f->call = run->call;
+        f->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        f->no_credentials = 1;
+
+        run->stopped = 1;
+        run->running = 0;
+        octx->running--;
+
+        r->write_event_handler = ngx_http_signalr_output_resume;
+
+        return ngx_http_post_request(r, NULL);
+    }
 
     /* the endpoint of the last call, for $signalr_endpoint */
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
@@ -1796,6 +1839,12 @@ static const char *
 ngx_http_signalr_output_classify(ngx_http_signalr_failure_t *f,
     ngx_uint_t *status)
 {
+    if (f->no_credentials) {
+        *status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        return "the Microsoft Entra ID credentials of the service are not "
+               "available";
+    }
+
     switch (f->status) {
 
     case NGX_HTTP_BAD_REQUEST:

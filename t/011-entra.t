@@ -593,3 +593,27 @@ $::TRIGGER
 --- must_die
 --- error_log eval
 qr/"signalr_trigger_entra": ".*keys.json": no RSA signing key/
+
+
+
+=== TEST 24: an Entra token that ends during an output request stops that endpoint's calls (the next ones are not sent with it), and the request ends with what was done
+--- http_config eval
+main::http(main::cs('t24', 'AuthType=azure.msi'))
+--- config eval
+my $s = $::STANDINS;
+$s =~ s/"expires_in":"86399","expires_on":"4102444800"/"expires_in":"32"/;
+$s =~ s/return 202;/proxy_pass http:\/\/127.0.0.1:19896;/;
+$s
+--- tcp_listen: 19896
+--- tcp_reply_delay: 2500ms
+--- tcp_reply eval
+"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+--- request
+POST /send
+[{"target":"t"},{"target":"t","userId":"u"}]
+--- error_code: 503
+--- response_body chomp
+{"error":"send to user: the Microsoft Entra ID credentials of the service are not available","failed":1,"endpoint":"t24.example.net","status":503,"errorCode":null,"completed":1,"total":2}
+--- error_log
+signalr: endpoint "t24.example.net" has no Microsoft Entra ID token any more: REST call "send to user" and the next ones are not sent to it
+--- timeout: 6
