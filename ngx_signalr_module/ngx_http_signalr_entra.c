@@ -147,6 +147,8 @@ static void ngx_http_signalr_entra_failed(ngx_http_signalr_entra_refresh_t *rf,
 static void ngx_http_signalr_entra_refresh_cleanup(void *data);
 static void ngx_http_signalr_entra_wait_handler(ngx_event_t *ev);
 static void ngx_http_signalr_entra_wait_cleanup(void *data);
+static ngx_msec_t ngx_http_signalr_entra_longest_wait(
+    ngx_http_signalr_main_conf_t *smcf);
 
 
 /* ---- configuration -------------------------------------------------- */
@@ -1435,16 +1437,35 @@ ngx_http_signalr_entra_failed(ngx_http_signalr_entra_refresh_t *rf,
 /* ---- requests that wait --------------------------------------------- */
 
 
+/* the longest entra_wait= of the endpoints */
+
+static ngx_msec_t
+ngx_http_signalr_entra_longest_wait(ngx_http_signalr_main_conf_t *smcf)
+{
+    ngx_uint_t                    i;
+    ngx_msec_t                    wait;
+    ngx_http_signalr_endpoint_t  *eps;
+
+    eps = smcf->endpoints.elts;
+    wait = 0;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        if (eps[i].entra && eps[i].entra_wait > wait) {
+            wait = eps[i].entra_wait;
+        }
+    }
+
+    return wait;
+}
+
+
 ngx_int_t
 ngx_http_signalr_entra_wait(ngx_http_request_t *r,
     ngx_http_signalr_entra_ready_pt ready,
-    ngx_http_signalr_entra_resume_pt resume)
+    ngx_http_signalr_entra_resume_pt resume, ngx_msec_t wait)
 {
-    ngx_uint_t                      i;
-    ngx_msec_t                      wait;
     ngx_pool_cleanup_t             *cln;
     ngx_http_signalr_ctx_t         *ctx;
-    ngx_http_signalr_endpoint_t    *eps;
     ngx_http_signalr_main_conf_t   *smcf;
     ngx_http_signalr_entra_wait_t  *w;
 
@@ -1461,16 +1482,12 @@ ngx_http_signalr_entra_wait(ngx_http_request_t *r,
 
     if (w == NULL) {
 
-        /* the longest entra_wait= of the endpoints */
+        /* the time given, else the longest entra_wait= of the endpoints */
 
         smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
-        eps = smcf->endpoints.elts;
-        wait = 0;
 
-        for (i = 0; i < smcf->endpoints.nelts; i++) {
-            if (eps[i].entra && eps[i].entra_wait > wait) {
-                wait = eps[i].entra_wait;
-            }
+        if (wait == 0) {
+            wait = ngx_http_signalr_entra_longest_wait(smcf);
         }
 
         if (wait == 0) {
@@ -1602,4 +1619,359 @@ ngx_http_signalr_entra_unavailable(ngx_http_request_t *r,
 
     return ngx_http_signalr_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        message);
+}
+
+
+/* ---- the signing keys of upstream calls' bearer tokens -------------- */
+
+
+#define NGX_HTTP_SIGNALR_JWKS_REFRESH   (24 * 3600 * 1000)
+#define NGX_HTTP_SIGNALR_JWKS_RETRY     (60 * 1000)
+#define NGX_HTTP_SIGNALR_JWKS_REFETCH   (5 * 60 * 1000)
+
+
+typedef struct {
+    ngx_http_signalr_jwks_source_t     *src;
+    ngx_msec_t                          mark;
+    unsigned                            over:1;
+} ngx_http_signalr_jwks_fetch_t;
+
+
+static void ngx_http_signalr_jwks_done(ngx_http_request_t *sr,
+    ngx_http_signalr_capture_t *cap, void *data);
+static void ngx_http_signalr_jwks_over(ngx_http_signalr_jwks_fetch_t *jf,
+    ngx_uint_t ok);
+static void ngx_http_signalr_jwks_cleanup(void *data);
+
+
+/* one source per URI, however many locations name it */
+
+ngx_http_signalr_jwks_source_t *
+ngx_http_signalr_jwks_source(ngx_conf_t *cf, ngx_str_t *uri)
+{
+    uint32_t                           crc;
+    ngx_uint_t                         i;
+    ngx_http_signalr_main_conf_t      *smcf;
+    ngx_http_signalr_jwks_source_t   **src, *s;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+
+    crc = ngx_crc32_long(uri->data, uri->len) | 1;
+    src = smcf->jwks_sources.elts;
+
+    for (i = 0; i < smcf->jwks_sources.nelts; i++) {
+        if (src[i]->crc == crc && src[i]->uri.len == uri->len
+            && ngx_memcmp(src[i]->uri.data, uri->data, uri->len) == 0)
+        {
+            return src[i];
+        }
+    }
+
+    s = ngx_pcalloc(cf->pool, sizeof(ngx_http_signalr_jwks_source_t));
+    src = ngx_array_push(&smcf->jwks_sources);
+
+    if (s == NULL || src == NULL) {
+        return NULL;
+    }
+
+    s->uri = *uri;
+    s->crc = crc;
+    *src = s;
+
+    return s;
+}
+
+
+/* this worker's keys, parsed again when the zone's JSON changed */
+
+signalr_jwks_t *
+ngx_http_signalr_jwks_current(ngx_http_signalr_jwks_source_t *src)
+{
+    char                           err[128];
+    size_t                         len;
+    ngx_uint_t                     tries;
+    signalr_jwks_t                *jwks;
+    ngx_atomic_uint_t              seq;
+    ngx_http_signalr_jwks_zone_t  *z;
+
+    z = src->zone;
+
+    if (z == NULL) {
+        return NULL;
+    }
+
+    seq = z->seq;
+
+    if (seq == src->seen || (seq & 1)) {
+        return src->jwks;
+    }
+
+    if (src->copy == NULL) {
+        src->copy = ngx_alloc(NGX_HTTP_SIGNALR_JWKS_MAX, ngx_cycle->log);
+        if (src->copy == NULL) {
+            return src->jwks;
+        }
+    }
+
+    for (tries = 0; tries < 4; tries++) {
+        seq = z->seq;
+
+        if (seq & 1) {
+            continue;
+        }
+
+        ngx_memory_barrier();
+
+        len = ngx_min(z->len, NGX_HTTP_SIGNALR_JWKS_MAX);
+        ngx_memcpy(src->copy, z->json, len);
+
+        ngx_memory_barrier();
+
+        if (z->seq == seq) {
+            goto copied;
+        }
+    }
+
+    return src->jwks;
+
+copied:
+
+    src->seen = seq;
+
+    if (len == 0) {
+        return src->jwks;
+    }
+
+    jwks = signalr_jwks_parse((char *) src->copy, len, err, sizeof(err));
+
+    if (jwks == NULL) {
+        /* checked before it was stored: cannot happen */
+        return src->jwks;
+    }
+
+    signalr_jwks_free(src->jwks);
+    src->jwks = jwks;
+
+    return jwks;
+}
+
+
+ngx_uint_t
+ngx_http_signalr_jwks_pending(ngx_http_signalr_jwks_source_t *src)
+{
+    ngx_atomic_uint_t  running;
+
+    if (src->zone == NULL) {
+        return 0;
+    }
+
+    running = src->zone->fetching;
+
+    return running
+           && (ngx_msec_int_t) ((ngx_msec_t) running - ngx_current_msec) > 0;
+}
+
+
+ngx_uint_t
+ngx_http_signalr_jwks_fetch(ngx_http_request_t *r,
+    ngx_http_signalr_jwks_source_t *src, ngx_uint_t unknown_kid)
+{
+    ngx_msec_t                      now, mark, next;
+    ngx_atomic_uint_t               planned, running, again;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_signalr_jwks_zone_t   *z;
+    ngx_http_signalr_subrequest_t   s;
+    ngx_http_signalr_jwks_fetch_t  *jf;
+
+    z = src->zone;
+
+    if (z == NULL || r != r->main || ngx_exiting) {
+        return 0;
+    }
+
+    now = ngx_current_msec;
+    planned = z->next_fetch;
+
+    if (unknown_kid) {
+
+        /* a key id none has: once per 5 minutes, across the workers */
+
+        again = z->refetch;
+
+        if (again && (ngx_msec_int_t) ((ngx_msec_t) again - now) > 0) {
+            return 0;
+        }
+
+        next = now + NGX_HTTP_SIGNALR_JWKS_REFETCH;
+
+        if (!ngx_atomic_cmp_set(&z->refetch, again, next ? next : 1)) {
+            return 0;
+        }
+
+    } else if (planned && (ngx_msec_int_t) ((ngx_msec_t) planned - now) > 0) {
+        return 0;
+    }
+
+    running = z->fetching;
+
+    if (running && (ngx_msec_int_t) ((ngx_msec_t) running - now) > 0) {
+        /* one is under way: it is waited for */
+        return 1;
+    }
+
+    mark = now + NGX_HTTP_SIGNALR_ENTRA_MAX_TIME;
+    mark = mark ? mark : 1;
+
+    if (!ngx_atomic_cmp_set(&z->fetching, running, mark)) {
+        return 1;
+    }
+
+    jf = ngx_pcalloc(r->pool, sizeof(ngx_http_signalr_jwks_fetch_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (jf == NULL || cln == NULL) {
+        (void) ngx_atomic_cmp_set(&z->fetching, mark, 0);
+        return 0;
+    }
+
+    jf->src = src;
+    jf->mark = mark;
+    cln->handler = ngx_http_signalr_jwks_cleanup;
+    cln->data = jf;
+
+    ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
+
+    s.uri = src->uri;
+    s.method = NGX_HTTP_GET;
+    ngx_str_set(&s.method_name, "GET");
+    s.max_response = NGX_HTTP_SIGNALR_JWKS_MAX;
+    s.background = 1;
+    s.done = ngx_http_signalr_jwks_done;
+    s.data = jf;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "signalr entra: fetching the signing keys through \"%V\"",
+                   &src->uri);
+
+    if (ngx_http_signalr_subrequest(r, &s) == NULL) {
+        ngx_http_signalr_jwks_over(jf, 0);
+        return 0;
+    }
+
+    r->keepalive = 0;
+
+    return 1;
+}
+
+
+static void
+ngx_http_signalr_jwks_done(ngx_http_request_t *sr,
+    ngx_http_signalr_capture_t *cap, void *data)
+{
+    ngx_http_signalr_jwks_fetch_t *jf = data;
+
+    char                           err[128];
+    ngx_str_t                      body;
+    ngx_uint_t                     status, failed;
+    signalr_jwks_t                *jwks;
+    ngx_atomic_uint_t              seq;
+    ngx_http_signalr_jwks_zone_t  *z;
+
+    if (jf->over) {
+        return;
+    }
+
+    z = jf->src->zone;
+
+    status = ngx_http_signalr_capture_status(cap);
+    failed = ngx_http_signalr_capture_failed(cap);
+
+    if (failed || status != NGX_HTTP_OK
+        || ngx_http_signalr_capture_body(cap, &body) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "signalr: the signing keys of upstream calls' bearer "
+                      "tokens could not be fetched through \"%V\": %s%ui",
+                      &jf->src->uri, failed ? "no answer, status "
+                                            : "status ", status);
+        ngx_http_signalr_jwks_over(jf, 0);
+        return;
+    }
+
+    /* checked before it is stored: every worker parses what is there */
+
+    jwks = signalr_jwks_parse((char *) body.data, body.len, err, sizeof(err));
+
+    if (jwks == NULL) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "signalr: the signing keys fetched through \"%V\" are "
+                      "refused: %s", &jf->src->uri, err);
+        ngx_http_signalr_jwks_over(jf, 0);
+        return;
+    }
+
+    signalr_jwks_free(jwks);
+
+    seq = z->seq;
+
+    if (!(seq & 1) && ngx_atomic_cmp_set(&z->seq, seq, seq + 1)) {
+        ngx_memory_barrier();
+
+        ngx_memcpy(z->json, body.data, body.len);
+        z->len = body.len;
+
+        ngx_memory_barrier();
+
+        (void) ngx_atomic_fetch_add(&z->seq, 1);
+    }
+
+    z->fetched = ngx_time();
+
+    ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
+                  "signalr: the signing keys of upstream calls' bearer "
+                  "tokens fetched through \"%V\"", &jf->src->uri);
+
+    ngx_http_signalr_jwks_over(jf, 1);
+}
+
+
+/* the next fetch: in a day, or a minute after a failure */
+
+static void
+ngx_http_signalr_jwks_over(ngx_http_signalr_jwks_fetch_t *jf, ngx_uint_t ok)
+{
+    ngx_msec_t                     next;
+    ngx_http_signalr_jwks_zone_t  *z;
+
+    if (jf->over) {
+        return;
+    }
+
+    jf->over = 1;
+    z = jf->src->zone;
+
+    if (ok) {
+        z->failures = 0;
+        next = ngx_current_msec + NGX_HTTP_SIGNALR_JWKS_REFRESH;
+
+    } else {
+        (void) ngx_atomic_fetch_add(&z->failures, 1);
+        next = ngx_current_msec + NGX_HTTP_SIGNALR_JWKS_RETRY;
+    }
+
+    z->next_fetch = next ? next : 1;
+
+    (void) ngx_atomic_cmp_set(&z->fetching, jf->mark, 0);
+}
+
+
+static void
+ngx_http_signalr_jwks_cleanup(void *data)
+{
+    ngx_http_signalr_jwks_fetch_t *jf = data;
+
+    if (!jf->over) {
+        jf->over = 1;
+        (void) ngx_atomic_cmp_set(&jf->src->zone->fetching, jf->mark, 0);
+    }
 }

@@ -56,7 +56,21 @@ void ngx_http_signalr_entra_refresh(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_signalr_entra_wait(ngx_http_request_t *r,
     ngx_http_signalr_entra_ready_pt ready,
-    ngx_http_signalr_entra_resume_pt resume);
+    ngx_http_signalr_entra_resume_pt resume, ngx_msec_t wait);
+
+/*
+ * signalr_trigger_entra jwks=<uri>: the source registered for the zone;
+ * this worker's keys (NULL before the first fetch); a fetch started when
+ * due, or, unknown_kid, once per 5 minutes for a key id none has; whether
+ * one is under way
+ */
+ngx_http_signalr_jwks_source_t *ngx_http_signalr_jwks_source(ngx_conf_t *cf,
+    ngx_str_t *uri);
+signalr_jwks_t *ngx_http_signalr_jwks_current(
+    ngx_http_signalr_jwks_source_t *src);
+ngx_uint_t ngx_http_signalr_jwks_fetch(ngx_http_request_t *r,
+    ngx_http_signalr_jwks_source_t *src, ngx_uint_t unknown_kid);
+ngx_uint_t ngx_http_signalr_jwks_pending(ngx_http_signalr_jwks_source_t *src);
 
 /* 503 with Retry-After and the message as the JSON error */
 ngx_int_t ngx_http_signalr_entra_unavailable(ngx_http_request_t *r,

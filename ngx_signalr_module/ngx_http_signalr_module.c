@@ -326,7 +326,10 @@ ngx_http_signalr_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&smcf->endpoints, cf->pool, 2,
                        sizeof(ngx_http_signalr_endpoint_t))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&smcf->jwks_sources, cf->pool, 1,
+                          sizeof(ngx_http_signalr_jwks_source_t *))
+           != NGX_OK)
     {
         return NULL;
     }
@@ -437,8 +440,9 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->trigger_verify, prev->trigger_verify,
                               NGX_HTTP_SIGNALR_VERIFY_ON);
 
-    if (conf->trigger_jwks == NULL) {
+    if (conf->trigger_jwks == NULL && conf->trigger_source == NULL) {
         conf->trigger_jwks = prev->trigger_jwks;
+        conf->trigger_source = prev->trigger_source;
         conf->trigger_issuer = prev->trigger_issuer;
         conf->trigger_audience = prev->trigger_audience;
     }

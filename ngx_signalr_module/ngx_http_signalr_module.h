@@ -41,6 +41,22 @@
 typedef struct ngx_http_signalr_rest_token_s  ngx_http_signalr_rest_token_t;
 typedef struct ngx_http_signalr_entra_s       ngx_http_signalr_entra_t;
 typedef struct ngx_http_signalr_entra_wait_s  ngx_http_signalr_entra_wait_t;
+typedef struct ngx_http_signalr_jwks_zone_s   ngx_http_signalr_jwks_zone_t;
+
+
+/*
+ * the signing keys of signalr_trigger_entra jwks=<uri>: fetched through
+ * that location into the shared zone (ngx_http_signalr_entra.c), and this
+ * worker's parsed copy
+ */
+typedef struct {
+    ngx_str_t                       uri;
+    uint32_t                        crc;
+    ngx_http_signalr_jwks_zone_t   *zone;
+    ngx_atomic_uint_t               seen;
+    signalr_jwks_t                 *jwks;
+    u_char                         *copy;           /* of the zone's JSON */
+} ngx_http_signalr_jwks_source_t;
 typedef struct ngx_http_signalr_state_s       ngx_http_signalr_state_t;
 typedef struct ngx_http_signalr_shm_s         ngx_http_signalr_shm_t;
 
@@ -93,6 +109,7 @@ typedef struct {
 typedef struct {
     ngx_array_t                 endpoints;       /* of endpoint_t */
     ngx_uint_t                  entra;           /* endpoints with Entra */
+    ngx_array_t                 jwks_sources;    /* of jwks_source_t * */
     ngx_shm_zone_t             *shm_zone;
     ngx_http_signalr_shm_t     *sh;              /* in the zone */
 } ngx_http_signalr_main_conf_t;
@@ -148,7 +165,8 @@ typedef struct {
     ngx_uint_t                  trigger_verify;  /* VERIFY_* */
 
     /* signalr_trigger_entra: the bearer tokens of upstream calls */
-    signalr_jwks_t             *trigger_jwks;
+    signalr_jwks_t             *trigger_jwks;    /* jwks=file: */
+    ngx_http_signalr_jwks_source_t  *trigger_source;  /* jwks=<uri> */
     u_char                     *trigger_issuer;      /* 0-terminated */
     u_char                     *trigger_audience;
 
@@ -214,8 +232,10 @@ typedef struct {
     /* the endpoint the request used, for $signalr_endpoint */
     ngx_http_signalr_endpoint_t     *endpoint;
 
-    /* waiting for Microsoft Entra ID credentials */
+    /* waiting for Microsoft Entra ID credentials, or signing keys */
     ngx_http_signalr_entra_wait_t   *entra_wait;
+    unsigned                         jwks_refetched:1;
+    unsigned                         jwks_waited:1;
 
     /* negotiate */
     ngx_str_t                     hub;           /* lower-cased */

@@ -334,7 +334,7 @@ ngx_http_signalr_negotiate_handler(ngx_http_request_t *r)
 
     if (smcf->entra) {
         rc = ngx_http_signalr_entra_wait(r, ngx_http_signalr_negotiate_ready,
-                                         ngx_http_signalr_negotiate_resume);
+                                         ngx_http_signalr_negotiate_resume, 0);
 
         if (rc == NGX_AGAIN) {
             r->main->count++;

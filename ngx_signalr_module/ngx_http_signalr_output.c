@@ -429,7 +429,7 @@ ngx_http_signalr_output_body(ngx_http_request_t *r)
 
     if (smcf->entra) {
         rc = ngx_http_signalr_entra_wait(r, ngx_http_signalr_output_ready,
-                                         ngx_http_signalr_output_body);
+                                         ngx_http_signalr_output_body, 0);
 
         if (rc == NGX_AGAIN) {
             return;

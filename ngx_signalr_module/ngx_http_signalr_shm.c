@@ -23,8 +23,8 @@
 
 #define NGX_HTTP_SIGNALR_SHM_SLOTS     256
 #define NGX_HTTP_SIGNALR_SHM_NAME_LEN  64
-/* the slots, and the Entra ID credentials of up to 64 endpoints */
-#define NGX_HTTP_SIGNALR_SHM_SIZE      (2048 * 1024)
+/* the slots, the Entra ID credentials of up to 64 endpoints, 8 JWKS */
+#define NGX_HTTP_SIGNALR_SHM_SIZE      (3072 * 1024)
 
 /* a probe that has not ended by then no longer holds the next one back */
 #define NGX_HTTP_SIGNALR_PROBE_MAX_TIME  (180 * 1000)
@@ -60,10 +60,20 @@ struct ngx_http_signalr_state_s {
 };
 
 
+#define NGX_HTTP_SIGNALR_SHM_JWKS      8
+
+
+typedef struct {
+    uint32_t                        crc;        /* of the URI; 0: free */
+    ngx_http_signalr_jwks_zone_t   *zone;
+} ngx_http_signalr_jwks_slot_t;
+
+
 struct ngx_http_signalr_shm_s {
     ngx_uint_t                  generation;     /* configurations bound */
     ngx_atomic_t                warned;         /* ngx_time() */
     ngx_http_signalr_state_t    slots[NGX_HTTP_SIGNALR_SHM_SLOTS];
+    ngx_http_signalr_jwks_slot_t  jwks[NGX_HTTP_SIGNALR_SHM_JWKS];
 };
 
 
@@ -82,6 +92,8 @@ static ngx_int_t ngx_http_signalr_shm_keys(ngx_http_signalr_main_conf_t *smcf,
     ngx_http_signalr_state_t *s, ngx_log_t *log);
 static ngx_http_signalr_keys_t *ngx_http_signalr_shm_wipe(
     ngx_http_signalr_keys_t *k);
+static ngx_int_t ngx_http_signalr_shm_jwks(ngx_http_signalr_main_conf_t *smcf,
+    ngx_log_t *log);
 
 
 ngx_int_t
@@ -92,7 +104,7 @@ ngx_http_signalr_shm_add(ngx_conf_t *cf)
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
 
-    if (smcf->endpoints.nelts == 0) {
+    if (smcf->endpoints.nelts == 0 && smcf->jwks_sources.nelts == 0) {
         return NGX_OK;
     }
 
@@ -225,7 +237,8 @@ ngx_http_signalr_shm_bind(ngx_http_signalr_main_conf_t *smcf,
         }
     }
 
-    return NGX_OK;
+
+    return ngx_http_signalr_shm_jwks(smcf, log);
 }
 
 
@@ -345,6 +358,65 @@ ngx_http_signalr_shm_wipe(ngx_http_signalr_keys_t *k)
     (void) ngx_atomic_fetch_add(&k->seq, 1);
 
     return k;
+}
+
+
+/*
+ * Each JWKS location to the slot of its URI, kept over reloads; a new one
+ * to a free slot (a block allocated once; slots are never freed: there
+ * are few, and the blocks are reused by URI)
+ */
+
+static ngx_int_t
+ngx_http_signalr_shm_jwks(ngx_http_signalr_main_conf_t *smcf, ngx_log_t *log)
+{
+    ngx_uint_t                        i, k;
+    ngx_slab_pool_t                  *shpool;
+    ngx_http_signalr_jwks_slot_t     *slot;
+    ngx_http_signalr_jwks_source_t  **src;
+
+    shpool = (ngx_slab_pool_t *) smcf->shm_zone->shm.addr;
+    src = smcf->jwks_sources.elts;
+
+    for (i = 0; i < smcf->jwks_sources.nelts; i++) {
+        slot = NULL;
+
+        for (k = 0; k < NGX_HTTP_SIGNALR_SHM_JWKS; k++) {
+            if (smcf->sh->jwks[k].crc == src[i]->crc) {
+                slot = &smcf->sh->jwks[k];
+                break;
+            }
+
+            if (slot == NULL && smcf->sh->jwks[k].crc == 0) {
+                slot = &smcf->sh->jwks[k];
+            }
+        }
+
+        if (slot == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "signalr: more than %d \"jwks=\" locations of "
+                          "\"signalr_trigger_entra\" since nginx started",
+                          NGX_HTTP_SIGNALR_SHM_JWKS);
+            return NGX_ERROR;
+        }
+
+        if (slot->zone == NULL) {
+            slot->zone = ngx_slab_calloc(shpool,
+                                         sizeof(ngx_http_signalr_jwks_zone_t));
+            if (slot->zone == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, log, 0,
+                              "signalr: no room for the signing keys of "
+                              "\"%V\"", &src[i]->uri);
+                return NGX_ERROR;
+            }
+        }
+
+        slot->crc = src[i]->crc;
+        slot->zone->next_fetch = 0;
+        src[i]->zone = slot->zone;
+    }
+
+    return NGX_OK;
 }
 
 

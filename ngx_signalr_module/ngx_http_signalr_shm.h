@@ -79,6 +79,27 @@ void ngx_http_signalr_probe_seen(ngx_http_signalr_endpoint_t *ep,
 void ngx_http_signalr_probe_lost(ngx_http_signalr_endpoint_t *ep,
     ngx_msec_t mark);
 
+/*
+ * The signing keys of a signalr_trigger_entra jwks=<uri> (a JWKS as its
+ * location answered it), for every worker: one worker at a time fetches
+ * it (fetching), and writes it as the credentials are written (seq)
+ */
+
+#define NGX_HTTP_SIGNALR_JWKS_MAX  65536
+
+struct ngx_http_signalr_jwks_zone_s {
+    ngx_atomic_t                seq;
+    ngx_atomic_t                fetching;       /* ngx_current_msec mark */
+    ngx_atomic_t                next_fetch;     /* ngx_current_msec; 0: now */
+    ngx_atomic_t                refetch;        /* an unknown kid fetches */
+                                                /* again from then */
+    ngx_atomic_t                fetched;        /* ngx_time() */
+    ngx_atomic_t                failures;       /* in a row */
+    size_t                      len;
+    u_char                      json[NGX_HTTP_SIGNALR_JWKS_MAX];
+};
+
+
 /* the endpoint's Entra ID credentials in the zone, or NULL */
 ngx_http_signalr_keys_t *ngx_http_signalr_endpoint_keys(
     ngx_http_signalr_endpoint_t *ep);

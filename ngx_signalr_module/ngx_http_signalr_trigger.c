@@ -91,6 +91,7 @@ static void ngx_http_signalr_trigger_find(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
 static ngx_int_t ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf);
+static ngx_uint_t ngx_http_signalr_trigger_keys(ngx_http_request_t *r);
 static void ngx_http_signalr_jwks_cleanup(void *data);
 static ngx_int_t ngx_http_signalr_trigger_verify(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
@@ -172,7 +173,7 @@ ngx_http_signalr_trigger_check(ngx_conf_t *cf,
     ngx_http_signalr_main_conf_t  *smcf;
 
     if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_ENTRA) {
-        if (slcf->trigger_jwks == NULL) {
+        if (slcf->trigger_jwks == NULL && slcf->trigger_source == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"signalr_trigger_verify entra\" needs "
                                "\"signalr_trigger_entra\": the issuer, the "
@@ -243,18 +244,19 @@ ngx_http_signalr_trigger_entra(ngx_conf_t *cf, ngx_command_t *cmd,
     u_char              *buf;
     ssize_t              n;
     ngx_fd_t             fd;
-    ngx_str_t           *value, path;
+    ngx_str_t           *value, path, uri;
     ngx_uint_t           i;
     ngx_file_t           file;
     signalr_jwks_t      *jwks;
     ngx_pool_cleanup_t  *cln;
 
-    if (slcf->trigger_jwks) {
+    if (slcf->trigger_jwks || slcf->trigger_source) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
     ngx_str_null(&path);
+    ngx_str_null(&uri);
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -280,20 +282,34 @@ ngx_http_signalr_trigger_entra(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        /* a location that answers the JWKS: fetched into the zone */
+
+        if (ngx_strncmp(value[i].data, "jwks=/", 6) == 0) {
+            uri.data = value[i].data + 5;
+            uri.len = value[i].len - 5;
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in "
                            "\"signalr_trigger_entra\": issuer=, audience= "
-                           "and jwks=file: expected", &value[i]);
+                           "and jwks= expected", &value[i]);
         return NGX_CONF_ERROR;
     }
 
     if (slcf->trigger_issuer == NULL || slcf->trigger_audience == NULL
-        || path.len == 0)
+        || (path.len == 0) == (uri.len == 0))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"signalr_trigger_entra\" needs issuer=, "
-                           "audience= and jwks=file:");
+                           "audience= and one jwks=, a location URI or "
+                           "file:");
         return NGX_CONF_ERROR;
+    }
+
+    if (uri.len) {
+        slcf->trigger_source = ngx_http_signalr_jwks_source(cf, &uri);
+        return slcf->trigger_source ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
@@ -356,14 +372,58 @@ ngx_http_signalr_jwks_cleanup(void *data)
 }
 
 
+/* the signing keys' fetch has ended (a waiting upstream call goes on) */
+
+static ngx_uint_t
+ngx_http_signalr_trigger_keys(ngx_http_request_t *r)
+{
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    return slcf->trigger_source == NULL
+           || !ngx_http_signalr_jwks_pending(slcf->trigger_source);
+}
+
+
 /* the upstream call's bearer token: RS256, the issuer's, for the audience */
 
 static ngx_int_t
 ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf)
 {
-    char              err[128];
-    ngx_table_elt_t  *h;
+    int                              rc;
+    char                             err[128];
+    signalr_jwks_t                  *jwks;
+    ngx_table_elt_t                 *h;
+    ngx_http_signalr_ctx_t          *ctx;
+    ngx_http_signalr_jwks_source_t  *src;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    src = slcf->trigger_source;
+
+    /* keys from a location: fetched when due, waited for once */
+
+    if (src) {
+        jwks = ngx_http_signalr_jwks_current(src);
+
+        if (ngx_http_signalr_jwks_fetch(r, src, 0) && jwks == NULL
+            && !ctx->jwks_waited)
+        {
+            return NGX_AGAIN;
+        }
+
+        if (jwks == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "signalr: upstream call not checked: no signing "
+                          "keys from \"%V\" yet (their fetch's errors say "
+                          "why)", &src->uri);
+            return NGX_BUSY;
+        }
+
+    } else {
+        jwks = slcf->trigger_jwks;
+    }
 
     h = r->headers_in.authorization;
 
@@ -377,14 +437,23 @@ ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (signalr_entra_jwt_verify(slcf->trigger_jwks,
-                                 (char *) h->value.data + 7,
-                                 h->value.len - 7,
-                                 (char *) slcf->trigger_issuer,
-                                 (char *) slcf->trigger_audience,
-                                 (long long) ngx_time(), err, sizeof(err))
-        != 0)
-    {
+    rc = signalr_entra_jwt_verify(jwks, (char *) h->value.data + 7,
+                                  h->value.len - 7,
+                                  (char *) slcf->trigger_issuer,
+                                  (char *) slcf->trigger_audience,
+                                  (long long) ngx_time(), err, sizeof(err));
+
+    /* a key id none has: the keys may have changed, fetched again once */
+
+    if (rc == -2 && src && !ctx->jwks_refetched && !ctx->jwks_waited) {
+        ctx->jwks_refetched = 1;
+
+        if (ngx_http_signalr_jwks_fetch(r, src, 1)) {
+            return NGX_AGAIN;
+        }
+    }
+
+    if (rc != 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "signalr: upstream call refused: its bearer token: "
                       "%s", err);
@@ -451,6 +520,27 @@ ngx_http_signalr_trigger_body(ngx_http_request_t *r)
         return;
     }
 
+    /* the signing keys are being fetched: waited for, once (5 s at most) */
+
+    if (rc == NGX_AGAIN) {
+        ctx->jwks_waited = 1;
+
+        rc = ngx_http_signalr_entra_wait(r, ngx_http_signalr_trigger_keys,
+                                         ngx_http_signalr_trigger_body,
+                                         NGX_HTTP_SIGNALR_ENTRA_WAIT);
+        if (rc == NGX_AGAIN) {
+            return;
+        }
+
+        if (rc != NGX_ERROR) {
+            ngx_http_signalr_trigger_body(r);
+            return;
+        }
+
+        err.status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        err.message = "internal error";
+    }
+
     ngx_http_finalize_request(r, ngx_http_signalr_send_error(r, err.status,
                                                              err.message));
 }
@@ -460,6 +550,7 @@ static ngx_int_t
 ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, ngx_http_signalr_error_t *err)
 {
+    ngx_int_t                      rc;
     ngx_str_t                      body;
     ngx_table_elt_t               *h;
     ngx_http_signalr_loc_conf_t   *slcf;
@@ -477,7 +568,19 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     /* 1. the signature, before anything else is looked at */
 
     if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_ENTRA) {
-        if (ngx_http_signalr_trigger_bearer(r, slcf) != NGX_OK) {
+        rc = ngx_http_signalr_trigger_bearer(r, slcf);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_BUSY) {
+            return ngx_http_signalr_fail(err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "the signing keys of upstream calls "
+                                         "are not available");
+        }
+
+        if (rc != NGX_OK) {
             return ngx_http_signalr_fail(err, NGX_HTTP_UNAUTHORIZED,
                                          "invalid or missing bearer token");
         }

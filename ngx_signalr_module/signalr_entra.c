@@ -677,6 +677,7 @@ signalr_entra_jwt_verify(const signalr_jwks_t *jwks, const char *token,
     if (pkey == NULL) {
         signalr_entra_error(err, errlen, "its kid is none of the signing "
                             "keys");
+        rc = -2;
         goto done;
     }
 

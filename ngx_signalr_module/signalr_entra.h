@@ -76,7 +76,8 @@ size_t signalr_jwks_count(const signalr_jwks_t *jwks);
  * An RS256 token signed by one of the keys (by its "kid"), of that issuer
  * (exactly), for that audience ("aud" the string or an array holding it),
  * within exp and nbf (with SIGNALR_ENTRA_CLOCK_SKEW): 0; else -1 with the
- * reason in err (never the token).
+ * reason in err (never the token), -2 when no key has its "kid" (the keys
+ * may have changed since they were read).
  */
 int signalr_entra_jwt_verify(const signalr_jwks_t *jwks, const char *token,
     size_t len, const char *issuer, const char *audience, long long now,

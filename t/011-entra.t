@@ -107,6 +107,13 @@ sub upstream {
         . (defined $auth ? "Authorization: $auth\n" : '');
 }
 
+# a stand-in log with its lines sorted (requests made at once: any order)
+sub sorted_log {
+    my ($body) = @_;
+    return $body unless $body =~ /^(?:GET|POST) /;
+    return join '', map { "$_\n" } sort split /\n/, $body;
+}
+
 # the refusals' lines of an error log served as a response; others as they are
 sub refusals {
     my ($body) = @_;
@@ -617,3 +624,88 @@ POST /send
 --- error_log
 signalr: endpoint "t24.example.net" has no Microsoft Entra ID token any more: REST call "send to user" and the next ones are not sent to it
 --- timeout: 6
+
+
+
+=== TEST 25: signalr_trigger_entra jwks=<location>: the keys are fetched through it into the zone, the first call waiting for them; later calls use them (one fetch)
+--- http_config eval
+main::http(main::cs('t25', 'AuthType=azure.msi'))
+--- config eval
+my $t = $::TRIGGER;
+$t =~ s{jwks=file:\.\./html/keys\.json}{jwks=/_jwks25};
+$::STANDINS . $t . '
+    location = /_jwks25 {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/keys.json;
+    }
+    location = /keys.json {
+        access_log logs/standin.log standin;
+        root html;
+    }'
+--- user_files eval
+">>> keys.json\n$::JWKS"
+--- request eval
+["POST /upstream\n{\"type\":10}", "POST /upstream\n{\"type\":10}", "GET /log"]
+--- more_headers eval
+[main::upstream("Bearer $::RS256_GOOD"), main::upstream("Bearer $::RS256_AUD_ARRAY"), ""]
+--- error_code eval
+[200, 200, 200]
+--- response_body_filters eval
+\&main::sorted_log
+--- response_body eval
+["", "", "GET /api/auth/accessKey\nGET /keys.json\nGET /metadata/identity/oauth2/token\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 26: a token whose kid none of the keys has fetches them again, once per 5 minutes across calls, then is refused
+--- http_config eval
+main::http(main::cs('t26', 'AuthType=azure.msi'))
+--- config eval
+my $t = $::TRIGGER;
+$t =~ s{jwks=file:\.\./html/keys\.json}{jwks=/_jwks26};
+$::STANDINS . $t . '
+    location = /_jwks26 {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/keys.json;
+    }
+    location = /keys.json {
+        access_log logs/standin.log standin;
+        root html;
+    }'
+--- user_files eval
+">>> keys.json\n$::JWKS"
+--- request eval
+["POST /upstream\n{\"type\":10}", "POST /upstream\n{\"type\":10}", "POST /upstream\n{\"type\":10}", "GET /log"]
+--- more_headers eval
+[main::upstream("Bearer $::RS256_UNKNOWN_KID"), main::upstream("Bearer $::RS256_UNKNOWN_KID"), main::upstream("Bearer $::RS256_GOOD"), ""]
+--- error_code eval
+[401, 401, 200, 200]
+--- response_body_filters eval
+\&main::sorted_log
+--- response_body eval
+['{"error":"invalid or missing bearer token"}', '{"error":"invalid or missing bearer token"}', "", "GET /api/auth/accessKey\nGET /keys.json\nGET /keys.json\nGET /metadata/identity/oauth2/token\n"]
+
+
+
+=== TEST 27: keys that cannot be fetched: upstream calls are answered 503 (not checked), the failure logged
+--- http_config eval
+main::http(main::cs('t27', 'AuthType=azure.msi'))
+--- config eval
+my $t = $::TRIGGER;
+$t =~ s{jwks=file:\.\./html/keys\.json}{jwks=/_jwks27};
+$::STANDINS . $t . '
+    location = /_jwks27 {
+        internal;
+        return 404;
+    }'
+--- request eval
+"POST /upstream\n{\"type\":10}"
+--- more_headers eval
+main::upstream("Bearer $::RS256_GOOD")
+--- error_code: 503
+--- response_body chomp
+{"error":"the signing keys of upstream calls are not available"}
+--- error_log
+signalr: the signing keys of upstream calls' bearer tokens could not be fetched through "/_jwks27": status 404

@@ -436,7 +436,7 @@ test_rs256(void)
         CHECK_INT(signalr_entra_jwt_verify(jwks, rs256[i], strlen(rs256[i]),
                                            ISS, AUD, 1800000000LL, err,
                                            sizeof(err)),
-                  why[i] ? -1 : 0);
+                  why[i] == NULL ? 0 : i == 7 ? -2 : -1);
 
         if (why[i]) {
             CHECK_STR(err, why[i]);
