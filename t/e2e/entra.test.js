@@ -20,7 +20,8 @@ const TENANT = '11111111-1111-4111-8111-111111111111';
 
 // the routes of t/e2e/lib/confs.js with an Entra ID endpoint; the service
 // calls upstream with a managed identity's bearer token and no signature,
-// which the trigger checks against the stand-in tenant's keys
+// which the trigger checks against the stand-in tenant's keys (fetched
+// through a location)
 const withEntra = (emulatorUrl) => (port) => routes(emulatorUrl)(port)
   .replace('signalr_endpoint env:AzureSignalRConnectionString rest=/_signalr/;',
     'signalr_endpoint env:AzureSignalRConnectionString rest=/_signalr/ entra=/_entra/ entra_refresh=1s;')
@@ -34,7 +35,13 @@ const withEntra = (emulatorUrl) => (port) => routes(emulatorUrl)(port)
     'signalr_trigger /route/$signalr_hub/$signalr_category/$signalr_event;\n'
     + '            signalr_trigger_verify entra;\n'
     + `            signalr_trigger_entra issuer=https://sts.windows.net/${TENANT}/ `
-    + 'audience=api://signalr-upstream jwks=file:entra-keys.json;');
+    + 'audience=api://signalr-upstream jwks=/_jwks;')
+  .replace('location /_entra/ {', `location = /_jwks {
+            internal;
+            proxy_pass ${emulatorUrl}/${TENANT}/discovery/v2.0/keys;
+        }
+
+        location /_entra/ {`);
 
 function kidOf(token) {
   return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
@@ -58,11 +65,8 @@ test('Entra ID: a managed identity, keys rotating, JSON and MessagePack clients 
       '--entra-key-lifetime', '2', '--entra-key-grace', '4'],
   });
   const cs = `Endpoint=http://127.0.0.1;Port=${emulator.port};AuthType=azure.msi;Version=1.0;`;
-  // the tenant's signing keys, saved as an operator saves them
-  const jwks = await (await fetchWithTimeout(`${emulator.url}/${TENANT}/discovery/v2.0/keys`)).text();
   const nginx = await startNginx(t, {
     name: 'entra', port, conf: withEntra(emulator.url), env: { AzureSignalRConnectionString: cs },
-    files: { 'conf/entra-keys.json': jwks },
   });
   const api = `${nginx.url}/api`;
 
