@@ -1649,12 +1649,28 @@ static void ngx_http_signalr_jwks_cleanup(void *data);
 ngx_http_signalr_jwks_source_t *
 ngx_http_signalr_jwks_source(ngx_conf_t *cf, ngx_str_t *uri)
 {
+    void                              *server;
     uint32_t                           crc;
     ngx_uint_t                         i;
     ngx_http_signalr_main_conf_t      *smcf;
     ngx_http_signalr_jwks_source_t   **src, *s;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+
+    /*
+     * the location is looked up in the server of the upstream call: a URI
+     * is one server's, so that no server takes another's keys
+     */
+
+    if (cf->cmd_type & NGX_HTTP_MAIN_CONF) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_trigger_entra\" with \"jwks=\" a "
+                           "location belongs in a server or location block: "
+                           "the location is looked up in its server");
+        return NULL;
+    }
+
+    server = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
 
     crc = ngx_crc32_long(uri->data, uri->len) | 1;
     src = smcf->jwks_sources.elts;
@@ -1663,6 +1679,14 @@ ngx_http_signalr_jwks_source(ngx_conf_t *cf, ngx_str_t *uri)
         if (src[i]->crc == crc && src[i]->uri.len == uri->len
             && ngx_memcmp(src[i]->uri.data, uri->data, uri->len) == 0)
         {
+            if (src[i]->server != server) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"signalr_trigger_entra\": \"jwks=%V\" "
+                                   "is in two servers: give each server's "
+                                   "keys a URI of their own", uri);
+                return NULL;
+            }
+
             return src[i];
         }
     }
@@ -1676,6 +1700,7 @@ ngx_http_signalr_jwks_source(ngx_conf_t *cf, ngx_str_t *uri)
 
     s->uri = *uri;
     s->crc = crc;
+    s->server = server;
     *src = s;
 
     return s;
@@ -1791,6 +1816,12 @@ ngx_http_signalr_jwks_fetch(ngx_http_request_t *r,
 
     now = ngx_current_msec;
     planned = z->next_fetch;
+    running = z->fetching;
+
+    if (running && (ngx_msec_int_t) ((ngx_msec_t) running - now) > 0) {
+        /* one is under way: it is waited for */
+        return 1;
+    }
 
     if (unknown_kid) {
 
@@ -1810,13 +1841,6 @@ ngx_http_signalr_jwks_fetch(ngx_http_request_t *r,
 
     } else if (planned && (ngx_msec_int_t) ((ngx_msec_t) planned - now) > 0) {
         return 0;
-    }
-
-    running = z->fetching;
-
-    if (running && (ngx_msec_int_t) ((ngx_msec_t) running - now) > 0) {
-        /* one is under way: it is waited for */
-        return 1;
     }
 
     mark = now + NGX_HTTP_SIGNALR_ENTRA_MAX_TIME;
@@ -1886,14 +1910,21 @@ ngx_http_signalr_jwks_done(ngx_http_request_t *sr,
     status = ngx_http_signalr_capture_status(cap);
     failed = ngx_http_signalr_capture_failed(cap);
 
-    if (failed || status != NGX_HTTP_OK
-        || ngx_http_signalr_capture_body(cap, &body) != NGX_OK)
-    {
+    if (failed || status != NGX_HTTP_OK) {
         ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
                       "signalr: the signing keys of upstream calls' bearer "
                       "tokens could not be fetched through \"%V\": %s%ui",
                       &jf->src->uri, failed ? "no answer, status "
                                             : "status ", status);
+        ngx_http_signalr_jwks_over(jf, 0);
+        return;
+    }
+
+    if (ngx_http_signalr_capture_body(cap, &body) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "signalr: the signing keys fetched through \"%V\" are "
+                      "refused: larger than %d bytes", &jf->src->uri,
+                      NGX_HTTP_SIGNALR_JWKS_MAX);
         ngx_http_signalr_jwks_over(jf, 0);
         return;
     }
@@ -1914,16 +1945,20 @@ ngx_http_signalr_jwks_done(ngx_http_request_t *sr,
 
     seq = z->seq;
 
-    if (!(seq & 1) && ngx_atomic_cmp_set(&z->seq, seq, seq + 1)) {
-        ngx_memory_barrier();
-
-        ngx_memcpy(z->json, body.data, body.len);
-        z->len = body.len;
-
-        ngx_memory_barrier();
-
-        (void) ngx_atomic_fetch_add(&z->seq, 1);
+    if ((seq & 1) || !ngx_atomic_cmp_set(&z->seq, seq, seq + 1)) {
+        /* another writer (a fetch that ran past its time): tried again */
+        ngx_http_signalr_jwks_over(jf, 0);
+        return;
     }
+
+    ngx_memory_barrier();
+
+    ngx_memcpy(z->json, body.data, body.len);
+    z->len = body.len;
+
+    ngx_memory_barrier();
+
+    (void) ngx_atomic_fetch_add(&z->seq, 1);
 
     z->fetched = ngx_time();
 
@@ -1965,13 +2000,18 @@ ngx_http_signalr_jwks_over(ngx_http_signalr_jwks_fetch_t *jf, ngx_uint_t ok)
 }
 
 
+/* a fetch whose request ended first (its client went away): as a failure */
+
 static void
 ngx_http_signalr_jwks_cleanup(void *data)
 {
     ngx_http_signalr_jwks_fetch_t *jf = data;
 
     if (!jf->over) {
-        jf->over = 1;
-        (void) ngx_atomic_cmp_set(&jf->src->zone->fetching, jf->mark, 0);
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "signalr: the fetch of the signing keys through "
+                      "\"%V\" ended with the request that carried it",
+                      &jf->src->uri);
+        ngx_http_signalr_jwks_over(jf, 0);
     }
 }

@@ -52,6 +52,7 @@ typedef struct ngx_http_signalr_jwks_zone_s   ngx_http_signalr_jwks_zone_t;
 typedef struct {
     ngx_str_t                       uri;
     uint32_t                        crc;
+    void                           *server;         /* whose location */
     ngx_http_signalr_jwks_zone_t   *zone;
     ngx_atomic_uint_t               seen;
     signalr_jwks_t                 *jwks;
@@ -234,7 +235,6 @@ typedef struct {
 
     /* waiting for Microsoft Entra ID credentials, or signing keys */
     ngx_http_signalr_entra_wait_t   *entra_wait;
-    unsigned                         jwks_refetched:1;
     unsigned                         jwks_waited:1;
 
     /* negotiate */

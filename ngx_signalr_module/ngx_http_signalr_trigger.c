@@ -402,6 +402,18 @@ ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     src = slcf->trigger_source;
 
+    h = r->headers_in.authorization;
+
+    if (h == NULL || h->value.len <= sizeof("Bearer ") - 1
+        || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
+                           sizeof("Bearer ") - 1) != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: upstream call without a bearer token "
+                      "refused");
+        return NGX_DECLINED;
+    }
+
     /* keys from a location: fetched when due, waited for once */
 
     if (src) {
@@ -425,32 +437,21 @@ ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
         jwks = slcf->trigger_jwks;
     }
 
-    h = r->headers_in.authorization;
-
-    if (h == NULL || h->value.len <= sizeof("Bearer ") - 1
-        || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1) != 0)
-    {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "signalr: upstream call without a bearer token "
-                      "refused");
-        return NGX_DECLINED;
-    }
-
     rc = signalr_entra_jwt_verify(jwks, (char *) h->value.data + 7,
                                   h->value.len - 7,
                                   (char *) slcf->trigger_issuer,
                                   (char *) slcf->trigger_audience,
                                   (long long) ngx_time(), err, sizeof(err));
 
-    /* a key id none has: the keys may have changed, fetched again once */
+    /*
+     * a key id none has: the keys may have changed, fetched again (once
+     * per 5 minutes), or being fetched: waited for, once
+     */
 
-    if (rc == -2 && src && !ctx->jwks_refetched && !ctx->jwks_waited) {
-        ctx->jwks_refetched = 1;
-
-        if (ngx_http_signalr_jwks_fetch(r, src, 1)) {
-            return NGX_AGAIN;
-        }
+    if (rc == -2 && src && !ctx->jwks_waited
+        && ngx_http_signalr_jwks_fetch(r, src, 1))
+    {
+        return NGX_AGAIN;
     }
 
     if (rc != 0) {

@@ -709,3 +709,37 @@ main::upstream("Bearer $::RS256_GOOD")
 {"error":"the signing keys of upstream calls are not available"}
 --- error_log
 signalr: the signing keys of upstream calls' bearer tokens could not be fetched through "/_jwks27": status 404
+
+
+
+=== TEST 28: a jwks= location is one server's: the same URI in two servers fails the configuration
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr entra=/_entra;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    location = /upstream {
+        signalr_trigger /route;
+        signalr_trigger_verify entra;
+        signalr_trigger_entra issuer=i audience=a jwks=/_jwks;
+    }
+}
+--- config
+    location = /upstream {
+        signalr_trigger /route;
+        signalr_trigger_verify entra;
+        signalr_trigger_entra issuer=i audience=a jwks=/_jwks;
+    }
+--- must_die
+--- error_log
+"signalr_trigger_entra": "jwks=/_jwks" is in two servers: give each server's keys a URI of their own
+
+
+
+=== TEST 29: a jwks= location at the http level fails the configuration (it is looked up in each server)
+--- http_config
+signalr_endpoint "Endpoint=https://x.example.net;AuthType=azure.msi" rest=/_signalr entra=/_entra;
+signalr_trigger_entra issuer=i audience=a jwks=/_jwks;
+--- config
+--- must_die
+--- error_log
+"signalr_trigger_entra" with "jwks=" a location belongs in a server or location block: the location is looked up in its server
