@@ -232,17 +232,13 @@ signalr_entra_key_parse(const char *body, size_t len, char *kid,
         goto done;
     }
 
-    for (i = 0; i < n; i++) {
-        c = (unsigned char) s[i];
+    /* a JWT's characters: base64url's and "." */
 
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-        {
-            signalr_entra_error(err, errlen, "the KeyId holds a character "
-                                "other than letters, digits, \"-\", \"_\" "
-                                "and \".\"");
-            goto done;
-        }
+    if (!signalr_entra_jwt_chars(s, n)) {
+        signalr_entra_error(err, errlen, "the KeyId holds a character "
+                            "other than letters, digits, \"-\", \"_\" "
+                            "and \".\"");
+        goto done;
     }
 
     memcpy(kid, s, n);
