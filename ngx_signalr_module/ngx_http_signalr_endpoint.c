@@ -739,14 +739,17 @@ ngx_http_signalr_pick_endpoint(ngx_http_request_t *r)
 /*
  * A REST call's headers, only these (never the client's): the token for
  * its audience, the SDK's user agent, and the body's type. The path is
- * "/api/hubs/...", without the query.
+ * "/api/hubs/...", without the query; version is its "api-version=...",
+ * or NULL for SIGNALR_API_VERSION_QUERY.
  */
 
 ngx_int_t
 ngx_http_signalr_rest_headers(ngx_http_request_t *r,
-    ngx_http_signalr_endpoint_t *ep, ngx_str_t *path, ngx_uint_t body,
-    ngx_http_signalr_subrequest_t *s)
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *path, ngx_str_t *version,
+    ngx_uint_t body, ngx_http_signalr_subrequest_t *s)
 {
+    ngx_str_t         v2022 = ngx_string(SIGNALR_API_VERSION_QUERY);
+
     u_char           *p;
     ngx_int_t         rc;
     ngx_str_t         aud;
@@ -757,8 +760,12 @@ ngx_http_signalr_rest_headers(ngx_http_request_t *r,
      * RestApiAccessTokenGenerator.cs of Azure/azure-signalr makes it
      */
 
+    if (version == NULL) {
+        version = &v2022;
+    }
+
     aud.len = ep->audience_base.len + path->len - 1 + sizeof("?") - 1
-              + sizeof(SIGNALR_API_VERSION_QUERY) - 1;
+              + version->len;
     aud.data = ngx_pnalloc(r->pool, aud.len);
 
     headers = ngx_pcalloc(r->pool, 3 * sizeof(ngx_table_elt_t));
@@ -769,8 +776,8 @@ ngx_http_signalr_rest_headers(ngx_http_request_t *r,
 
     p = ngx_cpymem(aud.data, ep->audience_base.data, ep->audience_base.len);
     p = ngx_cpymem(p, path->data + 1, path->len - 1);
-    ngx_memcpy(p, "?" SIGNALR_API_VERSION_QUERY,
-               sizeof("?" SIGNALR_API_VERSION_QUERY) - 1);
+    *p++ = '?';
+    ngx_memcpy(p, version->data, version->len);
 
     ngx_str_set(&headers[0].key, "Authorization");
     headers[0].lowcase_key = (u_char *) "authorization";

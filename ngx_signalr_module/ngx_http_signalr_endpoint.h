@@ -25,8 +25,8 @@ ngx_int_t ngx_http_signalr_token(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep, signalr_jwt_claim_t *claims,
     ngx_uint_t nclaims, ngx_str_t *aud, time_t lifetime, ngx_str_t *token);
 ngx_int_t ngx_http_signalr_rest_headers(ngx_http_request_t *r,
-    ngx_http_signalr_endpoint_t *ep, ngx_str_t *path, ngx_uint_t body,
-    ngx_http_signalr_subrequest_t *s);
+    ngx_http_signalr_endpoint_t *ep, ngx_str_t *path, ngx_str_t *version,
+    ngx_uint_t body, ngx_http_signalr_subrequest_t *s);
 ngx_msec_t ngx_http_signalr_offline_time(ngx_http_signalr_endpoint_t *ep,
     ngx_http_signalr_loc_conf_t *slcf);
 ngx_int_t ngx_http_signalr_rest_token(ngx_http_request_t *r,

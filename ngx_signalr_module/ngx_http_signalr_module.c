@@ -31,6 +31,8 @@ static char *ngx_http_signalr_max_actions_check(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_signalr_retries_check(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_signalr_exists_status_check(ngx_conf_t *cf,
+    void *post, void *data);
 
 
 static ngx_conf_post_t  ngx_http_signalr_lifetime_post =
@@ -43,11 +45,27 @@ static ngx_conf_post_t  ngx_http_signalr_max_actions_post =
 static ngx_conf_post_t  ngx_http_signalr_retries_post =
     { ngx_http_signalr_retries_check };
 
+static ngx_conf_post_t  ngx_http_signalr_exists_status_post =
+    { ngx_http_signalr_exists_status_check };
+
 
 static ngx_conf_enum_t  ngx_http_signalr_group_actions[] = {
     { ngx_string("add"), NGX_HTTP_SIGNALR_GROUP_ADD },
     { ngx_string("remove"), NGX_HTTP_SIGNALR_GROUP_REMOVE },
     { ngx_string("remove_all"), NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_signalr_actions[] = {
+    { ngx_string("add"), NGX_HTTP_SIGNALR_GROUP_ADD },
+    { ngx_string("remove"), NGX_HTTP_SIGNALR_GROUP_REMOVE },
+    { ngx_string("remove_all"), NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL },
+    { ngx_string("close"), NGX_HTTP_SIGNALR_ACTION_CLOSE },
+    { ngx_string("close_connections"), NGX_HTTP_SIGNALR_ACTION_CLOSE_ALL },
+    { ngx_string("exists"), NGX_HTTP_SIGNALR_ACTION_EXISTS },
+    { ngx_string("invoke"), NGX_HTTP_SIGNALR_ACTION_INVOKE },
+    { ngx_string("list_connections"), NGX_HTTP_SIGNALR_ACTION_LIST },
     { ngx_null_string, 0 }
 };
 
@@ -145,6 +163,20 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_signalr_loc_conf_t, group_action),
       &ngx_http_signalr_group_actions },
+
+    { ngx_string("signalr_action"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, group_action),
+      &ngx_http_signalr_actions },
+
+    { ngx_string("signalr_exists_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, exists_status),
+      &ngx_http_signalr_exists_status_post },
 
     { ngx_string("signalr_rest_retries"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -268,6 +300,9 @@ static ngx_http_variable_t  ngx_http_signalr_vars[] = {
     ngx_http_signalr_output_var("signalr_rest_status", rest_status),
     ngx_http_signalr_output_var("signalr_actions_sent", actions_sent),
 
+    { ngx_string("signalr_exists"), NULL, ngx_http_signalr_exists_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     ngx_http_null_variable
 };
 
@@ -366,6 +401,7 @@ ngx_http_signalr_create_loc_conf(ngx_conf_t *cf)
     slcf->connection_id = NGX_CONF_UNSET_PTR;
     slcf->arguments = NGX_CONF_UNSET_PTR;
     slcf->group_action = NGX_CONF_UNSET_UINT;
+    slcf->exists_status = NGX_CONF_UNSET_UINT;
     slcf->rest_retries = NGX_CONF_UNSET_UINT;
     slcf->output_max_body = NGX_CONF_UNSET_SIZE;
     slcf->output_max_actions = NGX_CONF_UNSET_UINT;
@@ -430,6 +466,8 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->connection_id, prev->connection_id, NULL);
     ngx_conf_merge_ptr_value(conf->arguments, prev->arguments, NULL);
     ngx_conf_merge_uint_value(conf->group_action, prev->group_action, 0);
+    ngx_conf_merge_uint_value(conf->exists_status, prev->exists_status,
+                              NGX_HTTP_NOT_FOUND);
     ngx_conf_merge_uint_value(conf->rest_retries, prev->rest_retries, 2);
     ngx_conf_merge_size_value(conf->output_max_body, prev->output_max_body,
                               1024 * 1024);
@@ -522,6 +560,23 @@ ngx_http_signalr_retries_check(ngx_conf_t *cf, void *post, void *data)
 
     if (*np > 10) {
         return "must be between 0 and 10";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* what auth_request takes (2xx, 401, 403), or what the REST API says */
+
+static char *
+ngx_http_signalr_exists_status_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np != NGX_HTTP_OK && *np != NGX_HTTP_UNAUTHORIZED
+        && *np != NGX_HTTP_FORBIDDEN && *np != NGX_HTTP_NOT_FOUND)
+    {
+        return "must be 200, 401, 403 or 404";
     }
 
     return NGX_CONF_OK;

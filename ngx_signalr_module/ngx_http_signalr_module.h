@@ -135,9 +135,15 @@ typedef struct {
 #define NGX_HTTP_SIGNALR_VERIFY_ENTRA      2     /* a bearer token */
 
 
+/* the action of a templated output location */
 #define NGX_HTTP_SIGNALR_GROUP_ADD         1
 #define NGX_HTTP_SIGNALR_GROUP_REMOVE      2
 #define NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL  3
+#define NGX_HTTP_SIGNALR_ACTION_CLOSE      4
+#define NGX_HTTP_SIGNALR_ACTION_CLOSE_ALL  5     /* closeConnections */
+#define NGX_HTTP_SIGNALR_ACTION_EXISTS     6
+#define NGX_HTTP_SIGNALR_ACTION_INVOKE     7
+#define NGX_HTTP_SIGNALR_ACTION_LIST       8
 
 
 typedef struct {
@@ -155,7 +161,8 @@ typedef struct {
     ngx_http_complex_value_t   *group;
     ngx_http_complex_value_t   *connection_id;
     ngx_http_complex_value_t   *arguments;
-    ngx_uint_t                  group_action;
+    ngx_uint_t                  group_action;    /* or any action */
+    ngx_uint_t                  exists_status;
     ngx_uint_t                  rest_retries;
     size_t                      output_max_body;
     ngx_uint_t                  output_max_actions;

@@ -26,8 +26,14 @@
 
 
 #define NGX_HTTP_SIGNALR_REST_MAX_RESPONSE    16384
+#define NGX_HTTP_SIGNALR_REST_MAX_RESULT      (1024 * 1024)  /* invoke, */
+                                                       /* a page of a list */
 #define NGX_HTTP_SIGNALR_REST_BACKOFF         100      /* ms, then doubled */
 #define NGX_HTTP_SIGNALR_REST_BACKOFF_MAX     3200
+#define NGX_HTTP_SIGNALR_LIST_MAX             10000    /* connections */
+#define NGX_HTTP_SIGNALR_LIST_MAX_PAGES       1000     /* per endpoint */
+#define NGX_HTTP_SIGNALR_MAX_DETAIL           1024     /* the service's */
+                                                       /* message, bytes */
 
 
 /* the endpoints of a call are bits of a uint64_t, counted in a u_char */
@@ -46,6 +52,10 @@ typedef struct {
     ngx_str_t                       body;
     const char                     *what;          /* "broadcast", ... */
     const char                     *absent;        /* 404 code that is done */
+    const char                     *member;        /* "userId", ... and */
+    ngx_str_t                       recipient;     /* of several, or empty */
+    ngx_uint_t                      action;        /* it comes from */
+    ngx_uint_t                      kind;          /* SIGNALR_CALL_* */
     uint64_t                        endpoints;     /* the ones it goes to */
     unsigned                        message:1;
     unsigned                        connection:1;
@@ -59,35 +69,61 @@ typedef struct {
     ngx_uint_t                      status;        /* 502: no answer */
     ngx_str_t                       code;          /* x-ms-error-code */
     ngx_str_t                       retry_after;
+    ngx_str_t                       detail;        /* invoke: the message */
+                                                   /* of the service */
+    ngx_uint_t                      attempts;
     unsigned                        no_response:1;
     unsigned                        no_credentials:1;  /* not sent */
+    unsigned                        bad_answer:1;  /* a 2xx not understood */
 } ngx_http_signalr_failure_t;
 
 
-/*
- * The calls sent to one endpoint: in order, one at a time, each retried as
- * the location says. The endpoints' runs go on in parallel.
- */
+typedef struct ngx_http_signalr_output_run_s  ngx_http_signalr_output_run_t;
+
+
+/* a call of a run's action: under way, waiting for a retry, or paging */
 
 typedef struct {
-    ngx_http_signalr_endpoint_t    *ep;
-    ngx_uint_t                      index;         /* in the configuration */
-    ngx_http_request_t             *request;
-    ngx_uint_t                      call;          /* under way, or next */
+    ngx_http_signalr_output_run_t  *run;
+    ngx_uint_t                      call;
     ngx_uint_t                      attempt;       /* 0: the first one */
     ngx_http_signalr_capture_t     *cap;           /* its answer */
     ngx_event_t                     retry;
+    ngx_str_t                       page;          /* the next page's */
+    ngx_uint_t                      pages;         /* path and query */
+    unsigned                        busy:1;
+} ngx_http_signalr_output_lane_t;
+
+
+/*
+ * The calls sent to one endpoint: action after action, the calls of an
+ * action (one per recipient) at once, each retried as the location says.
+ * The endpoints' runs go on in parallel.
+ */
+
+struct ngx_http_signalr_output_run_s {
+    ngx_http_signalr_endpoint_t    *ep;
+    ngx_uint_t                      index;         /* in the configuration */
+    ngx_http_request_t             *request;
+    ngx_uint_t                      call;          /* the last call of the */
+                                                   /* action under way */
+    ngx_http_signalr_output_lane_t *lanes;
+    ngx_uint_t                      busy;          /* lanes under way */
     ngx_uint_t                      completed;     /* calls it took */
     ngx_array_t                    *failures;      /* of failure_t */
     unsigned                        skipped:1;     /* offline: not sent */
     unsigned                        running:1;
+    unsigned                        failed:1;      /* a call of the action */
     unsigned                        stopped:1;     /* by a failure */
-} ngx_http_signalr_output_run_t;
+};
 
 
 struct ngx_http_signalr_output_ctx_s {
     ngx_http_signalr_call_t        *calls;
     ngx_uint_t                      ncalls;
+    ngx_uint_t                      nactions;
+    ngx_uint_t                      width;         /* calls of the largest */
+                                                   /* action */
 
     ngx_http_signalr_output_run_t  *runs;          /* one per endpoint */
     ngx_uint_t                      nruns;
@@ -102,6 +138,11 @@ struct ngx_http_signalr_output_ctx_s {
 
     ngx_http_signalr_output_vars_t  v;            /* $signalr_rest_status */
 
+    ngx_str_t                       result;        /* invoke: its JSON */
+    json_t                         *list;          /* listConnections */
+
+    unsigned                        found:1;       /* exists: somewhere */
+    unsigned                        truncated:1;   /* the list */
     unsigned                        finished:1;
 };
 
@@ -125,7 +166,7 @@ static ngx_int_t ngx_http_signalr_output_set_id(ngx_http_request_t *r,
 static void ngx_http_signalr_output_error_text(char *err, size_t errlen,
     const char *fmt, ...);
 static ngx_int_t ngx_http_signalr_output_copy(ngx_http_request_t *r,
-    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src, ngx_uint_t n,
+    ngx_http_signalr_call_t *calls, signalr_rest_call_t *src, ngx_uint_t n,
     char *err, size_t errlen);
 static ngx_int_t ngx_http_signalr_output_select(ngx_http_request_t *r,
     ngx_http_signalr_call_t *dst, signalr_rest_call_t *src, ngx_uint_t n,
@@ -137,33 +178,52 @@ static ngx_uint_t ngx_http_signalr_output_first(
     ngx_uint_t call);
 static ngx_int_t ngx_http_signalr_output_runs(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
+static ngx_int_t ngx_http_signalr_output_action(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_uint_t first);
 static ngx_int_t ngx_http_signalr_output_send(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run);
+    ngx_http_signalr_output_ctx_t *octx,
+    ngx_http_signalr_output_lane_t *lane);
+static void ngx_http_signalr_output_lane_done(
+    ngx_http_signalr_output_lane_t *lane);
 static void ngx_http_signalr_output_resume(ngx_http_request_t *r);
 static void ngx_http_signalr_output_finish(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_int_t rc);
 static ngx_int_t ngx_http_signalr_output_next(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_lane_t *lane,
     ngx_http_signalr_capture_t *cap);
 static ngx_int_t ngx_http_signalr_output_advance(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run);
+static ngx_int_t ngx_http_signalr_output_result(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_lane_t *lane,
+    ngx_http_signalr_call_t *call, ngx_http_signalr_capture_t *cap);
+static ngx_int_t ngx_http_signalr_output_page(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_lane_t *lane,
+    ngx_http_signalr_call_t *call, json_t *root);
 static ngx_uint_t ngx_http_signalr_output_answered(ngx_http_request_t *r,
     ngx_http_signalr_output_run_t *run, ngx_http_signalr_call_t *call,
     ngx_http_signalr_capture_t *cap);
 static ngx_uint_t ngx_http_signalr_output_retryable(
     ngx_http_signalr_call_t *call, ngx_http_signalr_capture_t *cap);
 static ngx_http_signalr_failure_t *ngx_http_signalr_output_failure(
-    ngx_http_request_t *r, ngx_http_signalr_output_run_t *run,
-    ngx_http_signalr_capture_t *cap);
+    ngx_http_request_t *r, ngx_http_signalr_output_lane_t *lane,
+    ngx_http_signalr_call_t *call, ngx_http_signalr_capture_t *cap);
 static void ngx_http_signalr_output_retry_handler(ngx_event_t *ev);
 static void ngx_http_signalr_output_cleanup(void *data);
 static ngx_int_t ngx_http_signalr_output_done(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx);
+static ngx_uint_t ngx_http_signalr_output_ok(
+    ngx_http_signalr_output_ctx_t *octx, ngx_uint_t k);
+static ngx_int_t ngx_http_signalr_output_answer(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx);
+static void ngx_http_signalr_output_recipients(
+    ngx_http_signalr_output_ctx_t *octx, signalr_jw_t *w);
 static ngx_http_signalr_failure_t *ngx_http_signalr_output_why(
     ngx_http_signalr_output_ctx_t *octx, ngx_uint_t call,
     ngx_http_signalr_output_run_t **run);
 static const char *ngx_http_signalr_output_classify(
-    ngx_http_signalr_failure_t *f, ngx_uint_t *status);
+    ngx_http_signalr_failure_t *f, ngx_http_signalr_call_t *call,
+    ngx_uint_t *status);
 static void ngx_http_signalr_output_endpoints(
     ngx_http_signalr_output_ctx_t *octx, signalr_jw_t *w);
 static void ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
@@ -175,7 +235,9 @@ static ngx_str_t  ngx_http_signalr_rest_methods[] = {
     ngx_null_string,
     ngx_string("POST"),                    /* SIGNALR_REST_POST */
     ngx_string("PUT"),                     /* SIGNALR_REST_PUT */
-    ngx_string("DELETE")                   /* SIGNALR_REST_DELETE */
+    ngx_string("DELETE"),                  /* SIGNALR_REST_DELETE */
+    ngx_string("HEAD"),                    /* SIGNALR_REST_HEAD */
+    ngx_string("GET")                      /* SIGNALR_REST_GET */
 };
 
 
@@ -183,12 +245,22 @@ static ngx_uint_t  ngx_http_signalr_rest_method_ids[] = {
     0,
     NGX_HTTP_POST,
     NGX_HTTP_PUT,
-    NGX_HTTP_DELETE
+    NGX_HTTP_DELETE,
+    NGX_HTTP_HEAD,
+    NGX_HTTP_GET
 };
 
 
+/* the "action" of each templated one, and its directive's name */
+
 static const char  *ngx_http_signalr_group_action_names[] = {
-    NULL, "add", "remove", "removeAll"
+    NULL, "add", "remove", "removeAll", "close", "closeConnections",
+    "exists", "invoke", "listConnections"
+};
+
+static const char  *ngx_http_signalr_action_names[] = {
+    NULL, "add", "remove", "remove_all", "close", "close_connections",
+    "exists", "invoke", "list_connections"
 };
 
 
@@ -220,7 +292,8 @@ char *
 ngx_http_signalr_output_check(ngx_conf_t *cf,
     ngx_http_signalr_loc_conf_t *slcf)
 {
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, a;
+    const char                    *need;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
@@ -237,11 +310,17 @@ ngx_http_signalr_output_check(ngx_conf_t *cf,
         }
     }
 
-    if (slcf->target && slcf->group_action) {
+    a = slcf->group_action;
+
+    if (slcf->target && a && a != NGX_HTTP_SIGNALR_ACTION_INVOKE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"signalr_target\" and \"signalr_group_action\" "
-                           "cannot be used together: a location sends a "
-                           "message or makes a group action");
+                           "\"signalr_target\" and \"%s %s\" cannot be "
+                           "used together: a location sends a message or "
+                           "makes an action (only \"invoke\" takes a "
+                           "target)",
+                           a <= NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL
+                           ? "signalr_group_action" : "signalr_action",
+                           ngx_http_signalr_action_names[a]);
         return NGX_CONF_ERROR;
     }
 
@@ -251,27 +330,67 @@ ngx_http_signalr_output_check(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if ((slcf->group_action == NGX_HTTP_SIGNALR_GROUP_ADD
-         || slcf->group_action == NGX_HTTP_SIGNALR_GROUP_REMOVE)
-        && slcf->group == NULL)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"signalr_group_action %s\" needs "
-                           "\"signalr_group\"",
-                           slcf->group_action == NGX_HTTP_SIGNALR_GROUP_ADD
-                           ? "add" : "remove");
-        return NGX_CONF_ERROR;
+    switch (a) {
+
+    case NGX_HTTP_SIGNALR_GROUP_ADD:
+    case NGX_HTTP_SIGNALR_GROUP_REMOVE:
+        if (slcf->group == NULL) {
+            need = "\"signalr_group\"";
+            break;
+        }
+
+        /* fall through */
+
+    case NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL:
+        if (slcf->recipient == NULL && slcf->connection_id == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"signalr_group_action\" needs "
+                               "\"signalr_user_id\" or "
+                               "\"signalr_connection_id\"");
+            return NGX_CONF_ERROR;
+        }
+
+        need = NULL;
+        break;
+
+    case NGX_HTTP_SIGNALR_ACTION_CLOSE:
+        need = slcf->connection_id ? NULL : "\"signalr_connection_id\"";
+        break;
+
+    case NGX_HTTP_SIGNALR_ACTION_EXISTS:
+        need = (slcf->recipient == NULL && slcf->connection_id == NULL
+                && slcf->group == NULL)
+               ? "\"signalr_connection_id\", \"signalr_user_id\" or "
+                 "\"signalr_group\""
+               : NULL;
+        break;
+
+    case NGX_HTTP_SIGNALR_ACTION_INVOKE:
+        need = (slcf->target == NULL || slcf->connection_id == NULL)
+               ? "\"signalr_target\" and \"signalr_connection_id\""
+               : NULL;
+        break;
+
+    case NGX_HTTP_SIGNALR_ACTION_LIST:
+        need = slcf->group ? NULL : "\"signalr_group\"";
+        break;
+
+    default: /* none, close_connections */
+        need = NULL;
     }
 
-    if (slcf->group_action
-        && slcf->recipient == NULL && slcf->connection_id == NULL)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"signalr_group_action\" needs "
-                           "\"signalr_user_id\" or "
-                           "\"signalr_connection_id\"");
-        return NGX_CONF_ERROR;
+    if (need == NULL) {
+        return NGX_CONF_OK;
     }
+
+    /* the group actions named as signalr_group_action, their first one */
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%s %s\" needs %s",
+                       a <= NGX_HTTP_SIGNALR_GROUP_REMOVE_ALL
+                       ? "signalr_group_action" : "signalr_action",
+                       ngx_http_signalr_action_names[a], need);
+
+    return NGX_CONF_ERROR;
 
     return NGX_CONF_OK;
 }
@@ -313,6 +432,31 @@ ngx_http_signalr_output_variable(ngx_http_request_t *r,
 }
 
 
+/* $signalr_exists: "true" or "false" once an exists action is answered */
+
+ngx_int_t
+ngx_http_signalr_exists_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_signalr_ctx_t         *ctx;
+    ngx_http_signalr_output_ctx_t  *octx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    octx = ctx ? ctx->output : NULL;
+
+    if (octx == NULL || octx->v.exists == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (octx->v.exists == 2) {
+        return ngx_http_signalr_variable_set(v, (u_char *) "true", 4);
+    }
+
+    return ngx_http_signalr_variable_set(v, (u_char *) "false", 5);
+}
+
+
 static ngx_int_t
 ngx_http_signalr_output_handler(ngx_http_request_t *r)
 {
@@ -322,7 +466,23 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
     ngx_http_signalr_loc_conf_t    *slcf;
     ngx_http_signalr_output_ctx_t  *octx;
 
-    if (r->method != NGX_HTTP_POST) {
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+    /*
+     * a templated check or list reads only: GET and HEAD too, as
+     * auth_request's subrequests are
+     */
+
+    if (slcf->group_action == NGX_HTTP_SIGNALR_ACTION_EXISTS
+        || slcf->group_action == NGX_HTTP_SIGNALR_ACTION_LIST)
+    {
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
+            return ngx_http_signalr_not_allowed(r, "GET, HEAD, POST",
+                                                "this signalr_output takes "
+                                                "GET, HEAD or POST");
+        }
+
+    } else if (r->method != NGX_HTTP_POST) {
         return ngx_http_signalr_not_allowed(r, "POST",
                                             "signalr_output takes POST");
     }
@@ -346,8 +506,6 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
     cln->data = octx;
 
     ctx->output = octx;
-
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
     if (r->headers_in.content_length_n > (off_t) slcf->output_max_body) {
         rc = ngx_http_discard_request_body(r);
@@ -469,8 +627,7 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
     u_char                       *hubz;
     json_t                       *item;
     ngx_int_t                     n;
-    ngx_uint_t                    i;
-    signalr_rest_call_t           call;
+    ngx_uint_t                    i, width;
     signalr_rest_calls_t          calls;
     ngx_http_signalr_loc_conf_t  *slcf;
 
@@ -487,8 +644,7 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
     hubz[hub->len] = '\0';
 
     err[0] = '\0';
-    calls.calls = NULL;
-    calls.n = 0;
+    ngx_memzero(&calls, sizeof(signalr_rest_calls_t));
 
     if (slcf->target || slcf->group_action) {
 
@@ -499,18 +655,13 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
         n = ngx_http_signalr_output_template(r, body, &item, err, errlen);
 
         if (n == NGX_OK) {
-            rc = signalr_action_from_json((char *) hubz, item, &call, err,
+            rc = signalr_action_from_json((char *) hubz, item, &calls, err,
                                           errlen);
             n = (rc == 0) ? NGX_OK : NGX_DECLINED;
         }
 
         if (item) {
             json_decref(item);
-        }
-
-        if (n == NGX_OK) {
-            calls.calls = &call;
-            calls.n = 1;
         }
 
     } else if (body->len == 0) {
@@ -527,10 +678,11 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
     }
 
     if (n == NGX_DECLINED && ngx_strcmp(err, SIGNALR_ACTION_NOMEM) == 0) {
-        return NGX_ERROR;
+        n = NGX_ERROR;
     }
 
     if (n != NGX_OK) {
+        signalr_rest_calls_free(&calls);
         return n;
     }
 
@@ -539,21 +691,22 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
     n = (octx->calls == NULL) ? NGX_ERROR : NGX_OK;
 
     for (i = 0; n == NGX_OK && i < calls.n; i++) {
-        n = ngx_http_signalr_output_copy(r, &octx->calls[i], &calls.calls[i],
+        n = ngx_http_signalr_output_copy(r, octx->calls, &calls.calls[i],
                                          i, err, errlen);
-        if (n == NGX_DECLINED) {
-            break;
-        }
     }
 
     octx->ncalls = calls.n;
+    octx->nactions = calls.nactions;
 
-    if (calls.calls == &call) {
-        signalr_rest_call_free(&call);
+    /* the calls of an action are in a row */
 
-    } else {
-        signalr_rest_calls_free(&calls);
+    for (i = 0, width = 0; n == NGX_OK && i < calls.n; i++) {
+        width = (i && calls.calls[i].action == calls.calls[i - 1].action)
+                ? width + 1 : 1;
+        octx->width = ngx_max(octx->width, width);
     }
+
+    signalr_rest_calls_free(&calls);
 
     return n;
 }
@@ -762,6 +915,15 @@ ngx_http_signalr_output_template(ngx_http_request_t *r, ngx_str_t *body,
 
     *item = obj;
 
+    if (slcf->group_action) {
+        v = json_string(
+                  ngx_http_signalr_group_action_names[slcf->group_action]);
+
+        if (v == NULL || json_object_set_new(obj, "action", v) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
     if (slcf->target) {
         if (ngx_http_complex_value(r, slcf->target, &value) != NGX_OK) {
             return NGX_ERROR;
@@ -793,14 +955,6 @@ ngx_http_signalr_output_template(ngx_http_request_t *r, ngx_str_t *body,
         }
 
         if (json_object_set_new(obj, "arguments", args) != 0) {
-            return NGX_ERROR;
-        }
-
-    } else {
-        v = json_string(
-                  ngx_http_signalr_group_action_names[slcf->group_action]);
-
-        if (v == NULL || json_object_set_new(obj, "action", v) != 0) {
             return NGX_ERROR;
         }
     }
@@ -881,13 +1035,20 @@ ngx_http_signalr_output_error_text(char *err, size_t errlen,
 
 static ngx_int_t
 ngx_http_signalr_output_copy(ngx_http_request_t *r,
-    ngx_http_signalr_call_t *dst, signalr_rest_call_t *src, ngx_uint_t n,
+    ngx_http_signalr_call_t *calls, signalr_rest_call_t *src, ngx_uint_t n,
     char *err, size_t errlen)
 {
+    ngx_http_signalr_call_t  *dst;
+
+    dst = &calls[n];
+
     dst->method = ngx_http_signalr_rest_method_ids[src->method];
     dst->method_name = ngx_http_signalr_rest_methods[src->method];
     dst->what = src->what;
     dst->absent = src->absent;
+    dst->member = src->member;
+    dst->action = src->action;
+    dst->kind = src->kind;
     dst->message = src->message;
     dst->connection = src->connection;
 
@@ -905,7 +1066,23 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
     ngx_memcpy(dst->path.data, src->path, src->path_len);
     ngx_memcpy(dst->query.data, src->query, src->query_len);
 
-    if (src->body_len) {
+    if (src->recipient) {
+        dst->recipient.len = ngx_strlen(src->recipient);
+        dst->recipient.data = ngx_pnalloc(r->pool, dst->recipient.len);
+        if (dst->recipient.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(dst->recipient.data, src->recipient, dst->recipient.len);
+    }
+
+    if (src->body_shared) {
+
+        /* the recipients of an action share its message */
+
+        dst->body = calls[n - 1].body;
+
+    } else if (src->body_len) {
         dst->body.data = ngx_pnalloc(r->pool, src->body_len);
         if (dst->body.data == NULL) {
             return NGX_ERROR;
@@ -914,7 +1091,8 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
         ngx_memcpy(dst->body.data, src->body, src->body_len);
     }
 
-    return ngx_http_signalr_output_select(r, dst, src, n, err, errlen);
+    return ngx_http_signalr_output_select(r, dst, src, src->action, err,
+                                          errlen);
 }
 
 
@@ -1027,10 +1205,11 @@ static ngx_int_t
 ngx_http_signalr_output_runs(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
-    ngx_uint_t                      i, k;
-    ngx_http_signalr_endpoint_t    *eps;
-    ngx_http_signalr_main_conf_t   *smcf;
-    ngx_http_signalr_output_run_t  *run;
+    ngx_uint_t                       i, j, k;
+    ngx_http_signalr_endpoint_t     *eps;
+    ngx_http_signalr_main_conf_t    *smcf;
+    ngx_http_signalr_output_run_t   *run;
+    ngx_http_signalr_output_lane_t  *lane;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
 
@@ -1055,9 +1234,22 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
         run->ep = &eps[i];
         run->index = i;
         run->request = r;
-        run->retry.handler = ngx_http_signalr_output_retry_handler;
-        run->retry.data = run;
-        run->retry.log = r->connection->log;
+
+        /* as many lanes as the widest action has calls */
+
+        run->lanes = ngx_pcalloc(r->pool, octx->width
+                                 * sizeof(ngx_http_signalr_output_lane_t));
+        if (run->lanes == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (j = 0; j < octx->width; j++) {
+            lane = &run->lanes[j];
+            lane->run = run;
+            lane->retry.handler = ngx_http_signalr_output_retry_handler;
+            lane->retry.data = lane;
+            lane->retry.log = r->connection->log;
+        }
 
         /* an Entra ID endpoint without credentials is never called */
 
@@ -1082,9 +1274,9 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
     for (k = 0; k < octx->ncalls; k++) {
         if ((octx->calls[k].endpoints & octx->ready) == 0) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "signalr: output: no endpoint of call %ui has its "
-                          "Microsoft Entra ID credentials yet (the "
-                          "refresh's errors say why)", k);
+                          "signalr: output: no endpoint of action %ui has "
+                          "its Microsoft Entra ID credentials yet (the "
+                          "refresh's errors say why)", octx->calls[k].action);
             return NGX_DECLINED;
         }
     }
@@ -1100,9 +1292,9 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
     for (i = 0; i < octx->nruns; i++) {
         run = &octx->runs[i];
 
-        run->call = ngx_http_signalr_output_first(octx, run, 0);
+        k = ngx_http_signalr_output_first(octx, run, 0);
 
-        if (run->call == octx->ncalls) {
+        if (k == octx->ncalls) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "signalr output: nothing for endpoint \"%V\"",
                            &run->ep->name);
@@ -1112,7 +1304,47 @@ ngx_http_signalr_output_runs(ngx_http_request_t *r,
         run->running = 1;
         octx->running++;
 
-        if (ngx_http_signalr_output_send(r, octx, run) != NGX_OK) {
+        if (ngx_http_signalr_output_action(r, octx, run, k) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the calls of the action of call first that go to the run's endpoint */
+
+static ngx_int_t
+ngx_http_signalr_output_action(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_uint_t first)
+{
+    ngx_uint_t                       k, n, action;
+    ngx_http_signalr_output_lane_t  *lane;
+
+    action = octx->calls[first].action;
+    n = 0;
+
+    for (k = first;
+         k < octx->ncalls && octx->calls[k].action == action;
+         k++)
+    {
+        run->call = k;
+
+        if (!ngx_http_signalr_output_for(octx, run->index, k)) {
+            continue;
+        }
+
+        lane = &run->lanes[n++];
+        lane->call = k;
+        lane->attempt = 0;
+        lane->pages = 0;
+        lane->page.len = 0;
+        lane->busy = 1;
+        run->busy++;
+
+        if (ngx_http_signalr_output_send(r, octx, lane) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -1156,23 +1388,26 @@ ngx_http_signalr_output_first(ngx_http_signalr_output_ctx_t *octx,
 
 static ngx_int_t
 ngx_http_signalr_output_send(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run)
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_lane_t *lane)
 {
     u_char                         *p;
+    ngx_str_t                       version;
     ngx_http_signalr_ctx_t         *ctx;
     ngx_http_signalr_call_t        *call;
     ngx_http_signalr_failure_t     *f;
     ngx_http_signalr_capture_t     *cap;
     ngx_http_signalr_endpoint_t    *ep;
+    ngx_http_signalr_output_run_t  *run;
     ngx_http_signalr_subrequest_t   s;
 
-    call = &octx->calls[run->call];
+    run = lane->run;
+    call = &octx->calls[lane->call];
     ep = run->ep;
 
     /*
      * an Entra ID token that ended during the request (a retry, a later
-     * call): this endpoint's run stops, as after a failure, and the request
-     * goes on with the others
+     * call): this endpoint's run stops after this action, as after a
+     * failure, and the request goes on with the others
      */
 
     if (ep->entra && !ngx_http_signalr_entra_ready(ep)) {
@@ -1197,13 +1432,12 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
         }
 
         ngx_memzero(f, sizeof(ngx_http_signalr_failure_t));
-        f->call = run->call;
+        f->call = lane->call;
         f->status = NGX_HTTP_SERVICE_UNAVAILABLE;
         f->no_credentials = 1;
 
-        run->stopped = 1;
-        run->running = 0;
-        octx->running--;
+        run->failed = 1;
+        ngx_http_signalr_output_lane_done(lane);
 
         r->write_event_handler = ngx_http_signalr_output_resume;
 
@@ -1216,8 +1450,15 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 
     ngx_memzero(&s, sizeof(ngx_http_signalr_subrequest_t));
 
-    if (ngx_http_signalr_rest_headers(r, ep, &call->path, call->body.len != 0,
-                                      &s)
+    /* the token's audience has the call's api-version, its query's first */
+
+    version.data = call->query.data;
+    p = ngx_strlchr(call->query.data, call->query.data + call->query.len, '&');
+    version.len = (p ? p : call->query.data + call->query.len)
+                  - call->query.data;
+
+    if (ngx_http_signalr_rest_headers(r, ep, &call->path, &version,
+                                      call->body.len != 0, &s)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -1226,31 +1467,49 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     /*
      * the location: the endpoint's REST prefix and a constant, made when
      * the configuration was read; what proxy_pass (with no URI part)
-     * sends: the call's path and query as they are, escaped already
+     * sends: the call's path and query as they are, escaped already, or
+     * the next page's, checked
      */
 
     s.uri = ep->rest_uri;
-    s.args = call->query;
 
-    s.unparsed_uri.len = call->path.len + sizeof("?") - 1 + call->query.len;
-    s.unparsed_uri.data = ngx_pnalloc(r->pool, s.unparsed_uri.len);
-    if (s.unparsed_uri.data == NULL) {
-        return NGX_ERROR;
+    if (lane->page.len) {
+        s.unparsed_uri = lane->page;
+
+        p = ngx_strlchr(lane->page.data, lane->page.data + lane->page.len,
+                        '?');
+        if (p) {
+            s.args.data = p + 1;
+            s.args.len = lane->page.data + lane->page.len - (p + 1);
+        }
+
+    } else {
+        s.args = call->query;
+
+        s.unparsed_uri.len = call->path.len + sizeof("?") - 1
+                             + call->query.len;
+        s.unparsed_uri.data = ngx_pnalloc(r->pool, s.unparsed_uri.len);
+        if (s.unparsed_uri.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(s.unparsed_uri.data, call->path.data, call->path.len);
+        *p++ = '?';
+        ngx_memcpy(p, call->query.data, call->query.len);
     }
-
-    p = ngx_cpymem(s.unparsed_uri.data, call->path.data, call->path.len);
-    *p++ = '?';
-    ngx_memcpy(p, call->query.data, call->query.len);
 
     s.method = call->method;
     s.method_name = call->method_name;
     s.body = call->body;
-    s.max_response = NGX_HTTP_SIGNALR_REST_MAX_RESPONSE;
+    s.max_response = (call->kind == SIGNALR_CALL_INVOKE
+                      || call->kind == SIGNALR_CALL_LIST)
+                     ? NGX_HTTP_SIGNALR_REST_MAX_RESULT
+                     : NGX_HTTP_SIGNALR_REST_MAX_RESPONSE;
 
     ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\", "
                    "attempt %ui, %uz body bytes, token of %uz bytes",
-                   run->call, call->what, &ep->name, run->attempt + 1,
+                   lane->call, call->what, &ep->name, lane->attempt + 1,
                    call->body.len,
                    s.headers[0].value.len - (sizeof("Bearer ") - 1));
 
@@ -1259,10 +1518,18 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    run->cap = cap;
+    lane->cap = cap;
     r->write_event_handler = ngx_http_signalr_output_resume;
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_signalr_output_lane_done(ngx_http_signalr_output_lane_t *lane)
+{
+    lane->busy = 0;
+    lane->run->busy--;
 }
 
 
@@ -1275,11 +1542,12 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
 static void
 ngx_http_signalr_output_resume(ngx_http_request_t *r)
 {
-    ngx_uint_t                      i;
-    ngx_http_signalr_ctx_t         *ctx;
-    ngx_http_signalr_capture_t     *cap;
-    ngx_http_signalr_output_ctx_t  *octx;
-    ngx_http_signalr_output_run_t  *run;
+    ngx_uint_t                       i, j;
+    ngx_http_signalr_ctx_t          *ctx;
+    ngx_http_signalr_capture_t      *cap;
+    ngx_http_signalr_output_ctx_t   *octx;
+    ngx_http_signalr_output_run_t   *run;
+    ngx_http_signalr_output_lane_t  *lane;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx ? ctx->output : NULL;
@@ -1293,14 +1561,30 @@ ngx_http_signalr_output_resume(ngx_http_request_t *r)
     for (i = 0; i < octx->nruns; i++) {
         run = &octx->runs[i];
 
-        if (run->cap == NULL || !ngx_http_signalr_capture_done(run->cap)) {
-            continue;
+        for (j = 0; j < octx->width; j++) {
+            lane = &run->lanes[j];
+
+            if (lane->cap == NULL
+                || !ngx_http_signalr_capture_done(lane->cap))
+            {
+                continue;
+            }
+
+            cap = lane->cap;
+            lane->cap = NULL;
+
+            if (ngx_http_signalr_output_next(r, octx, lane, cap) != NGX_OK) {
+                ngx_http_signalr_output_finish(r, octx,
+                                               NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
         }
 
-        cap = run->cap;
-        run->cap = NULL;
+        /* the run's action has ended: the next one, or the run */
 
-        if (ngx_http_signalr_output_next(r, octx, run, cap) != NGX_OK) {
+        if (run->running && run->busy == 0
+            && ngx_http_signalr_output_advance(r, octx, run) != NGX_OK)
+        {
             ngx_http_signalr_output_finish(r, octx,
                                            NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
@@ -1339,19 +1623,23 @@ ngx_http_signalr_output_finish(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_signalr_output_next(ngx_http_request_t *r,
-    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_lane_t *lane,
     ngx_http_signalr_capture_t *cap)
 {
-    ngx_msec_t                    delay;
-    ngx_uint_t                    rest_status, no_response;
-    ngx_http_signalr_call_t      *call;
-    ngx_http_signalr_failure_t   *f;
-    ngx_http_signalr_loc_conf_t  *slcf;
+    ngx_int_t                       rc;
+    ngx_msec_t                      delay;
+    ngx_uint_t                      rest_status, no_response;
+    ngx_http_signalr_call_t        *call;
+    ngx_http_signalr_failure_t     *f;
+    ngx_http_signalr_loc_conf_t    *slcf;
+    ngx_http_signalr_output_run_t  *run;
+
+    run = lane->run;
 
     rest_status = ngx_http_signalr_capture_status(cap);
     no_response = ngx_http_signalr_capture_failed(cap);
 
-    call = &octx->calls[run->call];
+    call = &octx->calls[lane->call];
 
     /* $signalr_rest_status: what the service said, cut short or not */
 
@@ -1364,42 +1652,77 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr output: call %ui \"%s\" to endpoint \"%V\": "
-                   "status %ui%s", run->call, call->what, &run->ep->name,
+                   "status %ui%s", lane->call, call->what, &run->ep->name,
                    rest_status, no_response ? " (no response)" : "");
 
     if (ngx_http_signalr_output_answered(r, run, call, cap)) {
+
+        rc = ngx_http_signalr_output_result(r, octx, lane, call, cap);
+
+        if (rc == NGX_AGAIN) {
+
+            /* the next page of a list */
+
+            ngx_http_signalr_capture_release(r, cap);
+            lane->attempt = 0;
+
+            return ngx_http_signalr_output_send(r, octx, lane);
+        }
+
+        if (rc == NGX_OK) {
+            ngx_http_signalr_capture_release(r, cap);
+
+            run->completed++;
+            octx->taken[lane->call]++;
+            ngx_http_signalr_output_lane_done(lane);
+
+            return NGX_OK;
+        }
+
+        if (rc != NGX_DECLINED) {
+            ngx_http_signalr_capture_release(r, cap);
+            return NGX_ERROR;
+        }
+
+        /* a 2xx whose body is not what the operation answers */
+
+        f = ngx_http_signalr_output_failure(r, lane, call, cap);
+
         ngx_http_signalr_capture_release(r, cap);
 
-        run->completed++;
-        octx->taken[run->call]++;
+        if (f == NULL) {
+            return NGX_ERROR;
+        }
 
-        return ngx_http_signalr_output_advance(r, octx, run);
+        f->bad_answer = 1;
+
+        goto failed;
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
 
-    if (run->attempt < slcf->rest_retries
+    if (lane->attempt < slcf->rest_retries
         && ngx_http_signalr_output_retryable(call, cap))
     {
-        delay = NGX_HTTP_SIGNALR_REST_BACKOFF << ngx_min(run->attempt, 5);
+        delay = NGX_HTTP_SIGNALR_REST_BACKOFF << ngx_min(lane->attempt, 5);
         delay = ngx_min(delay, NGX_HTTP_SIGNALR_REST_BACKOFF_MAX);
 
-        run->attempt++;
+        lane->attempt++;
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "signalr: REST call \"%s\" to endpoint \"%V\" got "
                       "status %ui%s, retry %ui of %ui in %Mms",
                       call->what, &run->ep->name, rest_status,
                       no_response ? " (no response)" : "",
-                      run->attempt, slcf->rest_retries, delay);
+                      lane->attempt, slcf->rest_retries, delay);
 
         ngx_http_signalr_capture_release(r, cap);
-        ngx_add_timer(&run->retry, delay);
+        ngx_add_timer(&lane->retry, delay);
 
         return NGX_OK;
     }
 
-    f = ngx_http_signalr_output_failure(r, run, cap);
+    f = ngx_http_signalr_output_failure(r, lane, call, cap);
 
     ngx_http_signalr_capture_release(r, cap);
 
@@ -1413,36 +1736,289 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
      */
 
     if (rest_status == NGX_HTTP_NOT_FOUND && !no_response
-        && call->connection && octx->targets[run->call] > 1)
+        && call->connection && octx->targets[lane->call] > 1)
     {
         ngx_http_signalr_output_log_failure(r, octx, run, f, 1);
-        return ngx_http_signalr_output_advance(r, octx, run);
+        ngx_http_signalr_output_lane_done(lane);
+        return NGX_OK;
     }
+
+failed:
 
     ngx_http_signalr_output_log_failure(r, octx, run, f, 0);
 
-    run->stopped = 1;
-    run->running = 0;
-    octx->running--;
+    /* the other calls of the action go on; the run ends after them */
+
+    run->failed = 1;
+    ngx_http_signalr_output_lane_done(lane);
 
     return NGX_OK;
 }
 
 
+/* the run's action has ended */
+
 static ngx_int_t
 ngx_http_signalr_output_advance(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_run_t *run)
 {
-    run->attempt = 0;
-    run->call = ngx_http_signalr_output_first(octx, run, run->call + 1);
+    ngx_uint_t  k;
 
-    if (run->call == octx->ncalls) {
+    if (run->failed) {
+        run->stopped = 1;
         run->running = 0;
         octx->running--;
         return NGX_OK;
     }
 
-    return ngx_http_signalr_output_send(r, octx, run);
+    k = ngx_http_signalr_output_first(octx, run, run->call + 1);
+
+    if (k == octx->ncalls) {
+        run->running = 0;
+        octx->running--;
+        return NGX_OK;
+    }
+
+    return ngx_http_signalr_output_action(r, octx, run, k);
+}
+
+
+/*
+ * What a call the endpoint took answers, kept for the caller: exists, the
+ * result of an invoke, a page of a list. NGX_AGAIN: the list's next page
+ * is to be asked for; NGX_DECLINED: an answer not understood.
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_result(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_lane_t *lane,
+    ngx_http_signalr_call_t *call, ngx_http_signalr_capture_t *cap)
+{
+    json_t        *root, *v;
+    ngx_int_t      rc;
+    ngx_str_t      body;
+    signalr_jw_t   w;
+    signalr_str_t  text;
+    json_error_t   error;
+
+    switch (call->kind) {
+
+    case SIGNALR_CALL_EXISTS:
+        if (ngx_http_signalr_capture_status(cap) / 100 == 2) {
+            octx->found = 1;
+        }
+
+        return NGX_OK;
+
+    case SIGNALR_CALL_INVOKE:
+    case SIGNALR_CALL_LIST:
+        break;
+
+    default:
+        return NGX_OK;
+    }
+
+    /* a body cut short, or larger than kept, is not understood */
+
+    if (ngx_http_signalr_capture_failed(cap)
+        || ngx_http_signalr_capture_body(cap, &body) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: the answer of endpoint \"%V\" to REST call "
+                      "\"%s\" was cut short or is larger than %uz bytes",
+                      &lane->run->ep->name, call->what,
+                      (size_t) NGX_HTTP_SIGNALR_REST_MAX_RESULT);
+        return NGX_DECLINED;
+    }
+
+    root = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
+                      &error);
+
+    if (root == NULL || !json_is_object(root)) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "signalr: endpoint \"%V\" answered REST call \"%s\" "
+                      "with a body that is not a JSON object",
+                      &lane->run->ep->name, call->what);
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    if (call->kind == SIGNALR_CALL_LIST) {
+        rc = ngx_http_signalr_output_page(r, octx, lane, call, root);
+        goto done;
+    }
+
+    /* invoke: ClientInvocationResponse of v20241201.json, "result" */
+
+    if (octx->result.data) {
+        rc = NGX_OK;
+        goto done;
+    }
+
+    v = json_object_get(root, "result");
+
+    ngx_http_signalr_jw_init(r, &w, &text);
+
+    if (v) {
+        signalr_jw_json(&w, v);
+
+    } else {
+        signalr_jw_null(&w);
+    }
+
+    if (signalr_jw_done(&w) != 0) {
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    octx->result.data = (u_char *) text.data;
+    octx->result.len = text.len;
+
+    rc = NGX_OK;
+
+done:
+
+    if (root) {
+        json_decref(root);
+    }
+
+    return rc;
+}
+
+
+/*
+ * A page of GroupMemberPagedValues (v20241201.json): its members are kept,
+ * and its nextLink, an absolute URL of the same path, is followed through
+ * the endpoint's REST location.
+ */
+
+static ngx_int_t
+ngx_http_signalr_output_page(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx, ngx_http_signalr_output_lane_t *lane,
+    ngx_http_signalr_call_t *call, json_t *root)
+{
+    u_char       *p, *last, *path;
+    size_t        i, len;
+    json_t       *value, *item, *id, *user, *member;
+    ngx_str_t     link;
+
+    value = json_object_get(root, "value");
+
+    if (!json_is_array(value)) {
+        goto invalid;
+    }
+
+    if (octx->list == NULL) {
+        octx->list = json_array();
+        if (octx->list == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    json_array_foreach(value, i, item) {
+        id = json_object_get(item, "connectionId");
+        user = json_object_get(item, "userId");
+
+        if (!json_is_string(id) || json_string_length(id) == 0
+            || (user && !json_is_string(user) && !json_is_null(user)))
+        {
+            goto invalid;
+        }
+
+        if (json_array_size(octx->list) == NGX_HTTP_SIGNALR_LIST_MAX) {
+            octx->truncated = 1;
+            return NGX_OK;
+        }
+
+        member = json_pack("{sOsO}", "connectionId", id, "userId",
+                           user ? user : json_null());
+
+        if (member == NULL || json_array_append_new(octx->list, member) != 0)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    item = json_object_get(root, "nextLink");
+
+    if (item == NULL || json_is_null(item)) {
+        return NGX_OK;
+    }
+
+    if (!json_is_string(item)) {
+        goto invalid;
+    }
+
+    /* "https://host/api/hubs/.../connections?...": the path must be ours */
+
+    link.data = (u_char *) json_string_value(item);
+    link.len = json_string_length(item);
+
+    if (link.len > 4096
+        || lane->pages + 1 >= NGX_HTTP_SIGNALR_LIST_MAX_PAGES)
+    {
+        goto invalid;
+    }
+
+    if (link.len > 8 && ngx_strncasecmp(link.data, (u_char *) "https://", 8)
+                        == 0)
+    {
+        p = link.data + 8;
+
+    } else if (link.len > 7
+               && ngx_strncasecmp(link.data, (u_char *) "http://", 7) == 0)
+    {
+        p = link.data + 7;
+
+    } else {
+        goto invalid;
+    }
+
+    last = link.data + link.len;
+    path = ngx_strlchr(p, last, '/');
+
+    if (path == NULL) {
+        goto invalid;
+    }
+
+    p = ngx_strlchr(path, last, '?');
+
+    if (p == NULL || (size_t) (p - path) != call->path.len
+        || ngx_memcmp(path, call->path.data, call->path.len) != 0)
+    {
+        goto invalid;
+    }
+
+    /* a query that goes out as it is: printable, no fragment */
+
+    for (p++; p < last; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '#') {
+            goto invalid;
+        }
+    }
+
+    len = last - path;
+
+    lane->page.data = ngx_pnalloc(r->pool, len);
+    if (lane->page.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(lane->page.data, path, len);
+    lane->page.len = len;
+    lane->pages++;
+
+    return NGX_AGAIN;
+
+invalid:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "signalr: endpoint \"%V\" answered REST call \"%s\" with "
+                  "a page that is not a list of connections, or a nextLink "
+                  "to another path (page %ui)", &lane->run->ep->name,
+                  call->what, lane->pages + 1);
+
+    return NGX_DECLINED;
 }
 
 
@@ -1528,8 +2104,9 @@ ngx_http_signalr_output_answered(ngx_http_request_t *r,
 /*
  * As the Management SDK (RestClient.cs of Azure/azure-signalr): a send that
  * got 500 may have been delivered, so sends are retried only on a status
- * above 500 or when nothing answered; group actions and close are
- * idempotent and are retried on 500 and 408 too
+ * above 500 or when nothing answered; group actions, close, existence
+ * checks and lists are idempotent and are retried on 500 and 408 too; an
+ * invoke is never retried
  */
 
 static ngx_uint_t
@@ -1537,6 +2114,12 @@ ngx_http_signalr_output_retryable(ngx_http_signalr_call_t *call,
     ngx_http_signalr_capture_t *cap)
 {
     ngx_uint_t  rest_status;
+
+    /* an invoke runs the client's method: never twice */
+
+    if (call->kind == SIGNALR_CALL_INVOKE) {
+        return 0;
+    }
 
     rest_status = ngx_http_signalr_capture_status(cap);
 
@@ -1556,10 +2139,16 @@ ngx_http_signalr_output_retryable(ngx_http_signalr_call_t *call,
 
 static ngx_http_signalr_failure_t *
 ngx_http_signalr_output_failure(ngx_http_request_t *r,
-    ngx_http_signalr_output_run_t *run, ngx_http_signalr_capture_t *cap)
+    ngx_http_signalr_output_lane_t *lane, ngx_http_signalr_call_t *call,
+    ngx_http_signalr_capture_t *cap)
 {
-    ngx_str_t                   *code, *retry_after;
-    ngx_http_signalr_failure_t  *f;
+    json_t                         *root, *m;
+    ngx_str_t                      *code, *retry_after, body;
+    json_error_t                    error;
+    ngx_http_signalr_failure_t     *f;
+    ngx_http_signalr_output_run_t  *run;
+
+    run = lane->run;
 
     if (run->failures == NULL) {
         run->failures = ngx_array_create(r->pool, 1,
@@ -1576,7 +2165,8 @@ ngx_http_signalr_output_failure(ngx_http_request_t *r,
 
     ngx_memzero(f, sizeof(ngx_http_signalr_failure_t));
 
-    f->call = run->call;
+    f->call = lane->call;
+    f->attempts = lane->attempt + 1;
     f->status = ngx_http_signalr_capture_status(cap);
     f->no_response = ngx_http_signalr_capture_failed(cap);
 
@@ -1612,6 +2202,45 @@ ngx_http_signalr_output_failure(ngx_http_request_t *r,
         f->retry_after.len = retry_after->len;
     }
 
+    /*
+     * an invoke's failure: the "message" of the service's ErrorDetail
+     * tells what the client answered (the error its method threw)
+     */
+
+    if (f->status / 100 == 2 || call->kind != SIGNALR_CALL_INVOKE
+        || ngx_http_signalr_capture_body(cap, &body) != NGX_OK)
+    {
+        return f;
+    }
+
+    root = json_loadb((char *) body.data, body.len, 0, &error);
+    m = json_is_object(root) ? json_object_get(root, "message") : NULL;
+
+    if (json_is_string(m) && json_string_length(m) > 0) {
+        f->detail.len = ngx_min(json_string_length(m),
+                                NGX_HTTP_SIGNALR_MAX_DETAIL);
+
+        /* cut at a character's start: the answer stays UTF-8 */
+
+        while (f->detail.len < json_string_length(m)
+               && (json_string_value(m)[f->detail.len] & 0xc0) == 0x80)
+        {
+            f->detail.len--;
+        }
+
+        f->detail.data = ngx_pnalloc(r->pool, f->detail.len);
+        if (f->detail.data == NULL) {
+            json_decref(root);
+            return NULL;
+        }
+
+        ngx_memcpy(f->detail.data, json_string_value(m), f->detail.len);
+    }
+
+    if (root) {
+        json_decref(root);
+    }
+
     return f;
 }
 
@@ -1619,27 +2248,27 @@ ngx_http_signalr_output_failure(ngx_http_request_t *r,
 static void
 ngx_http_signalr_output_retry_handler(ngx_event_t *ev)
 {
-    ngx_connection_t               *c;
-    ngx_http_request_t             *r;
-    ngx_http_signalr_ctx_t         *ctx;
-    ngx_http_signalr_output_ctx_t  *octx;
-    ngx_http_signalr_output_run_t  *run;
+    ngx_connection_t                *c;
+    ngx_http_request_t              *r;
+    ngx_http_signalr_ctx_t          *ctx;
+    ngx_http_signalr_output_ctx_t   *octx;
+    ngx_http_signalr_output_lane_t  *lane;
 
-    run = ev->data;
-    r = run->request;
+    lane = ev->data;
+    r = lane->run->request;
     c = r->connection;
 
     ngx_http_set_log_request(c->log, r);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "signalr output: retry to endpoint \"%V\"",
-                   &run->ep->name);
+                   &lane->run->ep->name);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
     octx = ctx->output;
 
     if (!octx->finished
-        && ngx_http_signalr_output_send(r, octx, run) != NGX_OK)
+        && ngx_http_signalr_output_send(r, octx, lane) != NGX_OK)
     {
         ngx_http_signalr_output_finish(r, octx,
                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -1654,12 +2283,22 @@ ngx_http_signalr_output_cleanup(void *data)
 {
     ngx_http_signalr_output_ctx_t  *octx = data;
 
-    ngx_uint_t  i;
+    ngx_uint_t                       i, j;
+    ngx_http_signalr_output_lane_t  *lane;
 
     for (i = 0; octx->runs && i < octx->nruns; i++) {
-        if (octx->runs[i].retry.timer_set) {
-            ngx_del_timer(&octx->runs[i].retry);
+        for (j = 0; octx->runs[i].lanes && j < octx->width; j++) {
+            lane = &octx->runs[i].lanes[j];
+
+            if (lane->retry.timer_set) {
+                ngx_del_timer(&lane->retry);
+            }
         }
+    }
+
+    if (octx->list) {
+        json_decref(octx->list);
+        octx->list = NULL;
     }
 }
 
@@ -1676,7 +2315,7 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     ngx_http_signalr_output_ctx_t *octx)
 {
     u_char                         *p;
-    ngx_uint_t                      i, first, status;
+    ngx_uint_t                      i, first, status, ok, recipients;
     const char                     *error;
     signalr_jw_t                    w;
     signalr_str_t                   text;
@@ -1688,18 +2327,32 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
 
     first = octx->ncalls;
     octx->v.actions_sent = 0;
+    ok = 1;
+    recipients = 0;
 
     for (i = 0; i < octx->ncalls; i++) {
         call = &octx->calls[i];
+        recipients |= (call->recipient.len != 0);
 
-        if (call->connection ? octx->taken[i] > 0
-                             : octx->taken[i] == octx->targets[i])
-        {
-            octx->v.actions_sent++;
+        if (!ngx_http_signalr_output_ok(octx, i)) {
+            ok = 0;
 
-        } else if (first == octx->ncalls) {
-            first = i;
+            if (first == octx->ncalls) {
+                first = i;
+            }
         }
+
+        /* an action took effect when each of its calls did */
+
+        if (i + 1 == octx->ncalls || octx->calls[i + 1].action != call->action)
+        {
+            octx->v.actions_sent += ok;
+            ok = 1;
+        }
+    }
+
+    if (first == octx->ncalls && octx->calls[0].kind != SIGNALR_CALL_DO) {
+        return ngx_http_signalr_output_answer(r, octx);
     }
 
     ngx_http_signalr_jw_init(r, &w, &text);
@@ -1710,7 +2363,12 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
         signalr_jw_key_lit(&w, "completed");
         signalr_jw_integer(&w, octx->v.actions_sent);
         signalr_jw_key_lit(&w, "total");
-        signalr_jw_integer(&w, octx->ncalls);
+        signalr_jw_integer(&w, octx->nactions);
+
+        if (recipients) {
+            ngx_http_signalr_output_recipients(octx, &w);
+        }
+
         ngx_http_signalr_output_endpoints(octx, &w);
         signalr_jw_end(&w);
 
@@ -1718,7 +2376,8 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     }
 
     f = ngx_http_signalr_output_why(octx, first, &run);
-    error = ngx_http_signalr_output_classify(f, &status);
+    error = ngx_http_signalr_output_classify(f, &octx->calls[first],
+                                             &status);
 
     /* $signalr_rest_status and $signalr_endpoint: the failure told */
 
@@ -1739,8 +2398,14 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
 
     signalr_jw_key_lit(&w, "error");
     signalr_jw_string(&w, message, p - message);
+
+    if (f->detail.len) {
+        signalr_jw_key_lit(&w, "detail");
+        signalr_jw_string(&w, f->detail.data, f->detail.len);
+    }
+
     signalr_jw_key_lit(&w, "failed");
-    signalr_jw_integer(&w, first);
+    signalr_jw_integer(&w, octx->calls[first].action);
     signalr_jw_key_lit(&w, "endpoint");
     signalr_jw_string(&w, run->ep->name.data, run->ep->name.len);
     signalr_jw_key_lit(&w, "status");
@@ -1751,7 +2416,12 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     signalr_jw_key_lit(&w, "completed");
     signalr_jw_integer(&w, octx->v.actions_sent);
     signalr_jw_key_lit(&w, "total");
-    signalr_jw_integer(&w, octx->ncalls);
+    signalr_jw_integer(&w, octx->nactions);
+
+    if (recipients) {
+        ngx_http_signalr_output_recipients(octx, &w);
+    }
+
     ngx_http_signalr_output_endpoints(octx, &w);
     signalr_jw_end(&w);
 
@@ -1759,6 +2429,146 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     r->err_status = 0;
 
     return ngx_http_signalr_send_jw(r, status, &w);
+}
+
+
+/*
+ * A call took effect, as the SDK counts it (MultiEndpointMessageWriter.cs
+ * of Azure/azure-signalr): one about a connection when any endpoint took
+ * it, any other when every endpoint it was sent to did. An existence check
+ * is true when any endpoint says so, false when every one said not.
+ */
+
+static ngx_uint_t
+ngx_http_signalr_output_ok(ngx_http_signalr_output_ctx_t *octx,
+    ngx_uint_t k)
+{
+    ngx_http_signalr_call_t  *call;
+
+    call = &octx->calls[k];
+
+    if (call->kind == SIGNALR_CALL_EXISTS) {
+        return octx->found || octx->taken[k] == octx->targets[k];
+    }
+
+    return call->connection ? octx->taken[k] > 0
+                            : octx->taken[k] == octx->targets[k];
+}
+
+
+/* the answer of an action that has one: exists, invoke, listConnections */
+
+static ngx_int_t
+ngx_http_signalr_output_answer(ngx_http_request_t *r,
+    ngx_http_signalr_output_ctx_t *octx)
+{
+    ngx_uint_t                    status;
+    signalr_jw_t                  w;
+    signalr_str_t                 text;
+    ngx_http_signalr_loc_conf_t  *slcf;
+
+    ngx_http_signalr_jw_init(r, &w, &text);
+
+    signalr_jw_object(&w);
+    status = NGX_HTTP_OK;
+
+    switch (octx->calls[0].kind) {
+
+    case SIGNALR_CALL_EXISTS:
+        slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
+
+        octx->v.exists = octx->found ? 2 : 1;
+        status = octx->found ? NGX_HTTP_OK : slcf->exists_status;
+
+        signalr_jw_key_lit(&w, "exists");
+        signalr_jw_bool(&w, octx->found);
+        break;
+
+    case SIGNALR_CALL_INVOKE:
+        signalr_jw_key_lit(&w, "result");
+        signalr_jw_raw(&w, octx->result.data, octx->result.len);
+        break;
+
+    default: /* SIGNALR_CALL_LIST */
+        signalr_jw_key_lit(&w, "connections");
+
+        if (octx->list) {
+            signalr_jw_json(&w, octx->list);
+
+        } else {
+            signalr_jw_raw(&w, (u_char *) "[]", 2);
+        }
+
+        if (octx->truncated) {
+            signalr_jw_key_lit(&w, "truncated");
+            signalr_jw_bool(&w, 1);
+        }
+    }
+
+    signalr_jw_end(&w);
+
+    /* error pages would replace the body */
+    r->err_status = 0;
+
+    return ngx_http_signalr_send_jw(r, status, &w);
+}
+
+
+/* with several recipients, what became of each */
+
+static void
+ngx_http_signalr_output_recipients(ngx_http_signalr_output_ctx_t *octx,
+    signalr_jw_t *w)
+{
+    ngx_uint_t                      k, status;
+    const char                     *error;
+    ngx_http_signalr_call_t        *call;
+    ngx_http_signalr_failure_t     *f;
+    ngx_http_signalr_output_run_t  *run;
+
+    signalr_jw_key_lit(w, "recipients");
+    signalr_jw_array(w);
+
+    for (k = 0; k < octx->ncalls; k++) {
+        call = &octx->calls[k];
+
+        if (call->recipient.len == 0) {
+            continue;
+        }
+
+        signalr_jw_object(w);
+        signalr_jw_key_lit(w, "action");
+        signalr_jw_integer(w, call->action);
+        signalr_jw_key(w, call->member, ngx_strlen(call->member));
+        signalr_jw_string(w, call->recipient.data, call->recipient.len);
+        signalr_jw_key_lit(w, "completed");
+
+        if (ngx_http_signalr_output_ok(octx, k)) {
+            signalr_jw_bool(w, 1);
+            signalr_jw_end(w);
+            continue;
+        }
+
+        signalr_jw_bool(w, 0);
+
+        f = ngx_http_signalr_output_why(octx, k, &run);
+
+        if (f) {
+            error = ngx_http_signalr_output_classify(f, call, &status);
+
+            signalr_jw_key_lit(w, "status");
+            signalr_jw_integer(w, f->status);
+            signalr_jw_key_lit(w, "errorCode");
+            signalr_jw_string_or_null(w, f->code.data, f->code.len,
+                                      f->code.len != 0);
+            signalr_jw_key_lit(w, "error");
+            signalr_jw_string(w, (u_char *) error, ngx_strlen(error));
+        }
+
+        signalr_jw_end(w);
+    }
+
+    signalr_jw_end(w);
 }
 
 
@@ -1837,12 +2647,43 @@ ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
 
 static const char *
 ngx_http_signalr_output_classify(ngx_http_signalr_failure_t *f,
-    ngx_uint_t *status)
+    ngx_http_signalr_call_t *call, ngx_uint_t *status)
 {
     if (f->no_credentials) {
         *status = NGX_HTTP_SERVICE_UNAVAILABLE;
         return "the Microsoft Entra ID credentials of the service are not "
                "available";
+    }
+
+    if (f->bad_answer) {
+        *status = NGX_HTTP_BAD_GATEWAY;
+        return "the service gave an unexpected answer";
+    }
+
+    if (call->kind == SIGNALR_CALL_INVOKE) {
+
+        /*
+         * the client answers through the service: no answer in time, a
+         * connection not there, and an error it completed with (in the
+         * service's message, "detail") are told apart
+         */
+
+        if (f->status == NGX_HTTP_GATEWAY_TIME_OUT
+            || f->status == NGX_HTTP_REQUEST_TIME_OUT)
+        {
+            *status = NGX_HTTP_GATEWAY_TIME_OUT;
+            return "the client did not answer in time";
+        }
+
+        if (f->status == NGX_HTTP_NOT_FOUND) {
+            *status = NGX_HTTP_NOT_FOUND;
+            return "the connection is not there";
+        }
+
+        if (f->status == NGX_HTTP_INTERNAL_SERVER_ERROR && f->detail.len) {
+            *status = NGX_HTTP_BAD_GATEWAY;
+            return "the invocation failed";
+        }
     }
 
     switch (f->status) {
@@ -1883,9 +2724,10 @@ ngx_http_signalr_output_classify(ngx_http_signalr_failure_t *f,
 
 
 /*
- * With several endpoints, what each did: "completed", the calls it took;
- * "skipped" when it was offline; "failures", each call it did not take;
- * "notSent", the calls after the failure that ended its run
+ * With several endpoints, what each did: "completed", the REST calls it
+ * took; "skipped", the actions not sent as it was offline; "failures",
+ * each call it did not take; "notSent", the actions after the failure
+ * that ended its run
  */
 
 static void
@@ -1913,11 +2755,13 @@ ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
         signalr_jw_key_lit(w, "completed");
         signalr_jw_integer(w, run->completed);
 
-        /* the calls for it not sent as it was offline */
+        /* the actions for it not sent as it was offline */
 
         for (n = 0, k = 0; run->skipped && k < octx->ncalls; k++) {
             n += ((octx->calls[k].endpoints >> i) & 1)
-                 && !ngx_http_signalr_output_for(octx, i, k);
+                 && !ngx_http_signalr_output_for(octx, i, k)
+                 && (k == 0
+                     || octx->calls[k].action != octx->calls[k - 1].action);
         }
 
         if (n) {
@@ -1932,11 +2776,13 @@ ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
             f = run->failures->elts;
 
             for (j = 0; j < run->failures->nelts; j++) {
-                error = ngx_http_signalr_output_classify(&f[j], &status);
+                error = ngx_http_signalr_output_classify(&f[j],
+                                                    &octx->calls[f[j].call],
+                                                    &status);
 
                 signalr_jw_object(w);
                 signalr_jw_key_lit(w, "action");
-                signalr_jw_integer(w, f[j].call);
+                signalr_jw_integer(w, octx->calls[f[j].call].action);
                 signalr_jw_key_lit(w, "status");
                 signalr_jw_integer(w, f[j].status);
                 signalr_jw_key_lit(w, "errorCode");
@@ -1951,8 +2797,12 @@ ngx_http_signalr_output_endpoints(ngx_http_signalr_output_ctx_t *octx,
             signalr_jw_end(w);
         }
 
+        /* the actions, not the calls: an action's calls are in a row */
+
         for (n = 0, k = run->call + 1; run->stopped && k < octx->ncalls; k++) {
-            n += ngx_http_signalr_output_for(octx, run->index, k);
+            n += ngx_http_signalr_output_for(octx, run->index, k)
+                 && (k == run->call + 1
+                     || octx->calls[k].action != octx->calls[k - 1].action);
         }
 
         if (n) {
@@ -2017,7 +2867,7 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
                       f->no_response ? " (no response: check the \"rest=\" "
                                        "location, the network and the "
                                        "endpoint's host)" : "",
-                      run->attempt + 1, code,
+                      f->attempts, code,
                       online ? "marked" : "still", offline_time);
         return;
     }

@@ -129,7 +129,7 @@ ngx_http_signalr_probe_send(ngx_http_request_t *r,
 
     ngx_str_set(&path, NGX_HTTP_SIGNALR_PROBE_PATH);
 
-    if (ngx_http_signalr_rest_headers(r, ep, &path, 0, &s) != NGX_OK) {
+    if (ngx_http_signalr_rest_headers(r, ep, &path, NULL, 0, &s) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -7,7 +7,8 @@
  * Output binding actions to SignalR Service REST API calls: the members of
  * an action are looked up in a table of known members (case-insensitively),
  * type-checked, mapped to one of the routes below and then written out as
- * an escaped path, a query and, for message sends, a body.
+ * an escaped path, a query and, for message sends and invocations, a body;
+ * an action with several recipients is written out once for each.
  */
 
 #include <stdarg.h>
@@ -40,6 +41,9 @@ enum {
     SIGNALR_ACTION_F_TTL,
     SIGNALR_ACTION_F_REASON,
     SIGNALR_ACTION_F_ENDPOINTS,
+    SIGNALR_ACTION_F_CONNECTION_IDS,  /* the same three, several */
+    SIGNALR_ACTION_F_USER_IDS,
+    SIGNALR_ACTION_F_GROUP_NAMES,
     SIGNALR_ACTION_NFIELDS
 };
 
@@ -58,6 +62,15 @@ enum {
     SIGNALR_ACTION_R_REMOVE_USER,
     SIGNALR_ACTION_R_REMOVE_USER_ALL,
     SIGNALR_ACTION_R_CLOSE,
+    SIGNALR_ACTION_R_CLOSE_HUB,
+    SIGNALR_ACTION_R_CLOSE_GROUP,
+    SIGNALR_ACTION_R_CLOSE_USER,
+    SIGNALR_ACTION_R_EXISTS_CONNECTION,
+    SIGNALR_ACTION_R_EXISTS_USER,
+    SIGNALR_ACTION_R_EXISTS_GROUP,
+    SIGNALR_ACTION_R_EXISTS_USER_GROUP,
+    SIGNALR_ACTION_R_INVOKE,
+    SIGNALR_ACTION_R_LIST,
     SIGNALR_ACTION_NROUTES
 };
 
@@ -67,6 +80,9 @@ enum {
 #define SIGNALR_ACTION_SENDS                                                  \
     (SIGNALR_ACTION_ROUTE(BROADCAST) | SIGNALR_ACTION_ROUTE(SEND_USER)        \
      | SIGNALR_ACTION_ROUTE(SEND_GROUP) | SIGNALR_ACTION_ROUTE(SEND_CONNECTION))
+#define SIGNALR_ACTION_CLOSES                                                 \
+    (SIGNALR_ACTION_ROUTE(CLOSE_HUB) | SIGNALR_ACTION_ROUTE(CLOSE_GROUP)      \
+     | SIGNALR_ACTION_ROUTE(CLOSE_USER))
 
 
 /* how the value of a member is checked */
@@ -80,7 +96,8 @@ enum {
     SIGNALR_ACTION_T_GROUP,
     SIGNALR_ACTION_T_IDS,             /* an array of ids */
     SIGNALR_ACTION_T_TTL,
-    SIGNALR_ACTION_T_ENDPOINTS
+    SIGNALR_ACTION_T_ENDPOINTS,
+    SIGNALR_ACTION_T_RECIPIENTS       /* ids, several, each once */
 };
 
 
@@ -94,8 +111,11 @@ typedef struct {
 
 typedef struct {
     int          method;
-    unsigned     message;
+    int          kind;                /* SIGNALR_CALL_* */
+    unsigned     message;             /* a send: never sent twice */
+    unsigned     body;                /* {"target","arguments"} */
     unsigned     connection;          /* about one connection */
+    const char  *version;             /* the api-version query */
     const char  *what;
     const char  *path;                /* after "/api/hubs/{hub}"; %c, %u */
                                       /* and %g are the escaped ids */
@@ -104,70 +124,174 @@ typedef struct {
 } signalr_action_route_t;
 
 
+/*
+ * an "action": the route with connectionId, else with userId and
+ * groupName, else with userId, else with groupName, else with none of
+ * them; -1 where there is none, and then needs says what is missing
+ */
+
 typedef struct {
     const char  *name;
-    int          connection;          /* the route with connectionId */
-    int          user;                /* the route with userId, or -1 */
+    int          connection;
+    int          user_group;
+    int          user;
+    int          group;
+    int          none;
+    const char  *needs;
 } signalr_action_verb_t;
 
 
+/*
+ * As the Functions binding, a message or a group action with connectionId
+ * ignores userId and groupName, and a message with userId ignores
+ * groupName; the actions it lacks take only the members they use.
+ */
+
 static const signalr_action_field_t  signalr_action_fields[] = {
     { "target", SIGNALR_ACTION_T_TARGET, SIGNALR_ACTION_ALL, NULL },
-    { "arguments", SIGNALR_ACTION_T_ARRAY, SIGNALR_ACTION_SENDS,
-      "\"arguments\" applies only to messages" },
-    { "connectionId", SIGNALR_ACTION_T_ID, SIGNALR_ACTION_ALL, NULL },
-    { "userId", SIGNALR_ACTION_T_ID, SIGNALR_ACTION_ALL, NULL },
+    { "arguments", SIGNALR_ACTION_T_ARRAY,
+      SIGNALR_ACTION_SENDS | SIGNALR_ACTION_ROUTE(INVOKE),
+      "\"arguments\" applies only to messages and \"invoke\"" },
+    { "connectionId", SIGNALR_ACTION_T_ID,
+      SIGNALR_ACTION_ALL & ~(SIGNALR_ACTION_ROUTE(LIST)
+                             | SIGNALR_ACTION_CLOSES),
+      NULL },
+    { "userId", SIGNALR_ACTION_T_ID,
+      SIGNALR_ACTION_ALL & ~(SIGNALR_ACTION_ROUTE(LIST)
+                             | SIGNALR_ACTION_ROUTE(INVOKE)
+                             | SIGNALR_ACTION_ROUTE(EXISTS_CONNECTION)),
+      NULL },
     { "groupName", SIGNALR_ACTION_T_GROUP,
-      SIGNALR_ACTION_ALL & ~SIGNALR_ACTION_ROUTE(CLOSE),
-      "\"groupName\" does not apply to \"close\"" },
+      SIGNALR_ACTION_ALL & ~(SIGNALR_ACTION_ROUTE(CLOSE)
+                             | SIGNALR_ACTION_ROUTE(CLOSE_USER)
+                             | SIGNALR_ACTION_ROUTE(INVOKE)
+                             | SIGNALR_ACTION_ROUTE(EXISTS_CONNECTION)),
+      NULL },
     { "excluded", SIGNALR_ACTION_T_IDS,
-      SIGNALR_ACTION_ROUTE(BROADCAST) | SIGNALR_ACTION_ROUTE(SEND_GROUP),
-      "\"excluded\" applies only to broadcasts and group sends" },
+      SIGNALR_ACTION_ROUTE(BROADCAST) | SIGNALR_ACTION_ROUTE(SEND_GROUP)
+      | SIGNALR_ACTION_CLOSES,
+      "\"excluded\" applies only to broadcasts, group sends and "
+      "\"closeConnections\"" },
     { "action", SIGNALR_ACTION_T_STRING, SIGNALR_ACTION_ALL, NULL },
     { "ttl", SIGNALR_ACTION_T_TTL, SIGNALR_ACTION_ROUTE(ADD_USER),
       "\"ttl\" applies only when adding a user to a group" },
-    { "reason", SIGNALR_ACTION_T_STRING, SIGNALR_ACTION_ROUTE(CLOSE),
-      "\"reason\" applies only when closing a connection" },
-    { "endpoints", SIGNALR_ACTION_T_ENDPOINTS, SIGNALR_ACTION_ALL, NULL }
+    { "reason", SIGNALR_ACTION_T_STRING,
+      SIGNALR_ACTION_ROUTE(CLOSE) | SIGNALR_ACTION_CLOSES,
+      "\"reason\" applies only to \"close\" and \"closeConnections\"" },
+    { "endpoints", SIGNALR_ACTION_T_ENDPOINTS, SIGNALR_ACTION_ALL, NULL },
+    { "connectionIds", SIGNALR_ACTION_T_RECIPIENTS,
+      SIGNALR_ACTION_ROUTE(SEND_CONNECTION)
+      | SIGNALR_ACTION_ROUTE(ADD_CONNECTION)
+      | SIGNALR_ACTION_ROUTE(REMOVE_CONNECTION)
+      | SIGNALR_ACTION_ROUTE(REMOVE_CONNECTION_ALL)
+      | SIGNALR_ACTION_ROUTE(CLOSE), NULL },
+    { "userIds", SIGNALR_ACTION_T_RECIPIENTS,
+      SIGNALR_ACTION_ROUTE(SEND_USER) | SIGNALR_ACTION_ROUTE(ADD_USER)
+      | SIGNALR_ACTION_ROUTE(REMOVE_USER)
+      | SIGNALR_ACTION_ROUTE(REMOVE_USER_ALL)
+      | SIGNALR_ACTION_ROUTE(CLOSE_USER), NULL },
+    { "groupNames", SIGNALR_ACTION_T_RECIPIENTS,
+      SIGNALR_ACTION_ROUTE(SEND_GROUP) | SIGNALR_ACTION_ROUTE(ADD_CONNECTION)
+      | SIGNALR_ACTION_ROUTE(REMOVE_CONNECTION)
+      | SIGNALR_ACTION_ROUTE(ADD_USER) | SIGNALR_ACTION_ROUTE(REMOVE_USER)
+      | SIGNALR_ACTION_ROUTE(CLOSE_GROUP), NULL }
 };
 
 
 /*
+ * The routes of Microsoft's REST API specs (Azure/azure-signalr,
+ * docs/swagger/V20220601.json and v20241201.json): :invoke and the list of
+ * a group's connections came with 2024-12-01, every other route is in
+ * 2022-06-01.
+ *
  * absent: as RestHubLifetimeManager.cs of Azure/azure-signalr
  * (FilterExpectedResponse), adding a connection the endpoint does not hold
- * to a group, or closing it, is done; removing it from a group is not
+ * to a group, or closing it, is done; removing it from a group is not; an
+ * existence check answered 404 with that code says "not there" (any other
+ * 404 is a failure: a REST location that finds no route must not say so)
  */
 
+#define SIGNALR_V2022  SIGNALR_API_VERSION_QUERY
+#define SIGNALR_V2024  SIGNALR_API_VERSION_2024
+
 static const signalr_action_route_t  signalr_action_routes[] = {
-    { SIGNALR_REST_POST, 1, 0, "broadcast", "/:send", NULL },
-    { SIGNALR_REST_POST, 1, 0, "send to user", "/users/%u/:send", NULL },
-    { SIGNALR_REST_POST, 1, 0, "send to group", "/groups/%g/:send", NULL },
-    { SIGNALR_REST_POST, 1, 1, "send to connection", "/connections/%c/:send",
-      NULL },
-    { SIGNALR_REST_PUT, 0, 1, "add connection to group",
-      "/groups/%g/connections/%c", "Error.Connection.NotExisted" },
-    { SIGNALR_REST_DELETE, 0, 1, "remove connection from group",
-      "/groups/%g/connections/%c", NULL },
-    { SIGNALR_REST_DELETE, 0, 1, "remove connection from all groups",
-      "/connections/%c/groups", NULL },
-    { SIGNALR_REST_PUT, 0, 0, "add user to group", "/users/%u/groups/%g",
-      NULL },
-    { SIGNALR_REST_DELETE, 0, 0, "remove user from group",
-      "/users/%u/groups/%g", NULL },
-    { SIGNALR_REST_DELETE, 0, 0, "remove user from all groups",
-      "/users/%u/groups", NULL },
-    { SIGNALR_REST_DELETE, 0, 1, "close connection", "/connections/%c",
-      "Warning.Connection.NotExisted" }
+    { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 0, SIGNALR_V2022,
+      "broadcast", "/:send", NULL },
+    { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 0, SIGNALR_V2022,
+      "send to user", "/users/%u/:send", NULL },
+    { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 0, SIGNALR_V2022,
+      "send to group", "/groups/%g/:send", NULL },
+    { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 1, SIGNALR_V2022,
+      "send to connection", "/connections/%c/:send", NULL },
+    { SIGNALR_REST_PUT, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
+      "add connection to group", "/groups/%g/connections/%c",
+      "Error.Connection.NotExisted" },
+    { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
+      "remove connection from group", "/groups/%g/connections/%c", NULL },
+    { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
+      "remove connection from all groups", "/connections/%c/groups", NULL },
+    { SIGNALR_REST_PUT, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
+      "add user to group", "/users/%u/groups/%g", NULL },
+    { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
+      "remove user from group", "/users/%u/groups/%g", NULL },
+    { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
+      "remove user from all groups", "/users/%u/groups", NULL },
+    { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
+      "close connection", "/connections/%c",
+      "Warning.Connection.NotExisted" },
+    { SIGNALR_REST_POST, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
+      "close hub connections", "/:closeConnections", NULL },
+    { SIGNALR_REST_POST, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
+      "close group connections", "/groups/%g/:closeConnections", NULL },
+    { SIGNALR_REST_POST, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
+      "close user connections", "/users/%u/:closeConnections", NULL },
+    { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 1, SIGNALR_V2022,
+      "connection exists", "/connections/%c",
+      "Warning.Connection.NotExisted" },
+    { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 0, SIGNALR_V2022,
+      "user exists", "/users/%u", "Warning.User.NotExisted" },
+    { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 0, SIGNALR_V2022,
+      "group exists", "/groups/%g", "Warning.Group.NotExisted" },
+    { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 0, SIGNALR_V2022,
+      "user in group", "/users/%u/groups/%g", "Info.User.NotInGroup" },
+    { SIGNALR_REST_POST, SIGNALR_CALL_INVOKE, 0, 1, 1, SIGNALR_V2024,
+      "invoke", "/connections/%c/:invoke", NULL },
+    { SIGNALR_REST_GET, SIGNALR_CALL_LIST, 0, 0, 0, SIGNALR_V2024,
+      "list connections", "/groups/%g/connections", NULL }
 };
 
 
+#define SIGNALR_ACTION_NONE  -1
+
 static const signalr_action_verb_t  signalr_action_verbs[] = {
-    { "add", SIGNALR_ACTION_R_ADD_CONNECTION, SIGNALR_ACTION_R_ADD_USER },
-    { "remove", SIGNALR_ACTION_R_REMOVE_CONNECTION,
-      SIGNALR_ACTION_R_REMOVE_USER },
+    { "add", SIGNALR_ACTION_R_ADD_CONNECTION, SIGNALR_ACTION_NONE,
+      SIGNALR_ACTION_R_ADD_USER, SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE,
+      "\"connectionId\" and \"userId\" cannot both be empty" },
+    { "remove", SIGNALR_ACTION_R_REMOVE_CONNECTION, SIGNALR_ACTION_NONE,
+      SIGNALR_ACTION_R_REMOVE_USER, SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE,
+      "\"connectionId\" and \"userId\" cannot both be empty" },
     { "removeAll", SIGNALR_ACTION_R_REMOVE_CONNECTION_ALL,
-      SIGNALR_ACTION_R_REMOVE_USER_ALL },
-    { "close", SIGNALR_ACTION_R_CLOSE, -1 }
+      SIGNALR_ACTION_NONE, SIGNALR_ACTION_R_REMOVE_USER_ALL,
+      SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE,
+      "\"connectionId\" and \"userId\" cannot both be empty" },
+    { "close", SIGNALR_ACTION_R_CLOSE, SIGNALR_ACTION_NONE,
+      SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE,
+      "\"close\" needs \"connectionId\"" },
+    { "closeConnections", SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE,
+      SIGNALR_ACTION_R_CLOSE_USER, SIGNALR_ACTION_R_CLOSE_GROUP,
+      SIGNALR_ACTION_R_CLOSE_HUB,
+      "\"closeConnections\" takes \"userId\", \"groupName\" or "
+      "neither (\"close\" closes one connection)" },
+    { "exists", SIGNALR_ACTION_R_EXISTS_CONNECTION,
+      SIGNALR_ACTION_R_EXISTS_USER_GROUP, SIGNALR_ACTION_R_EXISTS_USER,
+      SIGNALR_ACTION_R_EXISTS_GROUP, SIGNALR_ACTION_NONE,
+      "\"exists\" needs \"connectionId\", \"userId\" or \"groupName\"" },
+    { "invoke", SIGNALR_ACTION_R_INVOKE, SIGNALR_ACTION_NONE,
+      SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE,
+      "\"invoke\" needs \"connectionId\"" },
+    { "listConnections", SIGNALR_ACTION_NONE, SIGNALR_ACTION_NONE,
+      SIGNALR_ACTION_NONE, SIGNALR_ACTION_R_LIST, SIGNALR_ACTION_NONE,
+      "\"listConnections\" needs \"groupName\"" }
 };
 
 
@@ -534,6 +658,62 @@ signalr_action_endpoints(json_t *v, signalr_rest_call_t *call)
 }
 
 
+/*
+ * "connectionIds", "userIds", "groupNames": 1 to
+ * SIGNALR_ACTION_MAX_RECIPIENTS ids of the member named without the "s",
+ * each once
+ */
+
+static int
+signalr_action_check_recipients(json_t *v, size_t field, char *err,
+    size_t errlen)
+{
+    char         label[SIGNALR_ACTION_NAME_LEN];
+    size_t       j, k;
+    json_t      *id, *other;
+    const char  *name;
+
+    name = signalr_action_fields[field].name;
+
+    if (!json_is_array(v) || json_array_size(v) == 0
+        || json_array_size(v) > SIGNALR_ACTION_MAX_RECIPIENTS)
+    {
+        signalr_action_error(err, errlen, "\"%s\" must be an array of 1 "
+                             "to %d strings", name,
+                             SIGNALR_ACTION_MAX_RECIPIENTS);
+        return -1;
+    }
+
+    json_array_foreach(v, j, id) {
+        snprintf(label, sizeof(label), "\"%s\" item %zu", name, j);
+
+        if (signalr_action_check_id(id, label,
+                                    field == SIGNALR_ACTION_F_GROUP_NAMES,
+                                    err, errlen)
+            != 0)
+        {
+            return -1;
+        }
+
+        for (k = 0; k < j; k++) {
+            other = json_array_get(v, k);
+
+            if (json_string_length(other) == json_string_length(id)
+                && memcmp(json_string_value(other), json_string_value(id),
+                          json_string_length(id))
+                   == 0)
+            {
+                signalr_action_error(err, errlen, "\"%s\" item %zu repeats "
+                                     "item %zu", name, j, k);
+                return -1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
 /* checks the type of every member given, used or not */
 
 static int
@@ -610,6 +790,12 @@ signalr_action_check(json_t **value, char *err, size_t errlen)
             }
             break;
 
+        case SIGNALR_ACTION_T_RECIPIENTS:
+            if (signalr_action_check_recipients(v, i, err, errlen) != 0) {
+                return -1;
+            }
+            break;
+
         case SIGNALR_ACTION_T_TTL:
             ttl = json_is_integer(v) ? json_integer_value(v) : -1;
 
@@ -632,42 +818,68 @@ signalr_action_check(json_t **value, char *err, size_t errlen)
 }
 
 
-/* returns the SIGNALR_ACTION_R_* route of a checked action, or -1 */
+/*
+ * returns the SIGNALR_ACTION_R_* route of a checked action, or -1; sets
+ * *several to the member with several recipients, or to -1
+ */
 
 static int
-signalr_action_route(json_t **value, char *err, size_t errlen)
+signalr_action_route(json_t **value, int *several, char *err, size_t errlen)
 {
+    int                           has[3], route;
     char                          name[SIGNALR_ACTION_NAME_LEN];
-    size_t                        i, len;
+    size_t                        i, k, len;
     const char                   *p;
     const signalr_action_verb_t  *verb;
 
-    if (value[SIGNALR_ACTION_F_TARGET] != NULL) {
+    /* connectionId, userId and groupName, one or several of each */
 
-        if (value[SIGNALR_ACTION_F_ACTION] != NULL) {
-            signalr_action_error(err, errlen, "an action cannot have both "
-                                 "\"target\" and \"action\"");
+    *several = -1;
+
+    for (k = 0; k < 3; k++) {
+        has[k] = (value[SIGNALR_ACTION_F_CONNECTION_ID + k] != NULL);
+
+        if (value[SIGNALR_ACTION_F_CONNECTION_IDS + k] == NULL) {
+            continue;
+        }
+
+        if (has[k]) {
+            signalr_action_error(err, errlen, "\"%s\" and \"%s\" cannot "
+                    "both be given",
+                    signalr_action_fields[SIGNALR_ACTION_F_CONNECTION_ID
+                                          + k].name,
+                    signalr_action_fields[SIGNALR_ACTION_F_CONNECTION_IDS
+                                          + k].name);
+            return -1;
+        }
+
+        if (*several >= 0) {
+            signalr_action_error(err, errlen, "\"%s\" and \"%s\" cannot "
+                    "both be given: an action has one list of recipients",
+                    signalr_action_fields[*several].name,
+                    signalr_action_fields[SIGNALR_ACTION_F_CONNECTION_IDS
+                                          + k].name);
+            return -1;
+        }
+
+        *several = SIGNALR_ACTION_F_CONNECTION_IDS + k;
+        has[k] = 1;
+    }
+
+    if (value[SIGNALR_ACTION_F_ACTION] == NULL) {
+
+        if (value[SIGNALR_ACTION_F_TARGET] == NULL) {
+            signalr_action_error(err, errlen, "an action needs \"target\" "
+                                 "(a message) or \"action\"");
             return -1;
         }
 
         /* the precedence of the Functions binding */
 
-        if (value[SIGNALR_ACTION_F_CONNECTION_ID] != NULL) {
-            return SIGNALR_ACTION_R_SEND_CONNECTION;
-        }
-
-        if (value[SIGNALR_ACTION_F_USER_ID] != NULL) {
-            return SIGNALR_ACTION_R_SEND_USER;
-        }
-
-        return (value[SIGNALR_ACTION_F_GROUP_NAME] != NULL)
-               ? SIGNALR_ACTION_R_SEND_GROUP : SIGNALR_ACTION_R_BROADCAST;
-    }
-
-    if (value[SIGNALR_ACTION_F_ACTION] == NULL) {
-        signalr_action_error(err, errlen, "an action needs \"target\" "
-                             "(a message) or \"action\"");
-        return -1;
+        return has[0] ? SIGNALR_ACTION_R_SEND_CONNECTION
+               : has[1] ? SIGNALR_ACTION_R_SEND_USER
+               : has[2] ? SIGNALR_ACTION_R_SEND_GROUP
+               : SIGNALR_ACTION_R_BROADCAST;
     }
 
     p = json_string_value(value[SIGNALR_ACTION_F_ACTION]);
@@ -682,31 +894,59 @@ signalr_action_route(json_t **value, char *err, size_t errlen)
     if (i == SIGNALR_ACTION_NVERBS) {
         signalr_action_printable(name, sizeof(name), p, len);
         signalr_action_error(err, errlen, "unknown action \"%s\" (expected "
-                             "\"add\", \"remove\", \"removeAll\" or "
-                             "\"close\")", name);
+                             "\"add\", \"remove\", \"removeAll\", "
+                             "\"close\", \"closeConnections\", \"exists\", "
+                             "\"invoke\" or \"listConnections\")", name);
         return -1;
     }
 
     verb = &signalr_action_verbs[i];
 
-    if (value[SIGNALR_ACTION_F_CONNECTION_ID] != NULL) {
-        return verb->connection;
-    }
-
-    if (verb->user < 0) {
-        signalr_action_error(err, errlen, "\"%s\" needs \"connectionId\"",
-                             verb->name);
+    if (value[SIGNALR_ACTION_F_TARGET] != NULL
+        && verb->connection != SIGNALR_ACTION_R_INVOKE)
+    {
+        signalr_action_error(err, errlen, "\"target\" applies only to "
+                             "messages and \"invoke\"");
         return -1;
     }
 
-    if (value[SIGNALR_ACTION_F_USER_ID] != NULL) {
-        return verb->user;
+    if (verb->connection == SIGNALR_ACTION_R_INVOKE
+        && value[SIGNALR_ACTION_F_TARGET] == NULL)
+    {
+        signalr_action_error(err, errlen, "\"invoke\" needs \"target\"");
+        return -1;
     }
 
-    signalr_action_error(err, errlen, "\"connectionId\" and \"userId\" "
-                         "cannot both be empty");
+    /* the first route the members given have; the others are misplaced */
 
-    return -1;
+    route = SIGNALR_ACTION_NONE;
+
+    if (has[0]) {
+        route = verb->connection;
+    }
+
+    if (route == SIGNALR_ACTION_NONE && has[1] && has[2]) {
+        route = verb->user_group;
+    }
+
+    if (route == SIGNALR_ACTION_NONE && has[1]) {
+        route = verb->user;
+    }
+
+    if (route == SIGNALR_ACTION_NONE && has[2]) {
+        route = verb->group;
+    }
+
+    if (route == SIGNALR_ACTION_NONE && !has[0] && !has[1] && !has[2]) {
+        route = verb->none;
+    }
+
+    if (route == SIGNALR_ACTION_NONE) {
+        signalr_action_error(err, errlen, "%s", verb->needs);
+        return -1;
+    }
+
+    return route;
 }
 
 
@@ -805,16 +1045,22 @@ nomem:
 
 
 static int
-signalr_action_query(signalr_str_t *s, json_t **value)
+signalr_action_query(signalr_str_t *s, const signalr_action_route_t *route,
+    json_t **value)
 {
     int      n;
     char     num[32];
     size_t   i;
     json_t  *v;
 
-    if (signalr_str_append(s, SIGNALR_API_VERSION_QUERY,
-                           sizeof(SIGNALR_API_VERSION_QUERY) - 1)
-        != 0)
+    if (signalr_str_append(s, route->version, strlen(route->version)) != 0) {
+        return -1;
+    }
+
+    /* the largest page the service gives (v20241201.json) */
+
+    if (route->kind == SIGNALR_CALL_LIST
+        && signalr_str_append(s, "&maxpagesize=200", 16) != 0)
     {
         return -1;
     }
@@ -893,9 +1139,9 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
     /* path, query and body end with a NUL not counted in their lengths */
 
     if (signalr_str_append(&path, "", 1) != 0
-        || signalr_action_query(&query, value) != 0
+        || signalr_action_query(&query, route, value) != 0
         || signalr_str_append(&query, "", 1) != 0
-        || (route->message
+        || (route->body
             && (signalr_action_body(&body, value) != 0
                 || signalr_str_append(&body, "", 1) != 0)))
     {
@@ -919,6 +1165,7 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
     }
 
     call->method = route->method;
+    call->kind = route->kind;
     call->message = route->message;
     call->connection = route->connection;
     call->what = route->what;
@@ -942,15 +1189,41 @@ failed:
 }
 
 
+/* room for one more call in out */
+
+static signalr_rest_call_t *
+signalr_action_push(signalr_rest_calls_t *out)
+{
+    size_t                size;
+    signalr_rest_call_t  *calls;
+
+    if (out->n == out->size) {
+        size = out->size ? 2 * out->size : 4;
+
+        calls = realloc(out->calls, size * sizeof(signalr_rest_call_t));
+        if (calls == NULL) {
+            return NULL;
+        }
+
+        out->calls = calls;
+        out->size = size;
+    }
+
+    memset(&out->calls[out->n], 0, sizeof(signalr_rest_call_t));
+
+    return &out->calls[out->n];
+}
+
+
 int
 signalr_action_from_json(const char *hub, json_t *item,
-    signalr_rest_call_t *call, char *err, size_t errlen)
+    signalr_rest_calls_t *out, char *err, size_t errlen)
 {
-    int      route;
-    size_t   i;
-    json_t  *value[SIGNALR_ACTION_NFIELDS];
-
-    memset(call, 0, sizeof(signalr_rest_call_t));
+    int                            route, several, single;
+    size_t                         i, k, n;
+    json_t                        *value[SIGNALR_ACTION_NFIELDS], *list;
+    signalr_rest_call_t           *call;
+    const signalr_action_route_t  *r;
 
     if (signalr_action_members(item, value, err, errlen) != 0
         || signalr_action_check(value, err, errlen) != 0)
@@ -958,36 +1231,88 @@ signalr_action_from_json(const char *hub, json_t *item,
         return -1;
     }
 
-    route = signalr_action_route(value, err, errlen);
+    route = signalr_action_route(value, &several, err, errlen);
     if (route < 0) {
         return -1;
     }
 
+    r = &signalr_action_routes[route];
+
     for (i = 0; i < SIGNALR_ACTION_NFIELDS; i++) {
-        if (value[i] != NULL
-            && (signalr_action_fields[i].routes & (1u << route)) == 0)
+        if (value[i] == NULL
+            || (signalr_action_fields[i].routes & (1u << route)) != 0)
         {
+            continue;
+        }
+
+        if (signalr_action_fields[i].misplaced) {
             signalr_action_error(err, errlen, "%s",
                                  signalr_action_fields[i].misplaced);
+
+        } else {
+            signalr_action_error(err, errlen, "\"%s\" does not apply to "
+                                 "\"%s\"", signalr_action_fields[i].name,
+                                 r->what);
+        }
+
+        return -1;
+    }
+
+    /* one call, or one for each recipient, in the member they replace */
+
+    list = (several >= 0) ? value[several] : NULL;
+    single = several - SIGNALR_ACTION_F_CONNECTION_IDS
+             + SIGNALR_ACTION_F_CONNECTION_ID;
+    n = list ? json_array_size(list) : 1;
+
+    for (k = 0; k < n; k++) {
+        call = signalr_action_push(out);
+        if (call == NULL) {
+            signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
+            return -1;
+        }
+
+        if (list) {
+            value[single] = json_array_get(list, k);
+        }
+
+        if (signalr_action_build(hub, r, value, call, err, errlen) != 0) {
+            return -1;
+        }
+
+        out->n++;
+
+        /* the recipients of an action get the same message: one copy */
+
+        if (k > 0 && call->body != NULL) {
+            free(call->body);
+            call->body = out->calls[out->n - 2].body;
+            call->body_shared = 1;
+        }
+
+        call->action = out->nactions;
+
+        if (list) {
+            call->member = signalr_action_fields[single].name;
+            call->recipient = signalr_action_copy(value[single]);
+
+            if (call->recipient == NULL) {
+                signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
+                return -1;
+            }
+        }
+
+        if (value[SIGNALR_ACTION_F_ENDPOINTS] != NULL
+            && signalr_action_endpoints(value[SIGNALR_ACTION_F_ENDPOINTS],
+                                        call)
+               != 0)
+        {
+            signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
             return -1;
         }
     }
 
-    if (signalr_action_build(hub, &signalr_action_routes[route], value,
-                             call, err, errlen)
-        != 0)
-    {
-        return -1;
-    }
-
-    if (value[SIGNALR_ACTION_F_ENDPOINTS] != NULL
-        && signalr_action_endpoints(value[SIGNALR_ACTION_F_ENDPOINTS], call)
-           != 0)
-    {
-        signalr_rest_call_free(call);
-        signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
-        return -1;
-    }
+    out->nactions++;
 
     return 0;
 }
@@ -1001,8 +1326,7 @@ signalr_actions_parse(const char *hub, const char *body, size_t len,
     json_t       *root, *item;
     json_error_t  error;
 
-    out->calls = NULL;
-    out->n = 0;
+    memset(out, 0, sizeof(signalr_rest_calls_t));
 
     root = json_loadb(body, len,
                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
@@ -1037,12 +1361,6 @@ signalr_actions_parse(const char *hub, const char *body, size_t len,
         goto failed;
     }
 
-    out->calls = calloc(n, sizeof(signalr_rest_call_t));
-    if (out->calls == NULL) {
-        signalr_action_error(err, errlen, SIGNALR_ACTION_NOMEM);
-        goto failed;
-    }
-
     for (i = 0; i < n; i++) {
         item = root;
         off = 0;
@@ -1052,14 +1370,26 @@ signalr_actions_parse(const char *hub, const char *body, size_t len,
             off = signalr_action_error(err, errlen, "action %zu: ", i);
         }
 
-        if (signalr_action_from_json(hub, item, &out->calls[i],
+        if (signalr_action_from_json(hub, item, out,
                                      errlen ? err + off : err, errlen - off)
             != 0)
         {
             goto failed;
         }
 
-        out->n++;
+        /* an action with an answer of its own is the only one */
+
+        if (n > 1 && out->calls[out->n - 1].kind != SIGNALR_CALL_DO) {
+            signalr_action_error(errlen ? err + off : err, errlen - off,
+                                 "\"%s\" must be "
+                                 "the only action: it has an answer of its "
+                                 "own", out->calls[out->n - 1].kind
+                                        == SIGNALR_CALL_EXISTS ? "exists"
+                                        : out->calls[out->n - 1].kind
+                                          == SIGNALR_CALL_INVOKE ? "invoke"
+                                        : "listConnections");
+            goto failed;
+        }
     }
 
     json_decref(root);
@@ -1082,7 +1412,11 @@ signalr_rest_call_free(signalr_rest_call_t *call)
 
     free(call->path);
     free(call->query);
-    free(call->body);
+    free(call->recipient);
+
+    if (!call->body_shared) {
+        free(call->body);
+    }
 
     for (i = 0; i < call->nendpoints; i++) {
         free(call->endpoints[i].name);
@@ -1104,6 +1438,5 @@ signalr_rest_calls_free(signalr_rest_calls_t *calls)
     }
 
     free(calls->calls);
-    calls->calls = NULL;
-    calls->n = 0;
+    memset(calls, 0, sizeof(signalr_rest_calls_t));
 }

@@ -1102,7 +1102,7 @@ main::bodies(17)
  '{"error":"the body is empty: it must be an action (a JSON object) or an array of actions"}',
  '{"error":"the body must be a JSON object or an array of objects"}',
  '{"error":"no actions"}',
- '{"error":"unknown action \"delete\" (expected \"add\", \"remove\", \"removeAll\" or \"close\")"}',
+ '{"error":"unknown action \"delete\" (expected \"add\", \"remove\", \"removeAll\", \"close\", \"closeConnections\", \"exists\", \"invoke\" or \"listConnections\")"}',
  '{"error":"an action needs \"target\" (a message) or \"action\""}',
  '{"error":"\"groupName\" is missing"}',
  '{"error":"\"arguments\" must be an array"}',
@@ -1341,7 +1341,7 @@ $::LOG
     location = /out { signalr_output chat; signalr_target t; signalr_group_action add; signalr_group g; signalr_user_id u; }
 --- must_die
 --- error_log
-"signalr_target" and "signalr_group_action" cannot be used together
+"signalr_target" and "signalr_group_action add" cannot be used together
 
 
 

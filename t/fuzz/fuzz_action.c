@@ -49,13 +49,19 @@ fuzz_action_check_call(const signalr_rest_call_t *call)
     json_error_t   error;
 
     if (call->method < SIGNALR_REST_POST
-        || call->method > SIGNALR_REST_DELETE
+        || call->method > SIGNALR_REST_GET
+        || call->kind < SIGNALR_CALL_DO || call->kind > SIGNALR_CALL_LIST
         || call->what == NULL
         || strncmp(call->path, FUZZ_HUB_PATH, sizeof(FUZZ_HUB_PATH) - 1)
            != 0
-        || strncmp(call->query, SIGNALR_API_VERSION_QUERY,
-                   sizeof(SIGNALR_API_VERSION_QUERY) - 1)
-           != 0)
+        || (strncmp(call->query, SIGNALR_API_VERSION_QUERY,
+                    sizeof(SIGNALR_API_VERSION_QUERY) - 1)
+            != 0
+            && strncmp(call->query, SIGNALR_API_VERSION_2024,
+                       sizeof(SIGNALR_API_VERSION_2024) - 1)
+               != 0)
+        || (call->recipient == NULL) != (call->member == NULL)
+        || (call->recipient != NULL && call->recipient[0] == '\0'))
     {
         abort();
     }
@@ -63,7 +69,7 @@ fuzz_action_check_call(const signalr_rest_call_t *call)
     fuzz_action_check_uri(call->path, call->path_len, "/:");
     fuzz_action_check_uri(call->query, call->query_len, "=&");
 
-    if (!call->message) {
+    if (!call->message && call->kind != SIGNALR_CALL_INVOKE) {
         if (call->body != NULL || call->body_len != 0) {
             abort();
         }
@@ -97,12 +103,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                err, sizeof(err));
 
     if (rc == 0) {
-        if (calls.n == 0 || calls.n > 100) {
+        if (calls.n == 0 || calls.nactions == 0 || calls.nactions > 100
+            || calls.n > 100 * SIGNALR_ACTION_MAX_RECIPIENTS
+            || calls.n < calls.nactions)
+        {
             abort();
         }
 
         for (i = 0; i < calls.n; i++) {
             fuzz_action_check_call(&calls.calls[i]);
+
+            /* actions in order, the calls of one in a row, recipients */
+
+            if (i == 0 ? calls.calls[0].action != 0
+                : calls.calls[i].action == calls.calls[i - 1].action
+                ? calls.calls[i].recipient == NULL
+                : calls.calls[i].action != calls.calls[i - 1].action + 1)
+            {
+                abort();
+            }
+
+            /* an action with an answer of its own is alone */
+
+            if (calls.calls[i].kind != SIGNALR_CALL_DO && calls.n != 1) {
+                abort();
+            }
+        }
+
+        if (calls.calls[calls.n - 1].action != calls.nactions - 1) {
+            abort();
         }
 
     } else if (rc != -1 || err[0] == '\0' || calls.calls != NULL

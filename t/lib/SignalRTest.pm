@@ -187,13 +187,19 @@ sub rest_log {
 
         my $t = verify_jwt($1);
 
+        # the audience has the call's api-version (2024-12-01 for the
+        # operations that version added)
+        my ($version) = $req =~ /[?&]api-version=([^&\s]*)/;
+        $version //= '';
+
         if ($t =~ m{^header=\{"alg":"HS256","typ":"JWT"\}
                     \npayload=\{"nameid":"nginx","nbf":NOW,"exp":NOW\+300,
                     "iat":NOW,"aud":"https://([^/"]+)(/[^"?]*)
-                    \?api-version=2022-06-01"\}\nsigned=(\w+)\n\z}x
-            && $2 eq $path)
+                    \?api-version=(2022-06-01|2024-12-01)"\}
+                    \nsigned=(\w+)\n\z}x
+            && $2 eq $path && $3 eq $version)
         {
-            $out .= "  token $3 $1\n";
+            $out .= "  token $4 $1\n";
 
         } else {
             $t =~ s/^/    /mg;

@@ -23,7 +23,8 @@
     do {                                                                      \
         const char  *body_ = (b);                                             \
         CHECK_INT((c)->method, m);                                            \
-        CHECK_INT((c)->message, body_ != NULL);                               \
+        CHECK_INT((c)->message,                                               \
+                  body_ != NULL && (c)->kind == SIGNALR_CALL_DO);             \
         CHECK_STR((c)->path, p);                                              \
         CHECK_INT((c)->path_len, strlen(p));                                  \
         CHECK_STR((c)->query, q);                                             \
@@ -521,6 +522,320 @@ test_close(void)
 
 
 static void
+test_close_connections(void)
+{
+    EXPECT_ONE("{\"action\":\"closeConnections\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/:closeConnections", V, NULL);
+
+    EXPECT_ONE("{\"action\":\"closeconnections\",\"groupName\":\"g 1\","
+               "\"excluded\":[\"c1\",\"c/2\"],\"reason\":\"bye\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/groups/g%201/"
+               ":closeConnections",
+               V "&excluded=c1&excluded=c%2F2&reason=bye", NULL);
+
+    EXPECT_ONE("{\"action\":\"closeConnections\",\"userId\":\"u\","
+               "\"reason\":\"r\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/users/u/:closeConnections",
+               V "&reason=r", NULL);
+
+    EXPECT_ERR("{\"action\":\"closeConnections\",\"connectionId\":\"c\"}",
+               "\"closeConnections\" takes \"userId\", \"groupName\" or "
+               "neither (\"close\" closes one connection)");
+    EXPECT_ERR("{\"action\":\"closeConnections\",\"userId\":\"u\","
+               "\"groupName\":\"g\"}",
+               "\"groupName\" does not apply to \"close user connections\"");
+    EXPECT_ERR("{\"action\":\"closeConnections\",\"groupName\":\"g\","
+               "\"connectionId\":\"c\"}",
+               "\"connectionId\" does not apply to "
+               "\"close group connections\"");
+    EXPECT_ERR("{\"action\":\"closeConnections\",\"ttl\":1}",
+               "\"ttl\" applies only when adding a user to a group");
+    EXPECT_ERR("{\"action\":\"closeConnections\",\"arguments\":[]}",
+               "\"arguments\" applies only to messages and \"invoke\"");
+}
+
+
+/* the call of a one-action body, checked, for the members not in CHECK_CALL */
+
+static void
+check_kind(const char *json, int kind, int connection, const char *what,
+    const char *absent)
+{
+    char                  err[256];
+    signalr_rest_calls_t  calls;
+
+    if (signalr_actions_parse("chat", json, strlen(json), 100, &calls, err,
+                              sizeof(err))
+        != 0)
+    {
+        UNIT_FAIL("%s: unexpected error: %s", json, err);
+        return;
+    }
+
+    CHECK_INT(calls.n, 1);
+    CHECK_INT(calls.calls[0].kind, kind);
+    CHECK_INT(calls.calls[0].connection, connection);
+    CHECK_STR(calls.calls[0].what, what);
+    CHECK(calls.calls[0].recipient == NULL);
+
+    if (absent) {
+        CHECK_STR(calls.calls[0].absent, absent);
+
+    } else {
+        CHECK(calls.calls[0].absent == NULL);
+    }
+
+    signalr_rest_calls_free(&calls);
+}
+
+
+static void
+test_exists(void)
+{
+    EXPECT_ONE("{\"action\":\"exists\",\"connectionId\":\"c 1\"}",
+               SIGNALR_REST_HEAD, "/api/hubs/chat/connections/c%201", V, NULL);
+    EXPECT_ONE("{\"action\":\"exists\",\"userId\":\"u\"}",
+               SIGNALR_REST_HEAD, "/api/hubs/chat/users/u", V, NULL);
+    EXPECT_ONE("{\"action\":\"exists\",\"groupName\":\"g\"}",
+               SIGNALR_REST_HEAD, "/api/hubs/chat/groups/g", V, NULL);
+    EXPECT_ONE("{\"action\":\"exists\",\"userId\":\"u\",\"groupName\":\"g\"}",
+               SIGNALR_REST_HEAD, "/api/hubs/chat/users/u/groups/g", V, NULL);
+
+    check_kind("{\"action\":\"exists\",\"connectionId\":\"c\"}",
+               SIGNALR_CALL_EXISTS, 1, "connection exists",
+               "Warning.Connection.NotExisted");
+    check_kind("{\"action\":\"exists\",\"userId\":\"u\"}",
+               SIGNALR_CALL_EXISTS, 0, "user exists",
+               "Warning.User.NotExisted");
+    check_kind("{\"action\":\"exists\",\"groupName\":\"g\"}",
+               SIGNALR_CALL_EXISTS, 0, "group exists",
+               "Warning.Group.NotExisted");
+    check_kind("{\"action\":\"exists\",\"userId\":\"u\",\"groupName\":\"g\"}",
+               SIGNALR_CALL_EXISTS, 0, "user in group",
+               "Info.User.NotInGroup");
+
+    EXPECT_ERR("{\"action\":\"exists\"}",
+               "\"exists\" needs \"connectionId\", \"userId\" or "
+               "\"groupName\"");
+    EXPECT_ERR("{\"action\":\"exists\",\"connectionId\":\"c\","
+               "\"userId\":\"u\"}",
+               "\"userId\" does not apply to \"connection exists\"");
+    EXPECT_ERR("{\"action\":\"exists\",\"connectionId\":\"c\","
+               "\"groupName\":\"g\"}",
+               "\"groupName\" does not apply to \"connection exists\"");
+    EXPECT_ERR("{\"action\":\"exists\",\"userIds\":[\"u\"]}",
+               "\"userIds\" does not apply to \"user exists\"");
+    EXPECT_ERR("{\"action\":\"exists\",\"userId\":\"u\",\"reason\":\"r\"}",
+               "\"reason\" applies only to \"close\" and "
+               "\"closeConnections\"");
+
+    /* an answer of its own: alone */
+
+    EXPECT_ERR("[{\"target\":\"t\"},{\"action\":\"exists\",\"userId\":\"u\"}]",
+               "action 1: \"exists\" must be the only action: it has an "
+               "answer of its own");
+    EXPECT_ERR("[{\"action\":\"exists\",\"userId\":\"u\"},"
+               "{\"action\":\"exists\",\"userId\":\"v\"}]",
+               "action 0: \"exists\" must be the only action: it has an "
+               "answer of its own");
+}
+
+
+static void
+test_invoke(void)
+{
+    EXPECT_ONE("{\"action\":\"invoke\",\"connectionId\":\"c/1\","
+               "\"target\":\"getAnswer\",\"arguments\":[1,\"x\"]}",
+               SIGNALR_REST_POST, "/api/hubs/chat/connections/c%2F1/:invoke",
+               "api-version=2024-12-01",
+               "{\"target\":\"getAnswer\",\"arguments\":[1,\"x\"]}");
+    EXPECT_ONE("{\"action\":\"invoke\",\"connectionId\":\"c\","
+               "\"target\":\"t\"}",
+               SIGNALR_REST_POST, "/api/hubs/chat/connections/c/:invoke",
+               "api-version=2024-12-01", "{\"target\":\"t\",\"arguments\":[]}");
+
+    check_kind("{\"action\":\"invoke\",\"connectionId\":\"c\","
+               "\"target\":\"t\"}", SIGNALR_CALL_INVOKE, 1, "invoke", NULL);
+
+    EXPECT_ERR("{\"action\":\"invoke\",\"connectionId\":\"c\"}",
+               "\"invoke\" needs \"target\"");
+    EXPECT_ERR("{\"action\":\"invoke\",\"userId\":\"u\",\"target\":\"t\"}",
+               "\"invoke\" needs \"connectionId\"");
+    EXPECT_ERR("{\"action\":\"invoke\",\"connectionId\":\"c\","
+               "\"userId\":\"u\",\"target\":\"t\"}",
+               "\"userId\" does not apply to \"invoke\"");
+    EXPECT_ERR("{\"action\":\"invoke\",\"connectionIds\":[\"c\"],"
+               "\"target\":\"t\"}",
+               "\"connectionIds\" does not apply to \"invoke\"");
+    EXPECT_ERR("{\"action\":\"invoke\",\"connectionId\":\"c\","
+               "\"target\":\"\"}",
+               "\"target\" must be a non-empty string");
+    EXPECT_ERR("{\"action\":\"add\",\"connectionId\":\"c\",\"groupName\":\"g\","
+               "\"target\":\"t\"}",
+               "\"target\" applies only to messages and \"invoke\"");
+    EXPECT_ERR("[{\"action\":\"invoke\",\"connectionId\":\"c\","
+               "\"target\":\"t\"},{\"target\":\"t\"}]",
+               "action 0: \"invoke\" must be the only action: it has an "
+               "answer of its own");
+}
+
+
+static void
+test_list(void)
+{
+    EXPECT_ONE("{\"action\":\"listConnections\",\"groupName\":\"g/1\"}",
+               SIGNALR_REST_GET, "/api/hubs/chat/groups/g%2F1/connections",
+               "api-version=2024-12-01&maxpagesize=200", NULL);
+
+    check_kind("{\"action\":\"listConnections\",\"groupName\":\"g\"}",
+               SIGNALR_CALL_LIST, 0, "list connections", NULL);
+
+    EXPECT_ERR("{\"action\":\"listConnections\"}",
+               "\"listConnections\" needs \"groupName\"");
+    EXPECT_ERR("{\"action\":\"listConnections\",\"userId\":\"u\"}",
+               "\"listConnections\" needs \"groupName\"");
+    EXPECT_ERR("{\"action\":\"listConnections\",\"groupName\":\"g\","
+               "\"connectionId\":\"c\"}",
+               "\"connectionId\" does not apply to \"list connections\"");
+    EXPECT_ERR("{\"action\":\"listConnections\",\"groupNames\":[\"g\"]}",
+               "\"groupNames\" does not apply to \"list connections\"");
+    EXPECT_ERR("[{\"action\":\"listConnections\",\"groupName\":\"g\"},"
+               "{\"target\":\"t\"}]",
+               "action 0: \"listConnections\" must be the only action: it "
+               "has an answer of its own");
+}
+
+
+static void
+test_recipients(void)
+{
+    char                  err[256];
+    size_t                i;
+    const char           *json;
+    signalr_rest_calls_t  calls;
+
+    json = "[{\"target\":\"t\",\"userIds\":[\"a\",\"b/c\"]},"
+           "{\"action\":\"add\",\"connectionIds\":[\"c1\",\"c2\",\"c3\"],"
+           "\"groupName\":\"g\"},"
+           "{\"action\":\"remove\",\"userId\":\"u\","
+           "\"groupNames\":[\"g1\",\"g2\"]},"
+           "{\"target\":\"t\",\"groupNames\":[\"g\"],\"excluded\":[\"x\"]},"
+           "{\"action\":\"closeConnections\",\"userIds\":[\"a\",\"b\"]}]";
+
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), 0);
+    CHECK_INT(calls.n, 10);
+    CHECK_INT(calls.nactions, 5);
+
+    CHECK_CALL(&calls.calls[0], SIGNALR_REST_POST,
+               "/api/hubs/chat/users/a/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+    CHECK_CALL(&calls.calls[1], SIGNALR_REST_POST,
+               "/api/hubs/chat/users/b%2Fc/:send", V,
+               "{\"target\":\"t\",\"arguments\":[]}");
+    CHECK(calls.calls[1].body == calls.calls[0].body);
+    CHECK(!calls.calls[0].body_shared && calls.calls[1].body_shared);
+    CHECK_CALL(&calls.calls[2], SIGNALR_REST_PUT,
+               "/api/hubs/chat/groups/g/connections/c1", V, NULL);
+    CHECK_CALL(&calls.calls[4], SIGNALR_REST_PUT,
+               "/api/hubs/chat/groups/g/connections/c3", V, NULL);
+    CHECK_CALL(&calls.calls[5], SIGNALR_REST_DELETE,
+               "/api/hubs/chat/users/u/groups/g1", V, NULL);
+    CHECK_CALL(&calls.calls[6], SIGNALR_REST_DELETE,
+               "/api/hubs/chat/users/u/groups/g2", V, NULL);
+    CHECK_CALL(&calls.calls[7], SIGNALR_REST_POST,
+               "/api/hubs/chat/groups/g/:send", V "&excluded=x",
+               "{\"target\":\"t\",\"arguments\":[]}");
+    CHECK_CALL(&calls.calls[9], SIGNALR_REST_POST,
+               "/api/hubs/chat/users/b/:closeConnections", V, NULL);
+
+    {
+        static const size_t       action[] = { 0, 0, 1, 1, 1, 2, 2, 3, 4, 4 };
+        static const char *const  member[] = {
+            "userId", "userId", "connectionId", "connectionId",
+            "connectionId", "groupName", "groupName", "groupName", "userId",
+            "userId"
+        };
+        static const char *const  recipient[] = {
+            "a", "b/c", "c1", "c2", "c3", "g1", "g2", "g", "a", "b"
+        };
+
+        for (i = 0; i < calls.n; i++) {
+            CHECK_INT(calls.calls[i].action, action[i]);
+            CHECK_STR(calls.calls[i].member, member[i]);
+            CHECK_STR(calls.calls[i].recipient, recipient[i]);
+        }
+    }
+
+    signalr_rest_calls_free(&calls);
+
+    /* one recipient, singular: no recipient in the call */
+
+    json = "{\"target\":\"t\",\"userId\":\"a\"}";
+    CHECK_INT(signalr_actions_parse("chat", json, strlen(json), 100, &calls,
+                                    err, sizeof(err)), 0);
+    CHECK(calls.calls[0].recipient == NULL && calls.calls[0].member == NULL);
+    signalr_rest_calls_free(&calls);
+
+    EXPECT_ERR("{\"target\":\"t\",\"userIds\":[]}",
+               "\"userIds\" must be an array of 1 to 100 strings");
+    EXPECT_ERR("{\"target\":\"t\",\"userIds\":\"u\"}",
+               "\"userIds\" must be an array of 1 to 100 strings");
+    EXPECT_ERR("{\"target\":\"t\",\"userIds\":[\"a\",1]}",
+               "\"userIds\" item 1 must be a string");
+    EXPECT_ERR("{\"target\":\"t\",\"userIds\":[\"a\",\"\"]}",
+               "empty \"userIds\" item 1");
+    EXPECT_ERR("{\"target\":\"t\",\"groupNames\":[\" \"]}",
+               "\"groupNames\" item 0 must not be only white space");
+    EXPECT_ERR("{\"target\":\"t\",\"userIds\":[\"a\",\"b\",\"a\"]}",
+               "\"userIds\" item 2 repeats item 0");
+    EXPECT_ERR("{\"target\":\"t\",\"userId\":\"a\",\"userIds\":[\"b\"]}",
+               "\"userId\" and \"userIds\" cannot both be given");
+    EXPECT_ERR("{\"action\":\"add\",\"userIds\":[\"a\"],"
+               "\"groupNames\":[\"g\"]}",
+               "\"userIds\" and \"groupNames\" cannot both be given: an "
+               "action has one list of recipients");
+    EXPECT_ERR("{\"target\":\"t\",\"connectionId\":\"c\",\"userIds\":[\"a\"]}",
+               "\"userIds\" does not apply to \"send to connection\"");
+    EXPECT_ERR("{\"target\":\"t\",\"groupNames\":[\"g\"],\"userId\":\"u\"}",
+               "\"groupNames\" does not apply to \"send to user\"");
+    EXPECT_ERR("{\"action\":\"removeAll\",\"userId\":\"u\","
+               "\"groupNames\":[\"g\"]}",
+               "\"groupNames\" does not apply to "
+               "\"remove user from all groups\"");
+
+    {
+        /* 101 recipients */
+        char    big[2048], *p;
+
+        p = big + sprintf(big, "{\"target\":\"t\",\"userIds\":[");
+
+        for (i = 0; i < 101; i++) {
+            p += sprintf(p, "%s\"u%zu\"", i ? "," : "", i);
+        }
+
+        strcpy(p, "]}");
+        EXPECT_ERR(big, "\"userIds\" must be an array of 1 to 100 strings");
+
+        /* 100 are fine */
+        p = big + sprintf(big, "{\"target\":\"t\",\"userIds\":[");
+
+        for (i = 0; i < 100; i++) {
+            p += sprintf(p, "%s\"u%zu\"", i ? "," : "", i);
+        }
+
+        strcpy(p, "]}");
+        CHECK_INT(signalr_actions_parse("chat", big, strlen(big), 1, &calls,
+                                        err, sizeof(err)), 0);
+        CHECK_INT(calls.n, 100);
+        CHECK_INT(calls.nactions, 1);
+        CHECK_STR(calls.calls[99].path, "/api/hubs/chat/users/u99/:send");
+        signalr_rest_calls_free(&calls);
+    }
+}
+
+
+static void
 test_array(void)
 {
     char                  err[256];
@@ -752,7 +1067,7 @@ test_errors_members(void)
     EXPECT_ERR("{\"userId\":\"u\"}",
                "an action needs \"target\" (a message) or \"action\"");
     EXPECT_ERR("{\"target\":\"t\",\"action\":\"add\"}",
-               "an action cannot have both \"target\" and \"action\"");
+               "\"target\" applies only to messages and \"invoke\"");
 }
 
 
@@ -768,9 +1083,11 @@ test_errors_message(void)
     EXPECT_ERR("{\"target\":\"t\",\"arguments\":\"x\"}",
                "\"arguments\" must be an array");
     EXPECT_ERR("{\"target\":\"t\",\"userId\":\"u\",\"excluded\":[\"c\"]}",
-               "\"excluded\" applies only to broadcasts and group sends");
+               "\"excluded\" applies only to broadcasts, group sends and "
+               "\"closeConnections\"");
     EXPECT_ERR("{\"target\":\"t\",\"connectionId\":\"c\",\"excluded\":[]}",
-               "\"excluded\" applies only to broadcasts and group sends");
+               "\"excluded\" applies only to broadcasts, group sends and "
+               "\"closeConnections\"");
     EXPECT_ERR("{\"target\":\"t\",\"excluded\":\"c\"}",
                "\"excluded\" must be an array of strings");
     EXPECT_ERR("{\"target\":\"t\",\"excluded\":[\"c\",2]}",
@@ -782,7 +1099,8 @@ test_errors_message(void)
     EXPECT_ERR("{\"target\":\"t\",\"ttl\":1}",
                "\"ttl\" applies only when adding a user to a group");
     EXPECT_ERR("{\"target\":\"t\",\"reason\":\"r\"}",
-               "\"reason\" applies only when closing a connection");
+               "\"reason\" applies only to \"close\" and "
+               "\"closeConnections\"");
 }
 
 
@@ -843,13 +1161,16 @@ test_errors_group_actions(void)
                "\"action\" must be a string");
     EXPECT_ERR("{\"action\":\"delete\",\"userId\":\"u\",\"groupName\":\"g\"}",
                "unknown action \"delete\" (expected \"add\", \"remove\", "
-               "\"removeAll\" or \"close\")");
+               "\"removeAll\", \"close\", \"closeConnections\", "
+               "\"exists\", \"invoke\" or \"listConnections\")");
     EXPECT_ERR("{\"action\":\"\",\"userId\":\"u\"}",
                "unknown action \"\" (expected \"add\", \"remove\", "
-               "\"removeAll\" or \"close\")");
+               "\"removeAll\", \"close\", \"closeConnections\", "
+               "\"exists\", \"invoke\" or \"listConnections\")");
     EXPECT_ERR("{\"action\":\"add\\u0000\",\"userId\":\"u\"}",
                "unknown action \"add?\" (expected \"add\", \"remove\", "
-               "\"removeAll\" or \"close\")");
+               "\"removeAll\", \"close\", \"closeConnections\", "
+               "\"exists\", \"invoke\" or \"listConnections\")");
     EXPECT_ERR("{\"action\":\"add\",\"groupName\":\"g\"}",
                "\"connectionId\" and \"userId\" cannot both be empty");
     EXPECT_ERR("{\"action\":\"removeAll\"}",
@@ -863,18 +1184,20 @@ test_errors_group_actions(void)
     EXPECT_ERR("{\"action\":\"close\"}", "\"close\" needs \"connectionId\"");
     EXPECT_ERR("{\"action\":\"close\",\"connectionId\":\"c\","
                "\"groupName\":\"g\"}",
-               "\"groupName\" does not apply to \"close\"");
+               "\"groupName\" does not apply to \"close connection\"");
     EXPECT_ERR("{\"action\":\"close\",\"connectionId\":\"c\",\"reason\":1}",
                "\"reason\" must be a string");
     EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
                "\"reason\":\"r\"}",
-               "\"reason\" applies only when closing a connection");
+               "\"reason\" applies only to \"close\" and "
+               "\"closeConnections\"");
     EXPECT_ERR("{\"action\":\"add\",\"userId\":\"u\",\"groupName\":\"g\","
                "\"arguments\":[]}",
-               "\"arguments\" applies only to messages");
+               "\"arguments\" applies only to messages and \"invoke\"");
     EXPECT_ERR("{\"action\":\"add\",\"groupName\":\"g\",\"userId\":\"u\","
                "\"excluded\":[\"c\"]}",
-               "\"excluded\" applies only to broadcasts and group sends");
+               "\"excluded\" applies only to broadcasts, group sends and "
+               "\"closeConnections\"");
 }
 
 
@@ -937,9 +1260,9 @@ test_error_buffer(void)
 static void
 test_from_json(void)
 {
-    char                 err[256];
-    json_t              *item;
-    signalr_rest_call_t  call;
+    char                  err[256];
+    json_t               *item;
+    signalr_rest_calls_t  calls;
 
     /* an item built in code: a NUL inside the id */
 
@@ -947,29 +1270,34 @@ test_from_json(void)
                      (size_t) 3);
     CHECK(item != NULL);
 
-    CHECK_INT(signalr_action_from_json("chat", item, &call, err,
+    memset(&calls, 0, sizeof(calls));
+    CHECK_INT(signalr_action_from_json("chat", item, &calls, err,
                                        sizeof(err)), -1);
     CHECK_STR(err, "\"userId\" contains a NUL byte");
-    CHECK(call.path == NULL && call.query == NULL && call.body == NULL);
+    CHECK(calls.n == 0 && calls.nactions == 0);
+    signalr_rest_calls_free(&calls);
     json_decref(item);
 
     item = json_pack("{s:s, s:s, s:s}", "action", "add", "userId", "u/1",
                      "groupName", "g");
     CHECK(item != NULL);
 
-    CHECK_INT(signalr_action_from_json("chat", item, &call, err,
+    CHECK_INT(signalr_action_from_json("chat", item, &calls, err,
                                        sizeof(err)), 0);
-    CHECK_CALL(&call, SIGNALR_REST_PUT, "/api/hubs/chat/users/u%2F1/groups/g",
-               V, NULL);
-    CHECK_STR(call.what, "add user to group");
-    signalr_rest_call_free(&call);
-    CHECK(call.path == NULL && call.query == NULL && call.body == NULL);
+    CHECK_INT(calls.n, 1);
+    CHECK_INT(calls.nactions, 1);
+    CHECK_CALL(&calls.calls[0], SIGNALR_REST_PUT,
+               "/api/hubs/chat/users/u%2F1/groups/g", V, NULL);
+    CHECK_STR(calls.calls[0].what, "add user to group");
+    signalr_rest_calls_free(&calls);
+    CHECK(calls.calls == NULL && calls.n == 0);
     json_decref(item);
 
     item = json_string("x");
-    CHECK_INT(signalr_action_from_json("chat", item, &call, err,
+    CHECK_INT(signalr_action_from_json("chat", item, &calls, err,
                                        sizeof(err)), -1);
     CHECK_STR(err, "an action must be a JSON object");
+    signalr_rest_calls_free(&calls);
     json_decref(item);
 }
 
@@ -989,6 +1317,11 @@ main(void)
     UNIT_RUN(test_group_actions);
     UNIT_RUN(test_ttl);
     UNIT_RUN(test_close);
+    UNIT_RUN(test_close_connections);
+    UNIT_RUN(test_exists);
+    UNIT_RUN(test_invoke);
+    UNIT_RUN(test_list);
+    UNIT_RUN(test_recipients);
     UNIT_RUN(test_array);
     UNIT_RUN(test_max_actions);
     UNIT_RUN(test_precedence);
