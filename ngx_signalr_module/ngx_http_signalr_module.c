@@ -115,6 +115,20 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       offsetof(ngx_http_signalr_loc_conf_t, negotiate_endpoint),
       NULL },
 
+    { ngx_string("signalr_negotiate_detailed_errors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_signalr_negotiate_switch,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, detailed_errors),
+      NULL },
+
+    { ngx_string("signalr_negotiate_diagnostic_client"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_signalr_negotiate_switch,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_signalr_loc_conf_t, diagnostic_client),
+      NULL },
+
     { ngx_string("signalr_token_lifetime"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -394,6 +408,8 @@ ngx_http_signalr_create_loc_conf(ngx_conf_t *cf)
     slcf->user_id = NGX_CONF_UNSET_PTR;
     slcf->claims = NGX_CONF_UNSET_PTR;
     slcf->negotiate_endpoint = NGX_CONF_UNSET_PTR;
+    slcf->detailed_errors = NGX_CONF_UNSET_PTR;
+    slcf->diagnostic_client = NGX_CONF_UNSET_PTR;
     slcf->token_lifetime = NGX_CONF_UNSET;
 
     slcf->target = NGX_CONF_UNSET_PTR;
@@ -460,6 +476,10 @@ ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->token_lifetime, prev->token_lifetime, 3600);
     ngx_conf_merge_ptr_value(conf->negotiate_endpoint,
                              prev->negotiate_endpoint, NULL);
+    ngx_conf_merge_ptr_value(conf->detailed_errors, prev->detailed_errors,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->diagnostic_client,
+                             prev->diagnostic_client, NULL);
 
     ngx_conf_merge_ptr_value(conf->target, prev->target, NULL);
     ngx_conf_merge_ptr_value(conf->group, prev->group, NULL);

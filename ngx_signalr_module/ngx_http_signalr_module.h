@@ -123,6 +123,18 @@ typedef struct {
 
 
 /*
+ * an on/off switch of negotiate (signalr_negotiate_detailed_errors,
+ * signalr_negotiate_diagnostic_client): a constant is checked and decided
+ * when the configuration loads; a value with variables is decided for each
+ * request
+ */
+typedef struct {
+    ngx_http_complex_value_t   *value;           /* NULL: the constant's */
+    ngx_flag_t                  on;              /* the constant */
+} ngx_http_signalr_switch_t;
+
+
+/*
  * each action is a REST call per endpoint (and one more per retry), and
  * each call keeps about 9 KB of the request's pool (nginx's subrequest and
  * upstream) until the request ends: docs/output.md
@@ -153,6 +165,8 @@ typedef struct {
     ngx_array_t                *claims;          /* of claim_t */
     time_t                      token_lifetime;
     ngx_http_complex_value_t   *negotiate_endpoint;
+    ngx_http_signalr_switch_t  *detailed_errors;   /* asrs.s.derror */
+    ngx_http_signalr_switch_t  *diagnostic_client; /* asrs.s.dc */
 
     /* output; the recipient is signalr_user_id of the location itself */
     ngx_http_complex_value_t   *output_hub;

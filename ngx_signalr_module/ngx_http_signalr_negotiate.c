@@ -39,6 +39,11 @@ static ngx_int_t ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     size_t *longest_len);
 static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what);
+static ngx_int_t ngx_http_signalr_switch_parse(ngx_str_t *value);
+static ngx_int_t ngx_http_signalr_switch_value(ngx_http_request_t *r,
+    ngx_http_signalr_switch_t *sw, const char *directive, ngx_uint_t *on);
+static void ngx_http_signalr_shown(ngx_str_t *value, u_char *buf,
+    ngx_str_t *shown);
 
 
 /*
@@ -54,8 +59,39 @@ static ngx_str_t  ngx_http_signalr_renamed_claims[] = {
 };
 
 
+/* a value of the request shown in a log: 64 bytes of it, URL-escaped */
+#define NGX_HTTP_SIGNALR_SHOWN_LEN  (64 * 3)
+
+
 /* how a too long user id is named in the answer */
 static ngx_str_t  ngx_http_signalr_user_id_name = ngx_string("the user id");
+
+
+/*
+ * the system claims of the negotiate switches, with the values the SDK
+ * writes (ClaimsUtility.cs BuildJwtClaims of Azure/azure-signalr): "true"
+ * for a diagnostic client, and bool.ToString(), "True", for detailed errors
+ */
+static signalr_bytes_t  ngx_http_signalr_true_lower =
+    { (const unsigned char *) "true", sizeof("true") - 1 };
+static signalr_bytes_t  ngx_http_signalr_true_upper =
+    { (const unsigned char *) "True", sizeof("True") - 1 };
+
+
+/* the user claims refused for a directive of their own, and which */
+static struct {
+    ngx_str_t   name;
+    char       *hint;
+} ngx_http_signalr_system_claims[] = {
+    { ngx_string("asrs.s.uid"),
+      " (use \"signalr_user_id\" for the user id)" },
+    { ngx_string("asrs.s.derror"),
+      " (use \"signalr_negotiate_detailed_errors\" for detailed errors)" },
+    { ngx_string("asrs.s.dc"),
+      " (use \"signalr_negotiate_diagnostic_client\" for a diagnostic "
+      "client)" },
+    { ngx_null_string, NULL }
+};
 
 
 char *
@@ -117,6 +153,7 @@ ngx_http_signalr_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_signalr_loc_conf_t *slcf = conf;
 
     u_char                            *p;
+    char                              *hint;
     ngx_str_t                         *value, name;
     ngx_uint_t                         i;
     ngx_http_signalr_claim_t          *claim, *claims;
@@ -135,10 +172,22 @@ ngx_http_signalr_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (name.len >= 7 && ngx_strncasecmp(name.data, (u_char *) "asrs.s.", 7)
                          == 0)
     {
+        hint = "";
+
+        for (i = 0; ngx_http_signalr_system_claims[i].name.len; i++) {
+            if (ngx_http_signalr_system_claims[i].name.len == name.len
+                && ngx_strncasecmp(ngx_http_signalr_system_claims[i].name.data,
+                                   name.data, name.len)
+                   == 0)
+            {
+                hint = ngx_http_signalr_system_claims[i].hint;
+                break;
+            }
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "claim \"%V\" is refused: \"asrs.s.*\" claims are "
-                           "reserved for the service (use "
-                           "\"signalr_user_id\" for the user id)", &name);
+                           "reserved for the service%s", &name, hint);
         return NGX_CONF_ERROR;
     }
 
@@ -204,6 +253,110 @@ ngx_http_signalr_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * signalr_negotiate_detailed_errors, signalr_negotiate_diagnostic_client:
+ * a value without variables is decided now, and a bad one fails the
+ * configuration; one with variables is decided for each request
+ */
+
+char *
+ngx_http_signalr_negotiate_switch(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *p = conf;
+
+    ngx_int_t                          on;
+    ngx_str_t                         *value;
+    ngx_http_signalr_switch_t         *sw, **swp;
+    ngx_http_compile_complex_value_t   ccv;
+
+    swp = (ngx_http_signalr_switch_t **) (p + cmd->offset);
+
+    if (*swp != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    sw = ngx_pcalloc(cf->pool, sizeof(ngx_http_signalr_switch_t));
+    if (sw == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    sw->value = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (sw->value == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = sw->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (sw->value->lengths == NULL) {
+        on = ngx_http_signalr_switch_parse(&value[1]);
+
+        if (on == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\" directive, "
+                               "it must be \"on\" or \"off\" (or \"true\", "
+                               "\"1\", \"false\", \"0\", \"\")",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        sw->on = on;
+        sw->value = NULL;
+    }
+
+    *swp = sw;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * a switch's value: 1 for "on", "true", "1"; 0 for "off", "false", "0" and
+ * the empty value; NGX_ERROR for anything else (any case)
+ */
+
+static ngx_int_t
+ngx_http_signalr_switch_parse(ngx_str_t *value)
+{
+    ngx_uint_t  i;
+
+    static ngx_conf_enum_t  values[] = {
+        { ngx_string("on"), 1 },
+        { ngx_string("true"), 1 },
+        { ngx_string("1"), 1 },
+        { ngx_string("off"), 0 },
+        { ngx_string("false"), 0 },
+        { ngx_string("0"), 0 },
+        { ngx_null_string, 0 }
+    };
+
+    if (value->len == 0) {
+        return 0;
+    }
+
+    for (i = 0; values[i].name.len; i++) {
+        if (values[i].name.len == value->len
+            && ngx_strncasecmp(values[i].name.data, value->data, value->len)
+               == 0)
+        {
+            return values[i].value;
+        }
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -530,7 +683,7 @@ ngx_http_signalr_negotiate_endpoint(ngx_http_request_t *r,
     ngx_str_t                      name, shown;
     ngx_http_signalr_endpoint_t   *named;
     ngx_http_signalr_main_conf_t  *smcf;
-    u_char                         text[64 * 3];
+    u_char                         text[NGX_HTTP_SIGNALR_SHOWN_LEN];
 
     if (slcf->negotiate_endpoint == NULL) {
         *ep = ngx_http_signalr_pick_endpoint(r);
@@ -553,13 +706,7 @@ ngx_http_signalr_negotiate_endpoint(ngx_http_request_t *r,
 
     if (named == NULL) {
 
-        /* the value may come from the client: so much of it, escaped */
-
-        name.len = ngx_min(name.len, 64);
-        shown.data = text;
-        shown.len = (u_char *) ngx_escape_uri(text, name.data, name.len,
-                                              NGX_ESCAPE_URI_COMPONENT)
-                    - text;
+        ngx_http_signalr_shown(&name, text, &shown);
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "signalr: negotiate refused: \"signalr_negotiate_"
@@ -766,7 +913,7 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
 {
     ngx_int_t                  rc;
     ngx_str_t                  user, value;
-    ngx_uint_t                 i, j, n;
+    ngx_uint_t                 i, j, n, on;
     signalr_bytes_t           *values;
     signalr_jwt_claim_t       *claims;
     ngx_http_signalr_claim_t  *conf_claims;
@@ -775,7 +922,8 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     ngx_str_null(longest);
     *longest_len = 0;
 
-    n = 1 + (slcf->claims ? slcf->claims->nelts : 0);
+    /* the user id, the two switches' claims, then the configured ones */
+    n = 3 + (slcf->claims ? slcf->claims->nelts : 0);
 
     claims = ngx_pcalloc(r->pool, n * sizeof(signalr_jwt_claim_t));
     if (claims == NULL) {
@@ -816,6 +964,40 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
             claims[n].nvalues = 1;
             n++;
         }
+    }
+
+    /* in the SDK's order: asrs.s.dc, then asrs.s.derror */
+
+    if (ngx_http_signalr_switch_value(r, slcf->diagnostic_client,
+                                      "signalr_negotiate_diagnostic_client",
+                                      &on)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (on) {
+        claims[n].name.data = (u_char *) "asrs.s.dc";
+        claims[n].name.len = sizeof("asrs.s.dc") - 1;
+        claims[n].values = &ngx_http_signalr_true_lower;
+        claims[n].nvalues = 1;
+        n++;
+    }
+
+    if (ngx_http_signalr_switch_value(r, slcf->detailed_errors,
+                                      "signalr_negotiate_detailed_errors",
+                                      &on)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (on) {
+        claims[n].name.data = (u_char *) "asrs.s.derror";
+        claims[n].name.len = sizeof("asrs.s.derror") - 1;
+        claims[n].values = &ngx_http_signalr_true_upper;
+        claims[n].nvalues = 1;
+        n++;
     }
 
     if (slcf->claims) {
@@ -885,4 +1067,65 @@ ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * a switch for this request (NULL: off): NGX_OK and *on, or NGX_ERROR for
+ * a value of its variables that is neither on nor off, logged at error: the
+ * configuration is to map what it takes to on or off
+ */
+
+static ngx_int_t
+ngx_http_signalr_switch_value(ngx_http_request_t *r,
+    ngx_http_signalr_switch_t *sw, const char *directive, ngx_uint_t *on)
+{
+    ngx_int_t  rc;
+    ngx_str_t  value, shown;
+    u_char     text[NGX_HTTP_SIGNALR_SHOWN_LEN];
+
+    if (sw == NULL) {
+        *on = 0;
+        return NGX_OK;
+    }
+
+    if (sw->value == NULL) {
+        *on = sw->on;
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, sw->value, &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_signalr_switch_parse(&value);
+
+    if (rc != NGX_ERROR) {
+        *on = rc;
+        return NGX_OK;
+    }
+
+    ngx_http_signalr_shown(&value, text, &shown);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "signalr: negotiate failed: \"%s\" is \"%V\", neither on "
+                  "nor off: map its value to on or off", directive, &shown);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * a value that may come from the client, for a log line: its first 64
+ * bytes, URL-escaped, in buf (NGX_HTTP_SIGNALR_SHOWN_LEN bytes)
+ */
+
+static void
+ngx_http_signalr_shown(ngx_str_t *value, u_char *buf, ngx_str_t *shown)
+{
+    shown->data = buf;
+    shown->len = (u_char *) ngx_escape_uri(buf, value->data,
+                                           ngx_min(value->len, 64),
+                                           NGX_ESCAPE_URI_COMPONENT)
+                 - buf;
 }

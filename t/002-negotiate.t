@@ -732,3 +732,230 @@ qr/\[error\].*signalr: the access token for hub "chat" would be at least 4247 ch
 --- no_error_log
 eyJhbGciOi
 
+
+
+
+=== TEST 39: signalr_negotiate_detailed_errors on, signalr_negotiate_diagnostic_client on: the SDK's claims and values ("True" is bool.ToString()), in its order, after the user id and before the custom claims
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id alice;
+        signalr_claim role admin;
+        signalr_negotiate_detailed_errors on;
+        signalr_negotiate_diagnostic_client on;
+    }
+--- request
+POST /api/negotiate
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.uid":"alice","asrs.s.dc":"true","asrs.s.derror":"True","role":"admin","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 40: the switches from variables, decided for each request: on, true, 1 (any case) give the claim; off, false, 0 and empty do not
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_negotiate_detailed_errors $arg_derror;
+        signalr_negotiate_diagnostic_client $arg_dc;
+    }
+--- request eval
+["POST /api/negotiate?derror=on&dc=on",
+ "POST /api/negotiate?derror=TRUE",
+ "POST /api/negotiate?dc=1",
+ "POST /api/negotiate?derror=True&dc=On",
+ "POST /api/negotiate?derror=Off&dc=FALSE",
+ "POST /api/negotiate?derror=0&dc=false",
+ "POST /api/negotiate?derror=&dc=off",
+ "POST /api/negotiate"]
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body eval
+[map { "url=https://contoso.service.signalr.net/client/?hub=chat
+header={\"alg\":\"HS256\",\"typ\":\"JWT\"}
+payload={${_}\"nbf\":NOW,\"exp\":NOW+3600,\"iat\":NOW,\"aud\":\"https://contoso.service.signalr.net/client/?hub=chat\"}
+signed=A
+" } ('"asrs.s.dc":"true","asrs.s.derror":"True",',
+     '"asrs.s.derror":"True",',
+     '"asrs.s.dc":"true",',
+     '"asrs.s.dc":"true","asrs.s.derror":"True",',
+     '', '', '', '')]
+--- no_error_log
+[error]
+
+
+
+=== TEST 41: constant off, false, 0 and empty give no claim
+--- config
+    location = /a { signalr_negotiate chat; signalr_negotiate_detailed_errors off; signalr_negotiate_diagnostic_client ""; }
+    location = /b { signalr_negotiate chat; signalr_negotiate_detailed_errors FALSE; signalr_negotiate_diagnostic_client 0; }
+--- request eval
+["POST /a", "POST /b"]
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body eval
+[("url=https://contoso.service.signalr.net/client/?hub=chat
+header={\"alg\":\"HS256\",\"typ\":\"JWT\"}
+payload={\"nbf\":NOW,\"exp\":NOW+3600,\"iat\":NOW,\"aud\":\"https://contoso.service.signalr.net/client/?hub=chat\"}
+signed=A
+") x 2]
+--- no_error_log
+[error]
+
+
+
+=== TEST 42: inherited from http and server, replaced by a level's own value; none configured: no claim
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";
+    signalr_negotiate_diagnostic_client true;"
+--- config
+    signalr_negotiate_detailed_errors 1;
+    location = /inherit { signalr_negotiate chat; }
+    location = /replace {
+        signalr_negotiate chat;
+        signalr_negotiate_detailed_errors off;
+        signalr_negotiate_diagnostic_client $arg_dc;
+    }
+--- request eval
+["POST /inherit", "POST /replace", "POST /replace?dc=on"]
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body eval
+[map { "url=https://contoso.service.signalr.net/client/?hub=chat
+header={\"alg\":\"HS256\",\"typ\":\"JWT\"}
+payload={${_}\"nbf\":NOW,\"exp\":NOW+3600,\"iat\":NOW,\"aud\":\"https://contoso.service.signalr.net/client/?hub=chat\"}
+signed=A
+" } ('"asrs.s.dc":"true","asrs.s.derror":"True",', '', '"asrs.s.dc":"true",')]
+--- no_error_log
+[error]
+
+
+
+=== TEST 43: the switches reach $signalr_access_token too
+--- config
+    location = /custom {
+        signalr_negotiate chat;
+        signalr_negotiate_detailed_errors on;
+        return 200 '{"url":"$signalr_client_url","accessToken":"$signalr_access_token"}';
+    }
+--- request
+GET /custom
+--- response_body_filters eval
+\&SignalRTest::negotiate
+--- response_body
+url=https://contoso.service.signalr.net/client/?hub=chat
+header={"alg":"HS256","typ":"JWT"}
+payload={"asrs.s.derror":"True","nbf":NOW,"exp":NOW+3600,"iat":NOW,"aud":"https://contoso.service.signalr.net/client/?hub=chat"}
+signed=A
+--- no_error_log
+[error]
+
+
+
+=== TEST 44: a constant that is neither on nor off fails the configuration, naming the directive
+--- config
+    location = /api/negotiate { signalr_negotiate chat; signalr_negotiate_detailed_errors yes; }
+--- must_die
+--- error_log
+invalid value "yes" in "signalr_negotiate_detailed_errors" directive, it must be "on" or "off" (or "true", "1", "false", "0", "")
+
+
+
+=== TEST 45: a constant that is neither on nor off fails the configuration at the http level too
+--- http_config eval
+"signalr_endpoint \"$::CS_A\";
+    signalr_negotiate_diagnostic_client enabled;"
+--- config
+    location = /api/negotiate { signalr_negotiate chat; }
+--- must_die
+--- error_log
+invalid value "enabled" in "signalr_negotiate_diagnostic_client" directive, it must be "on" or "off" (or "true", "1", "false", "0", "")
+
+
+
+=== TEST 46: a value of the variables that is neither on nor off: 500, no token, logged at error naming the directive (the value escaped)
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_negotiate_detailed_errors $arg_derror;
+    }
+--- request
+POST /api/negotiate?derror=yes%20please
+--- error_code: 500
+--- response_body chomp
+{"error":"the access token could not be created"}
+--- error_log eval
+qr/\[error\].*signalr: negotiate failed: "signalr_negotiate_detailed_errors" is "yes%2520please", neither on nor off: map its value to on or off/
+--- no_error_log
+eyJhbGciOi
+
+
+
+=== TEST 47: the same for signalr_negotiate_diagnostic_client, its value cut to 64 bytes in the log
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_negotiate_diagnostic_client $http_x_diag;
+    }
+--- request
+POST /api/negotiate
+--- more_headers eval
+"X-Diag: " . ("d" x 70) . "\n"
+--- error_code: 500
+--- response_body chomp
+{"error":"the access token could not be created"}
+--- error_log eval
+qr/\[error\].*signalr: negotiate failed: "signalr_negotiate_diagnostic_client" is "d{64}", neither on nor off/
+--- no_error_log
+eyJhbGciOi
+
+
+
+=== TEST 48: signalr_negotiate_detailed_errors is not duplicated
+--- config
+    location = /u { signalr_negotiate chat; signalr_negotiate_detailed_errors on; signalr_negotiate_detailed_errors $arg_x; }
+--- must_die
+--- error_log
+"signalr_negotiate_detailed_errors" directive is duplicate
+
+
+
+=== TEST 49: signalr_negotiate_diagnostic_client is not duplicated
+--- config
+    location = /u { signalr_negotiate chat; signalr_negotiate_diagnostic_client off; signalr_negotiate_diagnostic_client off; }
+--- must_die
+--- error_log
+"signalr_negotiate_diagnostic_client" directive is duplicate
+
+
+
+=== TEST 50: a user claim asrs.s.derror is refused, pointing to its directive
+--- config
+    location = /api/negotiate { signalr_negotiate chat; signalr_claim asrs.s.derror True; }
+--- must_die
+--- error_log
+claim "asrs.s.derror" is refused: "asrs.s.*" claims are reserved for the service (use "signalr_negotiate_detailed_errors" for detailed errors)
+
+
+
+=== TEST 51: a user claim asrs.s.dc is refused (any casing), pointing to its directive
+--- config
+    location = /api/negotiate { signalr_negotiate chat; signalr_claim Asrs.S.DC true; }
+--- must_die
+--- error_log
+claim "Asrs.S.DC" is refused: "asrs.s.*" claims are reserved for the service (use "signalr_negotiate_diagnostic_client" for a diagnostic client)
+
+
+
+=== TEST 52: any other asrs.s.* user claim is still refused
+--- config
+    location = /api/negotiate { signalr_negotiate chat; signalr_claim asrs.s.aut Cookies; }
+--- must_die
+--- error_log eval
+qr/claim "asrs\.s\.aut" is refused: "asrs\.s\.\*" claims are reserved for the service in /
