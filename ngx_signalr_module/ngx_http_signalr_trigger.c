@@ -112,6 +112,8 @@ static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, signalr_pairs_t *headers,
     signalr_pairs_t *query, signalr_pairs_t *claims);
+static void ngx_http_signalr_trigger_pairs(signalr_jw_t *w,
+    signalr_pairs_t *pairs, ngx_table_elt_t *h);
 static void ngx_http_signalr_trigger_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
@@ -1078,15 +1080,25 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     signalr_jw_string(&w, t->v.hub.data, t->v.hub.len);
     signalr_jw_key_lit(&w, "ConnectionId");
     signalr_jw_string(&w, t->v.connection_id.data, t->v.connection_id.len);
+
+    /*
+     * UserId is null without X-ASRS-User-Id, "" with an empty one; Query
+     * and Claims are null when their header is absent or empty, {} when it
+     * holds no pair (TryGetInvocationContext of SignalRRequestResolver.cs,
+     * GetQueryDictionary and GetClaimDictionary of SignalRTriggerUtils.cs)
+     */
+
     signalr_jw_key_lit(&w, "UserId");
     signalr_jw_string_or_null(&w, t->v.user_id.data, t->v.user_id.len,
-                              t->v.user_id.len != 0);
+                              t->asrs[NGX_HTTP_SIGNALR_H_USER_ID] != NULL);
     signalr_jw_key_lit(&w, "Headers");
     signalr_jw_pairs(&w, &headers);
     signalr_jw_key_lit(&w, "Query");
-    signalr_jw_pairs(&w, &query);
+    ngx_http_signalr_trigger_pairs(&w, &query,
+                                   t->asrs[NGX_HTTP_SIGNALR_H_CLIENT_QUERY]);
     signalr_jw_key_lit(&w, "Claims");
-    signalr_jw_pairs(&w, &claims);
+    ngx_http_signalr_trigger_pairs(&w, &claims,
+                                   t->asrs[NGX_HTTP_SIGNALR_H_USER_CLAIMS]);
 
     signalr_jw_end(&w);
 
@@ -1175,12 +1187,12 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     }
 
     h = t->asrs[NGX_HTTP_SIGNALR_H_CLIENT_QUERY];
-    if (h && rc == SIGNALR_TRIGGER_OK) {
+    if (h && h->value.len && rc == SIGNALR_TRIGGER_OK) {
         rc = signalr_parse_query(query, h->value.data, h->value.len);
     }
 
     h = t->asrs[NGX_HTTP_SIGNALR_H_USER_CLAIMS];
-    if (h && rc == SIGNALR_TRIGGER_OK) {
+    if (h && h->value.len && rc == SIGNALR_TRIGGER_OK) {
         rc = signalr_parse_claims(claims, h->value.data, h->value.len);
     }
 
@@ -1192,6 +1204,21 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     }
 
     return (rc == SIGNALR_TRIGGER_OK) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* the pairs of a header, or null when the header is absent or empty */
+
+static void
+ngx_http_signalr_trigger_pairs(signalr_jw_t *w, signalr_pairs_t *pairs,
+    ngx_table_elt_t *h)
+{
+    if (h == NULL || h->value.len == 0) {
+        signalr_jw_null(w);
+        return;
+    }
+
+    signalr_jw_pairs(w, pairs);
 }
 
 

@@ -919,3 +919,50 @@ qq({"type":3,"invocationId":"0","result":"[replaced][][broadcast]"}\x1e)
 [200, 200, 200, 200, 401]
 --- response_headers eval
 ["X-Endpoint: a", "X-Endpoint: a", "X-Endpoint: a", "X-Endpoint: b", "X-Endpoint:"]
+
+
+
+=== TEST 47: the InvocationContext without X-ASRS-User-Id, -Client-Query and -User-Claims: UserId, Query and Claims are null
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs()
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1"},"Query":null,"Claims":null}}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 48: the InvocationContext with empty X-ASRS-User-Id, -Client-Query and -User-Claims: UserId is "", Query and Claims are null
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('X-ASRS-User-Id' => '', 'X-ASRS-Client-Query' => '', 'X-ASRS-User-Claims' => '')
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":"","Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":"","X-ASRS-User-Id":""},"Query":null,"Claims":null}}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 49: an X-ASRS-Client-Query or X-ASRS-User-Claims that holds no pair gives {}, not null
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+[("POST /upstream\r\n$::JSON_INVOCATION") x 2]
+--- more_headers eval
+[main::hdrs('X-ASRS-Client-Query' => '?', 'X-ASRS-User-Claims' => 'nocolon'),
+ main::hdrs('X-ASRS-Client-Query' => '&', 'X-ASRS-User-Claims' => ',')]
+--- response_body eval
+[qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"?","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":"nocolon"},"Query":{},"Claims":{}}}\x1e),
+ qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"&","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":","},"Query":{},"Claims":{}}}\x1e)]
+--- no_error_log
+[error]
