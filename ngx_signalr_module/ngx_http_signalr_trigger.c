@@ -74,6 +74,28 @@ static ngx_str_t  ngx_http_signalr_asrs_names[] = {
 
 
 /*
+ * the content headers: .NET keeps them in HttpContentHeaders, not among a
+ * request's headers (HttpHeaderType.Content in KnownHeaders.cs of
+ * dotnet/runtime), and the InvocationContext's Headers are the request's
+ * only (GetHeaderDictionary of SignalRTriggerUtils.cs)
+ */
+static ngx_str_t  ngx_http_signalr_content_headers[] = {
+    ngx_string("Allow"),
+    ngx_string("Content-Disposition"),
+    ngx_string("Content-Encoding"),
+    ngx_string("Content-Language"),
+    ngx_string("Content-Length"),
+    ngx_string("Content-Location"),
+    ngx_string("Content-MD5"),
+    ngx_string("Content-Range"),
+    ngx_string("Content-Type"),
+    ngx_string("Expires"),
+    ngx_string("Last-Modified"),
+    ngx_null_string
+};
+
+
+/*
  * an X-ASRS-* header; one that another module added without a lower-case
  * name is none
  */
@@ -112,6 +134,7 @@ static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, signalr_pairs_t *headers,
     signalr_pairs_t *query, signalr_pairs_t *claims);
+static ngx_uint_t ngx_http_signalr_content_header(ngx_str_t *name);
 static void ngx_http_signalr_trigger_pairs(signalr_jw_t *w,
     signalr_pairs_t *pairs, ngx_table_elt_t *h);
 static void ngx_http_signalr_trigger_resume(ngx_http_request_t *r);
@@ -1115,8 +1138,9 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
 
 /*
  * One walk of the request's headers: every one but the content ones for the
- * context's Headers (repeated names joined), the X-ASRS-* ones for the
- * route, after its Content-Type; then the client query and the claims.
+ * context's Headers (repeated names joined with ',', the first one's name
+ * kept, as ASP.NET Core and GetHeaderDictionary do), the X-ASRS-* ones for
+ * the route, after its Content-Type; then the client query and the claims.
  * NGX_DECLINED: a name or value that is not UTF-8, or too many names.
  */
 
@@ -1177,9 +1201,8 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
             t->nroute_headers++;
         }
 
-        if (!ngx_http_signalr_str_is(&h->key, "Content-Type")
-            && !ngx_http_signalr_str_is(&h->key, "Content-Length")
-            && rc == SIGNALR_TRIGGER_OK)
+        if (rc == SIGNALR_TRIGGER_OK
+            && !ngx_http_signalr_content_header(&h->key))
         {
             rc = signalr_pairs_add(headers, h->key.data, h->key.len,
                                    h->value.data, h->value.len);
@@ -1204,6 +1227,25 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     }
 
     return (rc == SIGNALR_TRIGGER_OK) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* one of ngx_http_signalr_content_headers, in any case */
+
+static ngx_uint_t
+ngx_http_signalr_content_header(ngx_str_t *name)
+{
+    ngx_str_t  *c;
+
+    for (c = ngx_http_signalr_content_headers; c->len; c++) {
+        if (name->len == c->len
+            && signalr_caseless_eq(name->data, name->len, c->data, c->len))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

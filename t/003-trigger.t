@@ -966,3 +966,35 @@ qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Ca
  qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"&","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":","},"Query":{},"Claims":{}}}\x1e)]
 --- no_error_log
 [error]
+
+
+
+=== TEST 50: the InvocationContext's Headers leave out every content header (names in any case), keep the others, and join a repeated name's values with "," under its first spelling
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('Content-Type' => undef) . <<'_EOH_'
+content-type: application/json
+Content-Encoding: identity
+content-language: en
+Content-Location: /x
+Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==
+Content-Range: bytes 0-1/2
+Content-Disposition: inline
+EXPIRES: Thu, 01 Jan 1970 00:00:00 GMT
+Last-Modified: Thu, 01 Jan 1970 00:00:00 GMT
+Allow: POST
+X-Custom: a
+Accept: text/html
+Content-Foo: x
+Content-Security-Policy: default-src 'self'
+x-custom: b
+Accept: application/json
+_EOH_
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-Custom":"a,b","Accept":"text/html,application/json","Content-Foo":"x","Content-Security-Policy":"default-src 'self'"},"Query":null,"Claims":null}}\x1e)
+--- no_error_log
+[error]
