@@ -578,7 +578,6 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 {
     ngx_int_t                      rc;
     ngx_str_t                      body;
-    ngx_table_elt_t               *h;
     ngx_http_signalr_loc_conf_t   *slcf;
     ngx_http_signalr_subrequest_t  s;
 
@@ -586,12 +585,25 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     ngx_http_signalr_trigger_find(r, t);
 
-    h = t->asrs[NGX_HTTP_SIGNALR_H_CONNECTION_ID];
-    if (h) {
-        t->v.connection_id = h->value;
+    /*
+     * The refusals come in the order of the Functions extension's (Azure/
+     * azure-sdk-for-net, ExecuteAsync of SignalRTriggerDispatcher.cs, the
+     * executors' ExecuteAsync, ExecuteWithAuthAsync of
+     * SignalRMethodExecutor.cs): the content type, the X-ASRS-* headers
+     * that name the event and the connection, the signature; but the body
+     * is parsed after the signature is checked, never before (the
+     * extension parses it first). docs/trigger.md lists them.
+     */
+
+    /* 1. the content type, 2. the X-ASRS-* headers */
+
+    if (ngx_http_signalr_trigger_content_type(r, t, err) != NGX_OK
+        || ngx_http_signalr_trigger_names(r, t, err) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    /* 1. the signature, before anything else is looked at */
+    /* 3. the signature, or the bearer token */
 
     if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_ENTRA) {
         rc = ngx_http_signalr_trigger_bearer(r, slcf);
@@ -616,14 +628,6 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     {
         return ngx_http_signalr_fail(err, NGX_HTTP_UNAUTHORIZED,
                                      "invalid or missing X-ASRS-Signature");
-    }
-
-    /* 2. the content type, 3. the X-ASRS-* headers */
-
-    if (ngx_http_signalr_trigger_content_type(r, t, err) != NGX_OK
-        || ngx_http_signalr_trigger_names(r, t, err) != NGX_OK)
-    {
-        return NGX_ERROR;
     }
 
     /* 4. the body */
