@@ -1054,3 +1054,18 @@ upstream call with an X-ASRS-Signature that matches no signalr_endpoint key refu
 --- no_error_log
 [error]
 invalid JSON invocation
+
+
+
+=== TEST 53: the claims split as the Functions extension splits them (types in their exact case, empty parts left out, .NET's white space trimmed), and a query name may be empty
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('X-ASRS-Client-Query' => '?=x&a=1&=y', 'X-ASRS-User-Claims' => "Role: a, role: b, k: , k2: : v, k3: v: ,  : e, t: \tv, odd: a: b")
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"?=x&a=1&=y","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":"Role: a, role: b, k: , k2: : v, k3: v: ,  : e, t: \\tv, odd: a: b"},"Query":{"":"x,y","a":"1"},"Claims":{"Role":"a","role":"b","k2":"v","k3":"v","":"e","t":"v"}}}\x1e)
+--- no_error_log
+[error]
