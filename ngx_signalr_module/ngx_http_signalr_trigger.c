@@ -74,6 +74,28 @@ static ngx_str_t  ngx_http_signalr_asrs_names[] = {
 
 
 /*
+ * the content headers: .NET keeps them in HttpContentHeaders, not among a
+ * request's headers (HttpHeaderType.Content in KnownHeaders.cs of
+ * dotnet/runtime), and the InvocationContext's Headers are the request's
+ * only (GetHeaderDictionary of SignalRTriggerUtils.cs)
+ */
+static ngx_str_t  ngx_http_signalr_content_headers[] = {
+    ngx_string("Allow"),
+    ngx_string("Content-Disposition"),
+    ngx_string("Content-Encoding"),
+    ngx_string("Content-Language"),
+    ngx_string("Content-Length"),
+    ngx_string("Content-Location"),
+    ngx_string("Content-MD5"),
+    ngx_string("Content-Range"),
+    ngx_string("Content-Type"),
+    ngx_string("Expires"),
+    ngx_string("Last-Modified"),
+    ngx_null_string
+};
+
+
+/*
  * an X-ASRS-* header; one that another module added without a lower-case
  * name is none
  */
@@ -112,6 +134,9 @@ static ngx_int_t ngx_http_signalr_trigger_context(ngx_http_request_t *r,
 static ngx_int_t ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t, signalr_pairs_t *headers,
     signalr_pairs_t *query, signalr_pairs_t *claims);
+static ngx_uint_t ngx_http_signalr_content_header(ngx_str_t *name);
+static void ngx_http_signalr_trigger_pairs(signalr_jw_t *w,
+    signalr_pairs_t *pairs, ngx_table_elt_t *h);
 static void ngx_http_signalr_trigger_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     ngx_http_signalr_trigger_ctx_t *t);
@@ -553,7 +578,6 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 {
     ngx_int_t                      rc;
     ngx_str_t                      body;
-    ngx_table_elt_t               *h;
     ngx_http_signalr_loc_conf_t   *slcf;
     ngx_http_signalr_subrequest_t  s;
 
@@ -561,12 +585,25 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
 
     ngx_http_signalr_trigger_find(r, t);
 
-    h = t->asrs[NGX_HTTP_SIGNALR_H_CONNECTION_ID];
-    if (h) {
-        t->v.connection_id = h->value;
+    /*
+     * The refusals come in the order of the Functions extension's (Azure/
+     * azure-sdk-for-net, ExecuteAsync of SignalRTriggerDispatcher.cs, the
+     * executors' ExecuteAsync, ExecuteWithAuthAsync of
+     * SignalRMethodExecutor.cs): the content type, the X-ASRS-* headers
+     * that name the event and the connection, the signature; but the body
+     * is parsed after the signature is checked, never before (the
+     * extension parses it first). docs/trigger.md lists them.
+     */
+
+    /* 1. the content type, 2. the X-ASRS-* headers */
+
+    if (ngx_http_signalr_trigger_content_type(r, t, err) != NGX_OK
+        || ngx_http_signalr_trigger_names(r, t, err) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    /* 1. the signature, before anything else is looked at */
+    /* 3. the signature, or the bearer token */
 
     if (slcf->trigger_verify == NGX_HTTP_SIGNALR_VERIFY_ENTRA) {
         rc = ngx_http_signalr_trigger_bearer(r, slcf);
@@ -591,14 +628,6 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
     {
         return ngx_http_signalr_fail(err, NGX_HTTP_UNAUTHORIZED,
                                      "invalid or missing X-ASRS-Signature");
-    }
-
-    /* 2. the content type, 3. the X-ASRS-* headers */
-
-    if (ngx_http_signalr_trigger_content_type(r, t, err) != NGX_OK
-        || ngx_http_signalr_trigger_names(r, t, err) != NGX_OK)
-    {
-        return NGX_ERROR;
     }
 
     /* 4. the body */
@@ -1078,15 +1107,25 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
     signalr_jw_string(&w, t->v.hub.data, t->v.hub.len);
     signalr_jw_key_lit(&w, "ConnectionId");
     signalr_jw_string(&w, t->v.connection_id.data, t->v.connection_id.len);
+
+    /*
+     * UserId is null without X-ASRS-User-Id, "" with an empty one; Query
+     * and Claims are null when their header is absent or empty, {} when it
+     * holds no pair (TryGetInvocationContext of SignalRRequestResolver.cs,
+     * GetQueryDictionary and GetClaimDictionary of SignalRTriggerUtils.cs)
+     */
+
     signalr_jw_key_lit(&w, "UserId");
     signalr_jw_string_or_null(&w, t->v.user_id.data, t->v.user_id.len,
-                              t->v.user_id.len != 0);
+                              t->asrs[NGX_HTTP_SIGNALR_H_USER_ID] != NULL);
     signalr_jw_key_lit(&w, "Headers");
     signalr_jw_pairs(&w, &headers);
     signalr_jw_key_lit(&w, "Query");
-    signalr_jw_pairs(&w, &query);
+    ngx_http_signalr_trigger_pairs(&w, &query,
+                                   t->asrs[NGX_HTTP_SIGNALR_H_CLIENT_QUERY]);
     signalr_jw_key_lit(&w, "Claims");
-    signalr_jw_pairs(&w, &claims);
+    ngx_http_signalr_trigger_pairs(&w, &claims,
+                                   t->asrs[NGX_HTTP_SIGNALR_H_USER_CLAIMS]);
 
     signalr_jw_end(&w);
 
@@ -1103,8 +1142,9 @@ ngx_http_signalr_trigger_context(ngx_http_request_t *r,
 
 /*
  * One walk of the request's headers: every one but the content ones for the
- * context's Headers (repeated names joined), the X-ASRS-* ones for the
- * route, after its Content-Type; then the client query and the claims.
+ * context's Headers (repeated names joined with ',', the first one's name
+ * kept, as ASP.NET Core and GetHeaderDictionary do), the X-ASRS-* ones for
+ * the route, after its Content-Type; then the client query and the claims.
  * NGX_DECLINED: a name or value that is not UTF-8, or too many names.
  */
 
@@ -1165,9 +1205,8 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
             t->nroute_headers++;
         }
 
-        if (!ngx_http_signalr_str_is(&h->key, "Content-Type")
-            && !ngx_http_signalr_str_is(&h->key, "Content-Length")
-            && rc == SIGNALR_TRIGGER_OK)
+        if (rc == SIGNALR_TRIGGER_OK
+            && !ngx_http_signalr_content_header(&h->key))
         {
             rc = signalr_pairs_add(headers, h->key.data, h->key.len,
                                    h->value.data, h->value.len);
@@ -1175,12 +1214,12 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     }
 
     h = t->asrs[NGX_HTTP_SIGNALR_H_CLIENT_QUERY];
-    if (h && rc == SIGNALR_TRIGGER_OK) {
+    if (h && h->value.len && rc == SIGNALR_TRIGGER_OK) {
         rc = signalr_parse_query(query, h->value.data, h->value.len);
     }
 
     h = t->asrs[NGX_HTTP_SIGNALR_H_USER_CLAIMS];
-    if (h && rc == SIGNALR_TRIGGER_OK) {
+    if (h && h->value.len && rc == SIGNALR_TRIGGER_OK) {
         rc = signalr_parse_claims(claims, h->value.data, h->value.len);
     }
 
@@ -1192,6 +1231,40 @@ ngx_http_signalr_trigger_lists(ngx_http_request_t *r,
     }
 
     return (rc == SIGNALR_TRIGGER_OK) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* one of ngx_http_signalr_content_headers, in any case */
+
+static ngx_uint_t
+ngx_http_signalr_content_header(ngx_str_t *name)
+{
+    ngx_str_t  *c;
+
+    for (c = ngx_http_signalr_content_headers; c->len; c++) {
+        if (name->len == c->len
+            && signalr_caseless_eq(name->data, name->len, c->data, c->len))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the pairs of a header, or null when the header is absent or empty */
+
+static void
+ngx_http_signalr_trigger_pairs(signalr_jw_t *w, signalr_pairs_t *pairs,
+    ngx_table_elt_t *h)
+{
+    if (h == NULL || h->value.len == 0) {
+        signalr_jw_null(w);
+        return;
+    }
+
+    signalr_jw_pairs(w, pairs);
 }
 
 

@@ -25,6 +25,9 @@ static int signalr_target_is(json_t *target, const unsigned char *event,
 static size_t signalr_query_decode(unsigned char *dst,
     const unsigned char *src, size_t len);
 static int signalr_hex_value(unsigned char c);
+static void signalr_dotnet_trim(const unsigned char **p,
+    const unsigned char **last);
+static size_t signalr_dotnet_space(const unsigned char *p, size_t len);
 static const unsigned char *signalr_next_item(const unsigned char *p,
     const unsigned char *last, int sep, const unsigned char **item,
     const unsigned char **end);
@@ -267,7 +270,10 @@ signalr_pairs_free(signalr_pairs_t *p)
 }
 
 
-/* the first entry named name (any case), or NULL */
+/*
+ * the first entry named name (in any case when the values are joined,
+ * exactly otherwise), or NULL
+ */
 
 static signalr_pair_t *
 signalr_pairs_find(signalr_pairs_t *p, size_t end, const unsigned char *name,
@@ -279,7 +285,10 @@ signalr_pairs_find(signalr_pairs_t *p, size_t end, const unsigned char *name,
     e = (signalr_pair_t *) p->list.data;
 
     for (i = 0; i < end; i++) {
-        if (signalr_caseless_eq(e[i].name, e[i].name_len, name, nlen)) {
+        if (p->join ? signalr_caseless_eq(e[i].name, e[i].name_len, name, nlen)
+                    : (e[i].name_len == nlen
+                       && memcmp(e[i].name, name, nlen) == 0))
+        {
             return &e[i];
         }
     }
@@ -422,9 +431,7 @@ signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
         v = k + klen;
         vlen = eq ? signalr_query_decode(v, eq + 1, end - eq - 1) : 0;
 
-        if (klen == 0) {
-            continue;
-        }
+        /* "=v" is the name "" (QueryStringEnumerable of ASP.NET Core) */
 
         pairs->decoded.len += klen + vlen;
 
@@ -443,62 +450,131 @@ signalr_parse_claims(signalr_pairs_t *pairs, const unsigned char *p,
     size_t len)
 {
     int                   rc;
-    size_t                parts;
-    const unsigned char  *last, *piece, *end, *sep, *k, *v, *ke, *ve, *q;
+    size_t                n;
+    const unsigned char  *last, *piece, *end, *q, *s, *part[2], *part_end[2];
 
     last = p + len;
 
     while (p < last) {
         p = signalr_next_item(p, last, ',', &piece, &end);
 
-        /* exactly one ": " in the piece, as the Functions split does */
+        /*
+         * the piece split on ": ", the empty parts left out (String.Split
+         * with RemoveEmptyEntries): a claim when two parts are left
+         */
 
-        parts = 1;
-        sep = NULL;
+        n = 0;
+        s = piece;
+        q = piece;
 
-        for (q = piece; q + 1 < end; q++) {
-            if (q[0] == ':' && q[1] == ' ') {
-                parts++;
-                sep = sep ? sep : q;
+        for ( ;; ) {
+            if (q < end && !(q + 1 < end && q[0] == ':' && q[1] == ' ')) {
+                q++;
+                continue;
             }
+
+            /* a part ends at q: at a ": ", or at the end of the piece */
+
+            if (q > s) {
+                if (n < 2) {
+                    part[n] = s;
+                    part_end[n] = q;
+                }
+
+                n++;
+            }
+
+            if (q == end) {
+                break;
+            }
+
+            q += 2;
+            s = q;
         }
 
-        if (parts != 2) {
+        if (n != 2) {
             continue;
         }
 
-        k = piece;
-        ke = sep;
-        v = sep + 2;
-        ve = end;
+        /* the type and the value trimmed as String.Trim() does */
 
-        while (k < ke && *k == ' ') {
-            k++;
-        }
+        signalr_dotnet_trim(&part[0], &part_end[0]);
+        signalr_dotnet_trim(&part[1], &part_end[1]);
 
-        while (ke > k && ke[-1] == ' ') {
-            ke--;
-        }
-
-        while (v < ve && *v == ' ') {
-            v++;
-        }
-
-        while (ve > v && ve[-1] == ' ') {
-            ve--;
-        }
-
-        if (ke == k) {
-            continue;
-        }
-
-        rc = signalr_pairs_add(pairs, k, ke - k, v, ve - v);
+        rc = signalr_pairs_add(pairs, part[0], part_end[0] - part[0],
+                               part[1], part_end[1] - part[1]);
         if (rc != SIGNALR_TRIGGER_OK) {
             return rc;
         }
     }
 
     return SIGNALR_TRIGGER_OK;
+}
+
+
+/*
+ * [*p, *last) without the white space .NET's char.IsWhiteSpace() sees at
+ * either end, in UTF-8: U+0009-U+000D, U+0020, U+0085, U+00A0, U+1680,
+ * U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000
+ */
+
+static void
+signalr_dotnet_trim(const unsigned char **p, const unsigned char **last)
+{
+    size_t  n;
+
+    while ((n = signalr_dotnet_space(*p, *last - *p)) != 0) {
+        *p += n;
+    }
+
+    for ( ;; ) {
+        for (n = 1; n <= 3 && n <= (size_t) (*last - *p); n++) {
+            if (signalr_dotnet_space(*last - n, n) == n) {
+                break;
+            }
+        }
+
+        if (n > 3 || n > (size_t) (*last - *p)) {
+            return;
+        }
+
+        *last -= n;
+    }
+}
+
+
+/* the length of the white-space character at the start of p, or 0 */
+
+static size_t
+signalr_dotnet_space(const unsigned char *p, size_t len)
+{
+    if (len == 0) {
+        return 0;
+    }
+
+    if (p[0] == ' ' || (p[0] >= 0x09 && p[0] <= 0x0d)) {
+        return 1;
+    }
+
+    if (len >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0)) {
+        return 2;
+    }
+
+    if (len < 3) {
+        return 0;
+    }
+
+    if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80)
+        || (p[0] == 0xe2 && p[1] == 0x80
+            && ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8
+                || p[2] == 0xa9 || p[2] == 0xaf))
+        || (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
+        || (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
+    {
+        return 3;
+    }
+
+    return 0;
 }
 
 

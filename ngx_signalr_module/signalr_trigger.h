@@ -75,11 +75,14 @@ void signalr_message_free(signalr_message_t *m);
 
 /*
  * Name and value pairs (request headers, the client query, the claims) as
- * they are written into the InvocationContext: names in any case are one
- * name, whose values are joined with ',' (join) or of which the first
- * counts. Names and values point into the caller's memory, or into the
- * pairs' own copy of a decoded query; the list grows through a
- * signalr_str_t, so the nginx glue keeps it in the request's pool.
+ * they are written into the InvocationContext: with join, names in any
+ * case are one name, whose values are joined with ',' (the headers and
+ * the query, as .NET's case-insensitive collections of them); without,
+ * names are compared exactly and the first value of a name counts (the
+ * claims, GetClaimDictionary of SignalRTriggerUtils.cs). Names and values
+ * point into the caller's memory, or into the pairs' own copy of a decoded
+ * query; the list grows through a signalr_str_t, so the nginx glue keeps
+ * it in the request's pool.
  */
 
 typedef struct {
@@ -112,10 +115,10 @@ int signalr_pairs_add(signalr_pairs_t *p, const unsigned char *name,
 void signalr_jw_pairs(signalr_jw_t *w, signalr_pairs_t *p);
 
 /*
- * X-ASRS-Client-Query, "?k1=v1&k1=v2&k2", into pairs: {"k1":"v1,v2",
- * "k2":""} once written (join); '+' is a space, %XX a byte, a '%' without
- * two hex digits stays as it is (as ASP.NET Core's QueryHelpers reads a
- * query). The decoded text is kept in pairs->decoded, which the pairs
+ * X-ASRS-Client-Query, "?k1=v1&k1=v2&k2&=v", into pairs: {"k1":"v1,v2",
+ * "k2":"","":"v"} once written (join); '+' is a space, %XX a byte, a '%'
+ * without two hex digits stays as it is (as ASP.NET Core's QueryHelpers
+ * reads a query). The decoded text is kept in pairs->decoded, which the pairs
  * point into: one query a list (a second is refused as NOMEM).
  */
 int signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
@@ -123,8 +126,11 @@ int signalr_parse_query(signalr_pairs_t *pairs, const unsigned char *p,
 
 /*
  * X-ASRS-User-Claims, "type1: value1, type2: value2", into pairs (no
- * join: the first value of a name counts): pieces split on ',', each with
- * exactly one ": ", names and values trimmed of spaces.
+ * join: the first value of a name, in its exact case, counts), as
+ * GetClaimDictionary of SignalRTriggerUtils.cs (Azure/azure-sdk-for-net)
+ * splits it: pieces split on ',', each split on ": " with the empty parts
+ * left out, a claim when two parts are left; names and values trimmed of
+ * .NET's white space (String.Trim()), an empty name a name too.
  */
 int signalr_parse_claims(signalr_pairs_t *pairs, const unsigned char *p,
     size_t len);

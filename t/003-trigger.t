@@ -191,7 +191,7 @@ main::hdrs('X-ASRS-Signature' => undef)
 
 
 
-=== TEST 9: 415 for a missing or other content type (after the signature)
+=== TEST 9: 415 for a missing or other content type
 --- request eval
 [("POST /upstream\r\n$::JSON_INVOCATION") x 3]
 --- more_headers eval
@@ -919,3 +919,153 @@ qq({"type":3,"invocationId":"0","result":"[replaced][][broadcast]"}\x1e)
 [200, 200, 200, 200, 401]
 --- response_headers eval
 ["X-Endpoint: a", "X-Endpoint: a", "X-Endpoint: a", "X-Endpoint: b", "X-Endpoint:"]
+
+
+
+=== TEST 47: the InvocationContext without X-ASRS-User-Id, -Client-Query and -User-Claims: UserId, Query and Claims are null
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs()
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1"},"Query":null,"Claims":null}}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 48: the InvocationContext with empty X-ASRS-User-Id, -Client-Query and -User-Claims: UserId is "", Query and Claims are null
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('X-ASRS-User-Id' => '', 'X-ASRS-Client-Query' => '', 'X-ASRS-User-Claims' => '')
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":"","Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":"","X-ASRS-User-Id":""},"Query":null,"Claims":null}}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 49: an X-ASRS-Client-Query or X-ASRS-User-Claims that holds no pair gives {}, not null
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+[("POST /upstream\r\n$::JSON_INVOCATION") x 2]
+--- more_headers eval
+[main::hdrs('X-ASRS-Client-Query' => '?', 'X-ASRS-User-Claims' => 'nocolon'),
+ main::hdrs('X-ASRS-Client-Query' => '&', 'X-ASRS-User-Claims' => ',')]
+--- response_body eval
+[qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"?","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":"nocolon"},"Query":{},"Claims":{}}}\x1e),
+ qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"&","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":","},"Query":{},"Claims":{}}}\x1e)]
+--- no_error_log
+[error]
+
+
+
+=== TEST 50: the InvocationContext's Headers leave out every content header (names in any case), keep the others, and join a repeated name's values with "," under its first spelling
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('Content-Type' => undef) . <<'_EOH_'
+content-type: application/json
+Content-Encoding: identity
+content-language: en
+Content-Location: /x
+Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==
+Content-Range: bytes 0-1/2
+Content-Disposition: inline
+EXPIRES: Thu, 01 Jan 1970 00:00:00 GMT
+Last-Modified: Thu, 01 Jan 1970 00:00:00 GMT
+Allow: POST
+X-Custom: a
+Accept: text/html
+Content-Foo: x
+Content-Security-Policy: default-src 'self'
+x-custom: b
+Accept: application/json
+_EOH_
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-Custom":"a,b","Accept":"text/html,application/json","Content-Foo":"x","Content-Security-Policy":"default-src 'self'"},"Query":null,"Claims":null}}\x1e)
+--- no_error_log
+[error]
+
+
+
+=== TEST 51: the refusal order of the Functions extension: the content type, then the X-ASRS-* headers, before the signature (a bad one here)
+--- request eval
+[("POST /upstream\r\n$::JSON_INVOCATION") x 10, "POST /upstream\r\n{\"type\":1,"]
+--- more_headers eval
+[main::hdrs('X-ASRS-Signature' => $::SIG2, 'Content-Type' => 'text/plain'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'Content-Type' => undef),
+ main::hdrs('X-ASRS-Signature' => undef, 'Content-Type' => 'text/plain'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Hub' => undef),
+ main::hdrs('X-ASRS-Signature' => undef, 'X-ASRS-Connection-Id' => ''),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Category' => 'other'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Hub' => '../chat'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Connection-Id' => 'a/b'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-User-Id' => "caf\xe9"),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Category' => 'connections', 'X-ASRS-Event' => 'joined'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Hub' => undef, 'Content-Type' => 'text/plain')]
+--- error_code eval
+[415, 415, 415, (400) x 7, 415]
+--- response_body eval
+['{"error":"Content-Type must be application/json or application/x-msgpack"}',
+ '{"error":"Content-Type must be application/json or application/x-msgpack"}',
+ '{"error":"Content-Type must be application/json or application/x-msgpack"}',
+ '{"error":"an X-ASRS-Hub, X-ASRS-Category, X-ASRS-Event or X-ASRS-Connection-Id header is missing or empty"}',
+ '{"error":"an X-ASRS-Hub, X-ASRS-Category, X-ASRS-Event or X-ASRS-Connection-Id header is missing or empty"}',
+ '{"error":"X-ASRS-Category must be connections or messages"}',
+ '{"error":"invalid X-ASRS-Hub"}',
+ '{"error":"invalid X-ASRS-Connection-Id or X-ASRS-User-Id"}',
+ '{"error":"invalid X-ASRS-Connection-Id or X-ASRS-User-Id"}',
+ '{"error":"X-ASRS-Event of the connections category must be connected or disconnected"}',
+ '{"error":"Content-Type must be application/json or application/x-msgpack"}']
+--- no_error_log
+upstream call with an X-ASRS-Signature
+upstream call without X-ASRS-Signature
+
+
+
+=== TEST 52: the body, and the client query and claims, are read only after the signature is checked: a bad signature with a bad body or query gives 401
+--- request eval
+["POST /upstream\r\n{\"type\":1,", "POST /upstream\r\n$::MP_INVOCATION", "POST /upstream\r\n{\"type\":10}", "POST /upstream\r\n$::JSON_INVOCATION", "POST /upstream\r\n$::JSON_INVOCATION"]
+--- more_headers eval
+[main::hdrs('X-ASRS-Signature' => $::SIG2),
+ main::hdrs('X-ASRS-Signature' => $::SIG2),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Category' => 'connections', 'X-ASRS-Event' => 'disconnected'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-Client-Query' => 'a=%ff'),
+ main::hdrs('X-ASRS-Signature' => $::SIG2, 'X-ASRS-User-Claims' => $::C256)]
+--- error_code eval
+[(401) x 5]
+--- response_body eval
+[('{"error":"invalid or missing X-ASRS-Signature"}') x 5]
+--- error_log
+upstream call with an X-ASRS-Signature that matches no signalr_endpoint key refused
+--- no_error_log
+[error]
+invalid JSON invocation
+
+
+
+=== TEST 53: the claims split as the Functions extension splits them (types in their exact case, empty parts left out, .NET's white space trimmed), and a query name may be empty
+--- config
+    location = /upstream { signalr_trigger /route; }
+    location = /route { default_type application/json; return 200 $request_body; }
+--- request eval
+"POST /upstream\r\n$::JSON_INVOCATION"
+--- more_headers eval
+main::hdrs('X-ASRS-Client-Query' => '?=x&a=1&=y', 'X-ASRS-User-Claims' => "Role: a, role: b, k: , k2: : v, k3: v: ,  : e, t: \tv, odd: a: b")
+--- response_body eval
+qq({"type":3,"invocationId":"0","result":{"Arguments":["hello"],"Error":null,"Category":"messages","Event":"broadcast","Hub":"chat","ConnectionId":"$::CID","UserId":null,"Headers":{"Host":"localhost","Connection":"close","X-ASRS-Category":"messages","X-ASRS-Client-Query":"?=x&a=1&=y","X-ASRS-Connection-Id":"$::CID","X-ASRS-Event":"broadcast","X-ASRS-Hub":"chat","X-ASRS-Signature":"$::SIG1","X-ASRS-User-Claims":"Role: a, role: b, k: , k2: : v, k3: v: ,  : e, t: \\tv, odd: a: b"},"Query":{"":"x,y","a":"1"},"Claims":{"Role":"a","role":"b","k2":"v","k3":"v","":"e","t":"v"}}}\x1e)
+--- no_error_log
+[error]

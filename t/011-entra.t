@@ -743,3 +743,31 @@ signalr_trigger_entra issuer=i audience=a jwks=/_jwks;
 --- must_die
 --- error_log
 "signalr_trigger_entra" with "jwks=" a location belongs in a server or location block: the location is looked up in its server
+
+
+
+=== TEST 30: signalr_trigger_verify entra: the bearer token is checked where the signature would be, after the content type and the X-ASRS-* headers, before the body
+--- http_config eval
+main::http(main::cs('t30', 'AuthType=azure.msi'))
+--- config eval
+$::STANDINS . $::TRIGGER
+--- user_files eval
+">>> keys.json\n$::JWKS"
+--- request eval
+["POST /upstream\n{\"type\":10}", "POST /upstream\n{\"type\":10}", "POST /upstream\n{\"type\":10}", "POST /upstream\n{", "POST /upstream\n{"]
+--- more_headers eval
+[main::upstream() =~ s{application/json}{text/plain}r,
+ main::upstream("Bearer $::RS256_WRONG_AUD") =~ s{application/json}{text/plain}r,
+ main::upstream() =~ s{X-ASRS-Hub: chat\n}{}r,
+ main::upstream() =~ s{connected}{disconnected}r,
+ main::upstream("Bearer $::RS256_GOOD") =~ s{connected}{disconnected}r]
+--- error_code eval
+[415, 415, 400, 401, 400]
+--- response_body eval
+['{"error":"Content-Type must be application/json or application/x-msgpack"}',
+ '{"error":"Content-Type must be application/json or application/x-msgpack"}',
+ '{"error":"an X-ASRS-Hub, X-ASRS-Category, X-ASRS-Event or X-ASRS-Connection-Id header is missing or empty"}',
+ '{"error":"invalid or missing bearer token"}',
+ '{"error":"a disconnected event needs the body {\"type\":11}"}']
+--- no_error_log
+[error]

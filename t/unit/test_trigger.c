@@ -259,7 +259,13 @@ test_query(void)
                                         "&empty=&flag&&=x&K=v3")),
               SIGNALR_TRIGGER_OK);
     check_pairs(&q, "{\"hub\":\"chat\",\"id\":\"abc+def\",\"k\":\"v 1,v2,v3\","
-                    "\"empty\":\"\",\"flag\":\"\"}");
+                    "\"empty\":\"\",\"flag\":\"\",\"\":\"x\"}");
+
+    /* an empty name is a name (QueryStringEnumerable of ASP.NET Core) */
+    signalr_pairs_init(&q, 1);
+    CHECK_INT(signalr_parse_query(&q, U("?=x&a=1&=y&=&&")),
+              SIGNALR_TRIGGER_OK);
+    check_pairs(&q, "{\"\":\"x,y,\",\"a\":\"1\"}");
 
     /* escapes: bad ones stay as they are, UTF-8 decoded, not UTF-8 refused */
     signalr_pairs_init(&q, 1);
@@ -314,10 +320,12 @@ test_pairs_limit(void)
         CHECK_INT(signalr_pairs_add(&q, U("k1"), U("v")), SIGNALR_TRIGGER_OK);
     }
 
+    /* without join, names are compared exactly: the first value counts */
     signalr_pairs_init(&q, 0);
     CHECK_INT(signalr_pairs_add(&q, U("Name"), U("a")), SIGNALR_TRIGGER_OK);
     CHECK_INT(signalr_pairs_add(&q, U("NAME"), U("b")), SIGNALR_TRIGGER_OK);
-    check_pairs(&q, "{\"Name\":\"a\"}");
+    CHECK_INT(signalr_pairs_add(&q, U("Name"), U("c")), SIGNALR_TRIGGER_OK);
+    check_pairs(&q, "{\"Name\":\"a\",\"NAME\":\"b\"}");
 
     signalr_pairs_init(&q, 1);
     CHECK_INT(signalr_pairs_add(&q, U("Name"), U("a")), SIGNALR_TRIGGER_OK);
@@ -346,7 +354,34 @@ test_claims(void)
               SIGNALR_TRIGGER_OK);
     check_pairs(&c, "{\"asrs.s.uid\":\"alice\",\"role\":\"admin\","
                     "\"aud\":\"http://localhost/client/?hub=chat\","
-                    "\"sp\":\"x\"}");
+                    "\"\":\"empty\",\"sp\":\"x\"}");
+
+    /*
+     * as GetClaimDictionary: ": " splits, empty parts left out, two parts
+     * a claim; names in their exact case; .NET's white space trimmed
+     */
+    signalr_pairs_init(&c, 0);
+    CHECK_INT(signalr_parse_claims(&c, U("Role: a, role: b, ROLE: c, k: , "
+                                         "k2: : v, k3: v: , k4: : , "
+                                         ": v5, k6:v, k7: a: b, "
+                                         "t: \t\x0bv\x0c\r\n, "
+                                         "n: \xc2\xa0\xc2\x85w\xe3\x80\x80"
+                                         "\xe2\x80\x8a, "
+                                         "\xe2\x80\x80m\xe2\x81\x9f: x"
+                                         "\xe2\x80\xa8\xe2\x80\xa9\xe2\x80"
+                                         "\xaf\xe1\x9a\x80, "
+                                         "z: \xe2\x80\x8bz\xc2\xa1")),
+              SIGNALR_TRIGGER_OK);
+    check_pairs(&c, "{\"Role\":\"a\",\"role\":\"b\",\"ROLE\":\"c\","
+                    "\"k2\":\"v\",\"k3\":\"v\",\"\":\"v5\",\"t\":\"v\","
+                    "\"n\":\"w\",\"m\":\"x\","
+                    "\"z\":\"\xe2\x80\x8bz\xc2\xa1\"}");
+
+    /* a claim type of white space only is the type "" */
+    signalr_pairs_init(&c, 0);
+    CHECK_INT(signalr_parse_claims(&c, U("  : v, \t: w,k:  ")),
+              SIGNALR_TRIGGER_OK);
+    check_pairs(&c, "{\"\":\"v\",\"k\":\"\"}");
 
     signalr_pairs_init(&c, 0);
     CHECK_INT(signalr_parse_claims(&c, U("k: \xff")), SIGNALR_TRIGGER_INVALID);
