@@ -43,6 +43,44 @@ class Connection {
     this.closing = false;
     this.refused = false;           // the app answered connected with non-2xx
     this.closeError = undefined;    // reported upstream as the disconnect error
+    this.invocations = new Map();   // invocationId -> settle(outcome), REST :invoke
+    this.lastInvocationId = 0;
+  }
+
+  // Sends an Invocation with an id and waits for the client's Completion.
+  // Resolves { result } (absent for a void completion), { error }, or
+  // { failure: 'timeout' | 'disconnected' | 'aborted' }; never rejects.
+  invoke(target, args, { timeoutMs, signal }) {
+    const invocationId = String(++this.lastInvocationId);
+    return new Promise((resolve) => {
+      const settle = (outcome) => {
+        if (!this.invocations.delete(invocationId)) return;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', aborted);
+        resolve({ invocationId, ...outcome });
+      };
+      const aborted = () => settle({ failure: 'aborted' });
+      const timer = setTimeout(() => settle({ failure: 'timeout' }), timeoutMs);
+      this.invocations.set(invocationId, settle);
+      signal?.addEventListener('abort', aborted);
+      if (signal?.aborted) return aborted();
+      this.send({ type: MessageType.Invocation, invocationId, target, arguments: args });
+      return undefined;
+    });
+  }
+
+  // A Completion from the client; false when no invocation waits for it.
+  complete(message) {
+    const settle = this.invocations.get(message.invocationId);
+    if (!settle) return false;
+    settle(message.error !== undefined ? { error: message.error }
+      : message.result !== undefined ? { result: message.result } : {});
+    return true;
+  }
+
+  // The connection is gone: every waiting invocation fails.
+  abandonInvocations() {
+    for (const settle of [...this.invocations.values()]) settle({ failure: 'disconnected' });
   }
 
   send(message, { log = true } = {}) {
@@ -242,6 +280,8 @@ class ClientEndpoint {
         conn.closeError = message.error ?? undefined;
         conn.closing = true;
         ws.close(1000);
+      } else if (message.type === MessageType.Completion) {
+        if (!conn.complete(message)) entry.dropped = 'no REST invocation waits for it';
       } else if (message.type !== MessageType.Invocation) {
         entry.dropped = 'not forwarded in serverless mode';
       } else if (conn.closing) {
@@ -267,6 +307,7 @@ class ClientEndpoint {
       clearInterval(pingTimer);
       if (!conn) return;
       emulator.hubs.get(hub).remove(conn);
+      conn.abandonInvocations();
       const error = conn.closeError ??
         (CLEAN_CLOSE_CODES.includes(code) ? undefined : `WebSocket closed with status code ${code}.`);
       emulator.eventLog.add('disconnect', { connectionId: id, hub, code, error });

@@ -53,6 +53,9 @@ const ENTRA_OPTIONS = ['tenant', 'clientId', 'clientSecret', 'identityClientId',
   'roleHolders', 'entraKeyLifetime', 'entraKeyGrace', 'entraTokenLifetime', 'disableLocalAuth', 'upstreamAudience'];
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
 const LOG_LIMIT = 10000;
+// Seconds a REST :invoke waits for the client: the Management SDK's
+// ServiceManagerOptions.HttpClientTimeout (Azure/azure-signalr).
+const DEFAULT_INVOKE_TIMEOUT = 100;
 
 // Everything received and sent, for GET /_emulator/log.
 class EventLog {
@@ -77,7 +80,8 @@ class EventLog {
 class Emulator {
   // options: port (0 = any), key, key2, upstream (URL template),
   // upstreamKeyMode (both|key|key2|none), pingInterval (seconds),
-  // log (function receiving one line of text).
+  // invokeTimeout (seconds a REST :invoke waits for the client's
+  // completion), log (function receiving one line of text).
   // Microsoft Entra ID (docs/emulator.md): entra (true turns the stand-ins
   // on), tenant, clientId, clientSecret, federatedToken, identityClientId,
   // identityHeader, roleHolders ('all', 'none', or client/object ids, a list
@@ -86,7 +90,8 @@ class Emulator {
   // (signature|entra), upstreamAudience.
   constructor(options = {}) {
     const {
-      port = 8888, key = DEFAULT_KEY, key2, upstream, upstreamKeyMode = 'both', pingInterval = 15, log,
+      port = 8888, key = DEFAULT_KEY, key2, upstream, upstreamKeyMode = 'both', pingInterval = 15,
+      invokeTimeout = DEFAULT_INVOKE_TIMEOUT, log,
       entra = false, tenant = DEFAULT_TENANT, clientId, clientSecret, federatedToken,
       identityClientId = DEFAULT_IDENTITY_CLIENT_ID, identityHeader, roleHolders = 'all',
       entraKeyLifetime = 3300, entraKeyGrace = 2 * entraKeyLifetime, entraTokenLifetime = 3600,
@@ -98,6 +103,7 @@ class Emulator {
     }
     if (upstreamKeyMode === 'key2' && !key2) throw new Error('upstream key mode key2 needs --key2');
     if (!(pingInterval > 0)) throw new Error('the ping interval must be a positive number of seconds');
+    if (!(invokeTimeout > 0)) throw new Error('--invoke-timeout must be a positive number of seconds');
     if (!UPSTREAM_AUTH_MODES.includes(upstreamAuth)) {
       throw new Error(`--upstream-auth must be one of ${UPSTREAM_AUTH_MODES.join(', ')}`);
     }
@@ -118,6 +124,7 @@ class Emulator {
     this.keys = key2 ? [key, key2] : [key];
     this.audienceBase = `http://${HOST}/`;
     this.pingIntervalMs = pingInterval * 1000;
+    this.invokeTimeoutMs = invokeTimeout * 1000;
     this.log = log || ((line) => process.stderr.write(`[emulator] ${line}\n`));
     this.eventLog = new EventLog();
     this.tokenService = null; // the Entra ID stand-ins
@@ -316,6 +323,7 @@ const USAGE = `usage: node emulator.js [options]
   --upstream <url>           upstream URL template with {hub} {category} {event}
   --upstream-key-mode <m>    keys that sign upstream calls: both (default), key, key2, none
   --ping-interval <s>        seconds between pings to clients (default 15)
+  --invoke-timeout <s>       seconds a REST :invoke waits for the client (default 100)
 Microsoft Entra ID stand-ins (off by default):
   --entra                    serve IMDS, App Service, Entra token and keys endpoints
                              and the access key exchange (/api/v1/auth/accessKey)
@@ -338,7 +346,7 @@ e.g. SIGNALR_EMULATOR_PORT, SIGNALR_EMULATOR_UPSTREAM_KEY_MODE; flags win.
 Switches take 1/true/yes/on or 0/false/no/off there (SIGNALR_EMULATOR_ENTRA=1).`;
 
 function optionsFrom(argv, env) {
-  const names = ['port', 'key', 'key2', 'upstream', 'upstream-key-mode', 'ping-interval',
+  const names = ['port', 'key', 'key2', 'upstream', 'upstream-key-mode', 'ping-interval', 'invoke-timeout',
     'tenant', 'client-id', 'client-secret', 'federated-token', 'identity-client-id', 'identity-header', 'role-holders',
     'entra-key-lifetime', 'entra-key-grace', 'entra-token-lifetime', 'upstream-auth', 'upstream-audience'];
   const switches = ['entra', 'disable-local-auth'];
@@ -374,6 +382,7 @@ function optionsFrom(argv, env) {
     upstream: get('upstream'),
     upstreamKeyMode: get('upstream-key-mode'),
     pingInterval: number('ping-interval'),
+    invokeTimeout: number('invoke-timeout'),
     entra: boolean('entra'),
     tenant: get('tenant'),
     clientId: get('client-id'),

@@ -98,6 +98,11 @@ function parseJsonMessage(bytes) {
       throw new ProtocolError('Invocation with invalid "headers".');
     }
   }
+  if (m.type === MessageType.Completion) {
+    if (typeof m.invocationId !== 'string') throw new ProtocolError('Completion without a string "invocationId".');
+    if (m.error != null && typeof m.error !== 'string') throw new ProtocolError('Completion with a non-string "error".');
+    if (m.error === null) delete m.error;
+  }
   return m;
 }
 
@@ -200,6 +205,7 @@ function parseMsgpackMessage(bytes) {
   }
   const type = values[0];
   if (!Number.isInteger(type)) throw new ProtocolError('Hub message without an integer type.');
+  if (type === MessageType.Completion) return msgpackCompletion(values);
   if (type !== MessageType.Invocation && type !== MessageType.StreamInvocation) return { type };
   const [, headers, invocationId, target, args, streamIds] = values;
   if (values.length < 5 || !isPlainObject(headers) || typeof target !== 'string' ||
@@ -209,6 +215,21 @@ function parseMsgpackMessage(bytes) {
   const m = { type, headers, target, arguments: args, raw };
   if (invocationId !== null) m.invocationId = invocationId;
   if (Array.isArray(streamIds)) m.streamIds = streamIds;
+  return m;
+}
+
+// [3, headers, invocationId, resultKind, result?]: 1 = error (a string),
+// 2 = void, 3 = result.
+function msgpackCompletion(values) {
+  const [type, headers, invocationId, kind, value] = values;
+  const expected = { [COMPLETION_ERROR]: 5, [COMPLETION_VOID]: 4, [COMPLETION_RESULT]: 5 }[kind];
+  if (!isPlainObject(headers) || typeof invocationId !== 'string' || values.length !== expected ||
+      (kind === COMPLETION_ERROR && typeof value !== 'string')) {
+    throw new ProtocolError('Invalid MessagePack Completion.');
+  }
+  const m = { type, headers, invocationId };
+  if (kind === COMPLETION_ERROR) m.error = value;
+  else if (kind === COMPLETION_RESULT) m.result = value;
   return m;
 }
 

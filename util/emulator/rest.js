@@ -1,7 +1,8 @@
 'use strict';
-// The data-plane REST API (docs/swagger/V20220601.json of
-// Azure/azure-signalr): API version 2022-06-01 under /api/hubs/{hub} and
-// the legacy v1 routes under /api/v1/hubs/{hub}.
+// The data-plane REST API (docs/swagger/V20220601.json and v20241201.json
+// of Azure/azure-signalr): the api-version routes under /api/hubs/{hub},
+// among them the 2024-12-01 client invocation (:invoke) and group member
+// list, and the legacy v1 routes under /api/v1/hubs/{hub}.
 
 const jwt = require('./jwt');
 const { MessageType } = require('./protocol');
@@ -11,6 +12,12 @@ const { send, sendJson, readBody } = require('./httputil');
 const MAX_BODY_BYTES = 1024 * 1024;
 const GROUP_NAME = /^(?!\s+$)[^\n]+$/;    // swagger ^(?!\s+$).+$ with .NET's "."
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+// Routes first published in v20241201.json (V20230701.json has neither).
+const V2024 = '2024-12-01';
+// GroupMemberPagedValues paging (v20241201.json, ListConnectionsInGroup):
+// maxpagesize 1..200 (default 200), top 1..2^31-1.
+const MAX_PAGE_SIZE = 200;
+const INT32_MAX = 0x7fffffff;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 // Query parameters that are not part of the SDK's token audience.
 const NOT_IN_AUDIENCE = ['excluded', 'ttl', 'reason'];
@@ -21,10 +28,22 @@ const NOT_IN_AUDIENCE = ['excluded', 'ttl', 'reason'];
 
 const notExisting = {
   connection: { status: 404, code: 'Warning.Connection.NotExisted', message: 'The connection does not exist.' },
-  connectionForGroup: { status: 404, code: 'Error.Connection.NotExisted', message: 'The connection does not exist.' },
+  connectionRequired: { status: 404, code: 'Error.Connection.NotExisted', message: 'The connection does not exist.' },
   user: { status: 404, code: 'Warning.User.NotExisted', message: 'The user has no connection.' },
   group: { status: 404, code: 'Warning.Group.NotExisted', message: 'The group has no connection.' },
   userInGroup: { status: 404, code: 'Info.User.NotInGroup', message: 'The user is not in the group.' },
+};
+
+// The answers of :invoke that the spec leaves to "default: ErrorDetail";
+// the Invocation codes are this emulator's (docs/emulator.md).
+const invocationFailed = {
+  timeout: (ms) => ({
+    status: 504, code: 'Error.Invocation.Timeout', message: `The client did not complete the invocation within ${ms / 1000} s.`,
+  }),
+  disconnected: () => ({
+    status: 500, code: 'Error.Invocation.Disconnected', message: 'The connection closed before the client completed the invocation.',
+  }),
+  error: (text) => ({ status: 500, code: 'Error.Invocation.Failed', message: text }),
 };
 
 function deliver(connections, payload, excluded = []) {
@@ -49,13 +68,13 @@ const ops = {
 
   addConnectionToGroup: ({ hub, params }) => {
     const conn = hub.connections.get(params.connectionId);
-    if (!conn) return notExisting.connectionForGroup;
+    if (!conn) return notExisting.connectionRequired;
     hub.join(conn, params.group);
     return undefined;
   },
   removeConnectionFromGroup: ({ hub, params }) => {
     const conn = hub.connections.get(params.connectionId);
-    if (!conn) return notExisting.connectionForGroup;
+    if (!conn) return notExisting.connectionRequired;
     hub.leave(conn, params.group);
     return undefined;
   },
@@ -95,7 +114,106 @@ const ops = {
     closeAll(hub.groupConnections(params.group), query.get('reason') ?? undefined, query.getAll('excluded')),
   closeUserConnections: ({ hub, params, query }) =>
     closeAll(hub.userConnections(params.user), query.get('reason') ?? undefined, query.getAll('excluded')),
+
+  // Relays an Invocation with an id to the connection and answers with its
+  // Completion: 200 {"result": ...} ({} for a void completion).
+  invoke: async ({ hub, params, payload, emulator, signal, entry }) => {
+    const conn = hub.connections.get(params.connectionId);
+    if (!conn) return notExisting.connectionRequired;
+    const timeoutMs = emulator.invokeTimeoutMs;
+    const outcome = await conn.invoke(payload.target, payload.arguments, { timeoutMs, signal });
+    entry.invocationId = outcome.invocationId;
+    if (outcome.failure === 'aborted') return { aborted: true };
+    if (outcome.failure === 'timeout') return invocationFailed.timeout(timeoutMs);
+    if (outcome.failure === 'disconnected') return invocationFailed.disconnected();
+    if (outcome.error !== undefined) return invocationFailed.error(outcome.error);
+    return { json: 'result' in outcome ? { result: jsonValue(outcome.result) } : {} };
+  },
+
+  // One page of the group's connections, ordered by connection id; the
+  // continuation token carries the last id and how many came before.
+  listConnections: ({ hub, params, query, req, emulator }) => {
+    const paging = pagingParameters(query);
+    if (paging.error) return paging.error;
+    const { maxPageSize, top, after, returned } = paging;
+    const members = hub.groupConnections(params.group)
+      .filter((c) => after === undefined || c.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const page = members.slice(0, Math.min(maxPageSize, top === undefined ? Infinity : top - returned));
+    const json = {
+      value: page.map((c) => ({ connectionId: c.id, ...(c.userId === undefined ? {} : { userId: c.userId }) })),
+    };
+    if (members.length > page.length && (top === undefined || returned + page.length < top)) {
+      const host = req.headers.host ?? `127.0.0.1:${emulator.port}`;
+      json.nextLink = nextLink(host, req, query, paging, encodeToken(page[page.length - 1].id, returned + page.length));
+    }
+    return { json };
+  },
 };
+
+// A result as JSON carries it: MessagePack binary becomes base64, as the
+// JSON hub protocol writes a byte array. (The replacer looks at the value
+// before toJSON, which would turn a Buffer into {type, data}.)
+function jsonValue(value) {
+  return JSON.parse(JSON.stringify({ value }, function replace(key, v) {
+    const raw = this[key];
+    return raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') : v;
+  })).value;
+}
+
+function integerParameter(query, name, max) {
+  const text = query.get(name);
+  if (text === null) return { value: undefined };
+  if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    return { error: invalid(name, `${name} must be an integer from 1 to ${max}.`) };
+  }
+  return { value: Number(text) };
+}
+
+// Reads maxpagesize, top and continuationToken; returns the values or { error }.
+function pagingParameters(query) {
+  const size = integerParameter(query, 'maxpagesize', MAX_PAGE_SIZE);
+  if (size.error) return size;
+  const top = integerParameter(query, 'top', INT32_MAX);
+  if (top.error) return top;
+  const token = query.get('continuationToken');
+  let after;
+  let returned = 0;
+  if (token !== null) {
+    const decoded = decodeToken(token);
+    if (!decoded || (top.value !== undefined && decoded.returned >= top.value)) {
+      return { error: invalid('continuationToken', 'Invalid continuationToken.') };
+    }
+    ({ after, returned } = decoded);
+  }
+  return { maxPageSize: size.value ?? MAX_PAGE_SIZE, top: top.value, after, returned };
+}
+
+// The continuation token: base64url of "<count returned so far>:<last id>".
+function encodeToken(lastId, returned) {
+  return Buffer.from(`${returned}:${lastId}`, 'utf8').toString('base64url');
+}
+
+function decodeToken(token) {
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) return null;
+  const m = /^(\d{1,10}):(.+)$/s.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  if (!m || encodeToken(m[2], Number(m[1])) !== token) return null;
+  return { returned: Number(m[1]), after: m[2] };
+}
+
+// The absolute URL of the next page: the request's own scheme, host and
+// path; application, top, maxpagesize, continuationToken and api-version
+// (the order of the example HubProxyV20241201_ListConnectionsInGroup.json).
+function nextLink(host, req, query, { maxPageSize, top }, token) {
+  const [path] = splitOnce(req.url, '?');
+  const next = new URLSearchParams();
+  if (query.get('application') !== null) next.set('application', query.get('application'));
+  if (top !== undefined) next.set('top', String(top));
+  next.set('maxpagesize', String(maxPageSize));
+  next.set('continuationToken', token);
+  next.set('api-version', query.get('api-version'));
+  return `http://${host}${path}?${next}`;
+}
 
 function optional(conn) {
   return conn ? [conn] : [];
@@ -113,6 +231,8 @@ const H = '/api/hubs/{hub}';
 const V1 = '/api/v1/hubs/{hub}';
 
 const ROUTES = [
+  [['POST'], `${H}/connections/{connectionId}/:invoke`, 'invoke', 200, true, V2024],
+  [['GET'], `${H}/groups/{group}/connections`, 'listConnections', 200, false, V2024],
   [['POST'], `${H}/:send`, 'broadcast', 202, true],
   [['POST'], `${H}/users/{user}/:send`, 'sendToUser', 202, true],
   [['POST'], `${H}/groups/{group}/:send`, 'sendToGroup', 202, true],
@@ -146,8 +266,8 @@ const ROUTES = [
   [['PUT'], `${V1}/groups/{group}/users/{user}`, 'addUserToGroup', 202],
   [['DELETE'], `${V1}/groups/{group}/users/{user}`, 'removeUserFromGroup', 202],
   [['DELETE'], `${V1}/users/{user}/groups`, 'removeUserFromAllGroups', 200],
-].map(([methods, path, op, status, hasBody = false]) =>
-  ({ methods, segments: path.split('/').slice(1), op, status, hasBody, v1: path.startsWith(V1) }));
+].map(([methods, path, op, status, hasBody = false, since]) =>
+  ({ methods, segments: path.split('/').slice(1), op, status, hasBody, since, v1: path.startsWith(V1) }));
 
 const HEALTH = ['/api/health', '/api/v1/health'];
 
@@ -182,7 +302,17 @@ class RestApi {
     const entry = this.emulator.eventLog.add('rest', {
       method: req.method, path: rawPath, query: rawQuery, headers: req.headers,
     });
-    const result = await this.process(req, rawPath, rawQuery, url.searchParams, entry);
+    // Set when the caller goes away before the answer (a waiting :invoke).
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const result = await this.process(req, rawPath, rawQuery, url.searchParams, entry, gone.signal);
+    if (result.aborted) {
+      entry.status = 'aborted';
+      this.emulator.log(`${req.method} ${req.url} -> the caller went away`);
+      return;
+    }
     entry.status = result.status;
     if (result.error) entry.error = result.error.message ?? result.error;
     this.emulator.log(`${req.method} ${req.url} -> ${result.status}${entry.error ? ` ${entry.error}` : ''}`);
@@ -192,13 +322,16 @@ class RestApi {
       const { code, message, target } = result.error;
       sendJson(res, result.status, { code, message, ...(target ? { target } : {}) },
         { ...headers, 'x-ms-error-code': code });
+    } else if (result.json !== undefined) {
+      sendJson(res, result.status, result.json, headers);
     } else {
       send(res, result.status, result.error, result.error ? { ...headers, 'Content-Type': 'text/plain; charset=utf-8' } : headers);
     }
   }
 
-  // Returns { status, error?, headers? }; error is a text or an ErrorDetail.
-  async process(req, rawPath, rawQuery, query, entry) {
+  // Returns { status, error?, json?, headers? } (error is a text or an
+  // ErrorDetail, json a success body), or { aborted } when the caller went.
+  async process(req, rawPath, rawQuery, query, entry, signal) {
     if (HEALTH.includes(rawPath)) {
       return EXISTS.includes(req.method) ? { status: 200 } : { status: 405, headers: { Allow: 'HEAD, GET' } };
     }
@@ -231,8 +364,13 @@ class RestApi {
       if (parsed.status) return parsed;
       payload = parsed.payload;
     }
-    const error = ops[route.op]({ hub: this.emulator.hubs.get(hubName), params, query, payload });
-    return error ? { status: error.status, error } : { status: route.status };
+    const outcome = await ops[route.op]({
+      hub: this.emulator.hubs.get(hubName), params, query, payload, req, emulator: this.emulator, signal, entry,
+    });
+    if (outcome === undefined) return { status: route.status };
+    if (outcome.aborted) return outcome;
+    if (outcome.json !== undefined) return { status: route.status, json: outcome.json };
+    return { status: outcome.status, error: outcome };
   }
 
   // Returns undefined when the bearer token is valid for this request, else
@@ -286,6 +424,9 @@ function validate(route, params, query) {
   if (!route.v1) {
     const version = query.get('api-version');
     if (version === null || !API_VERSION.test(version)) return invalid('api-version', 'Missing or invalid api-version.');
+    if (route.since && version.slice(0, 10) < route.since) {
+      return invalid('api-version', `This operation needs api-version ${route.since} or later.`);
+    }
   }
   return undefined;
 }

@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { request, rest, clientToken, startEmulator, TIMEOUT } = require('./helpers');
+const { request, rest, rawClient, clientToken, startEmulator, TIMEOUT } = require('./helpers');
 
 const SCRIPT = path.join(__dirname, '..', 'emulator.js');
 
@@ -62,7 +62,7 @@ test('options from flags and environment; flags win', { timeout: 10000 }, async 
 });
 
 test('bad options exit with status 2 and the usage', { timeout: 10000 }, async (t) => {
-  for (const args of [['--bogus'], ['--port', 'x'], ['--port', '70000'], ['--upstream', 'nope'], ['--ping-interval', '0'], ['--upstream-key-mode', 'x', '--upstream', 'http://127.0.0.1/']]) {
+  for (const args of [['--bogus'], ['--port', 'x'], ['--port', '70000'], ['--upstream', 'nope'], ['--ping-interval', '0'], ['--invoke-timeout', '0'], ['--invoke-timeout', 'x'], ['--upstream-key-mode', 'x', '--upstream', 'http://127.0.0.1/']]) {
     const { code, stderr, stdout } = await run(t, args);
     assert.equal(code, 2, args.join(' '));
     assert.match(stderr(), /usage: node emulator\.js/);
@@ -81,6 +81,19 @@ test('--help', { timeout: 10000 }, async (t) => {
   const { exit, stdout } = await run(t, ['--help']);
   assert.equal((await exit).code, 0);
   assert.match(stdout(), /--upstream-key-mode/);
+  assert.match(stdout(), /--invoke-timeout <s> +seconds a REST :invoke waits for the client \(default 100\)/);
+});
+
+test('--invoke-timeout from flag and environment', { timeout: 10000 }, async (t) => {
+  for (const [args, env, seconds] of [[['--invoke-timeout', '0.2'], {}, '0.2'], [[], { SIGNALR_EMULATOR_INVOKE_TIMEOUT: '0.3' }, '0.3'],
+    [['--invoke-timeout', '0.2'], { SIGNALR_EMULATOR_INVOKE_TIMEOUT: '50' }, '0.2']]) {
+    const { stdout } = await run(t, ['--port', '0', ...args], env);
+    const emulator = { port: Number(/Port=(\d+);/.exec(stdout())[1]) };
+    const c = await rawClient(t, emulator);
+    const r = await rest(emulator, 'POST', `/api/hubs/chat/connections/${c.id}/:invoke?api-version=2024-12-01`, { body: { target: 't' } });
+    assert.equal(r.status, 504, r.body);
+    assert.equal(JSON.parse(r.body).message, `The client did not complete the invocation within ${seconds} s.`);
+  }
 });
 
 test('without its npm packages: what to run, status 1, no stack trace', { timeout: 10000 }, async (t) => {

@@ -63,6 +63,29 @@ test('MessagePack: completions match the vectors', () => {
   assert.equal(hex(messagepack.write({ type: 3, invocationId: '0' })), V.msgpackCompletionVoid);
 });
 
+test('completions from clients parse (the vectors and @microsoft/signalr\'s own)', () => {
+  const first = (protocol, bytes) => {
+    const { messages, rest } = protocol.parse(Buffer.from(bytes));
+    assert.equal(rest.length, 0);
+    assert.equal(messages.length, 1);
+    return messages[0];
+  };
+  assert.deepEqual(first(messagepack, fromHex(V.msgpackCompletionResult)), { type: 3, headers: {}, invocationId: '0', result: 'ok' });
+  assert.deepEqual(first(messagepack, fromHex(V.msgpackCompletionError)), { type: 3, headers: {}, invocationId: '0', error: 'boom' });
+  assert.deepEqual(first(messagepack, fromHex(V.msgpackCompletionVoid)), { type: 3, headers: {}, invocationId: '0' });
+  assert.deepEqual(first(json, V.jsonCompletionResult), { type: 3, invocationId: '0', result: 'ok' });
+  assert.deepEqual(first(json, '{"type":3,"invocationId":"0","error":null,"result":1}\x1e'), { type: 3, invocationId: '0', result: 1 });
+  for (const message of [
+    { type: 3, invocationId: '4', result: { a: [1, null] } },
+    { type: 3, invocationId: '5', result: null },
+    { type: 3, invocationId: '6', error: 'Error: boom' },
+  ]) {
+    const bytes = new MessagePackHubProtocol().writeMessage(message);
+    assert.deepEqual(first(messagepack, bytes), { headers: {}, ...message });
+    assert.deepEqual(first(json, new JsonHubProtocol().writeMessage(message)), message);
+  }
+});
+
 test('JSON: completion, ping and close', () => {
   assert.equal(json.write({ type: 3, invocationId: '0', result: 'ok' }).toString(), V.jsonCompletionResult);
   assert.equal(json.write({ type: 3, invocationId: '0' }).toString(), '{"type":3,"invocationId":"0"}\x1e');
@@ -115,6 +138,11 @@ test('invalid messages are protocol errors', () => {
     () => messagepack.parse(fromHex('039401a174')),         // truncated array
     () => messagepack.parse(fromHex('05940180c0a174')),     // invocation with 4 elements
     () => messagepack.parse(fromHex('ffffffffff01')),       // length prefix too long
+    () => json.parse(Buffer.from('{"type":3,"result":1}\x1e')),              // completion without id
+    () => json.parse(Buffer.from('{"type":3,"invocationId":"1","error":{}}\x1e')),
+    () => messagepack.parse(fromHex('06940380a13003')),     // result kind without the result
+    () => messagepack.parse(fromHex('07950380a130020a')),   // void with a result
+    () => messagepack.parse(fromHex('059403800102')),       // id not a string
   ];
   for (const run of bad) assert.throws(run, ProtocolError);
 });

@@ -331,3 +331,79 @@ test('the log records REST calls and deliveries', { timeout: 10000 }, async (t) 
   assert.equal(sent.connectionId, c.id);
   assert.ok(sent.seq > call.seq);
 });
+
+// The existence and close routes as v20241201.json has them: HEAD only in
+// the spec (GET is kept: older SDKs check user-in-group with GET), 404 with
+// the code the SDK's RestHubLifetimeManager expects, 204 for :closeConnections.
+const V2024 = '?api-version=2024-12-01';
+const api2024 = (path, extra = '') => `/api/hubs/chat${path}${V2024}${extra}`;
+
+test('2024-12-01: existence before and after connect', { timeout: 20000 }, async (t) => {
+  const emulator = await startEmulator(t);
+  const head = async (path, status, code) => {
+    const r = await rest(emulator, 'HEAD', api2024(path));
+    assert.equal(r.status, status, path);
+    assert.equal(r.headers['x-ms-error-code'], code, path);
+    assert.equal(r.body, '');
+  };
+  await head('/users/late', 404, 'Warning.User.NotExisted');
+  await head('/groups/lg', 404, 'Warning.Group.NotExisted');
+  await head('/users/late/groups/lg', 404, 'Info.User.NotInGroup');
+  const c = await hubClient(t, emulator, { user: 'late' });
+  await head(`/connections/${c.id}`, 200);
+  await head('/users/late', 200);
+  await head('/groups/lg', 404, 'Warning.Group.NotExisted');
+  assert.equal((await rest(emulator, 'PUT', api2024('/users/late/groups/lg'))).status, 200);
+  await head('/groups/lg', 200);
+  await head('/users/late/groups/lg', 200);
+  await c.connection.stop();
+  await waitFor(async () => (await rest(emulator, 'HEAD', api2024(`/connections/${c.id}`))).status === 404, 'the close');
+  await head(`/connections/${c.id}`, 404, 'Warning.Connection.NotExisted');
+  await head('/users/late', 404, 'Warning.User.NotExisted');
+  await head('/groups/lg', 404, 'Warning.Group.NotExisted');
+  // the user's membership outlives the connection (ttl, one year by default)
+  await head('/users/late/groups/lg', 200);
+  // GET answers the same, with the ErrorDetail body
+  const r = await rest(emulator, 'GET', api2024('/users/late'));
+  assert.equal(r.status, 404);
+  assert.equal(JSON.parse(r.body).code, 'Warning.User.NotExisted');
+});
+
+test('2024-12-01: :closeConnections with excluded and reason', { timeout: 20000 }, async (t) => {
+  const emulator = await startEmulator(t);
+  const exists = async (c) => (await rest(emulator, 'HEAD', api2024(`/connections/${c.id}`))).status === 200;
+  const [x, y, z, w] = [
+    await hubClient(t, emulator, { user: 'x' }),
+    await hubClient(t, emulator, { user: 'y' }),
+    await hubClient(t, emulator, { user: 'z', protocol: 'messagepack' }),
+    await hubClient(t, emulator, { user: 'w' }),
+  ];
+  for (const c of [x, y, z]) assert.equal((await rest(emulator, 'PUT', api2024(`/groups/cg/connections/${c.id}`))).status, 200);
+
+  const r = await rest(emulator, 'POST', api2024('/groups/cg/:closeConnections', `&excluded=${y.id}&reason=maintenance%20now`));
+  assert.equal(r.status, 204);
+  assert.equal(r.body, '');
+  // the reason reaches the clients in the Close message, whatever their protocol
+  for (const c of [x, z]) assert.equal((await c.closed.next()).message, 'Server returned an error on close: maintenance now');
+  await waitFor(async () => !(await exists(x)) && !(await exists(z)), 'the closes');
+  assert.ok(await exists(y), 'excluded');
+  assert.ok(await exists(w), 'not in the group');
+  const closes = (await eventLog(emulator)).filter((e) => e.kind === 'client.send' && e.message.type === 7);
+  assert.deepEqual(closes.map((e) => e.connectionId).sort(), [x.id, z.id].sort());
+  assert.ok(closes.every((e) => isDeepStrictEqual(e.message, { type: 7, error: 'maintenance now' })));
+
+  // several excluded, for a user's connections and for the hub
+  const y2 = await hubClient(t, emulator, { user: 'y' });
+  const y3 = await hubClient(t, emulator, { user: 'y' });
+  assert.equal((await rest(emulator, 'POST', api2024('/users/y/:closeConnections', `&excluded=${y.id}&excluded=${y3.id}`))).status, 204);
+  assert.equal(await y2.closed.next(), undefined, 'no reason: a clean close');
+  await waitFor(async () => !(await exists(y2)), 'the close of y2');
+  assert.ok(await exists(y) && await exists(y3) && await exists(w));
+  assert.equal((await rest(emulator, 'POST', api2024('/:closeConnections', `&excluded=${w.id}&excluded=${y3.id}&reason=all`))).status, 204);
+  assert.equal((await y.closed.next()).message, 'Server returned an error on close: all');
+  await waitFor(async () => !(await exists(y)), 'the close of y');
+  assert.ok(await exists(w) && await exists(y3));
+  // a group or user with no connections: 204 all the same
+  assert.equal((await rest(emulator, 'POST', api2024('/groups/none/:closeConnections'))).status, 204);
+  assert.equal((await rest(emulator, 'POST', api2024('/users/none/:closeConnections'))).status, 204);
+});
