@@ -407,3 +407,30 @@ test('2024-12-01: :closeConnections with excluded and reason', { timeout: 20000 
   assert.equal((await rest(emulator, 'POST', api2024('/groups/none/:closeConnections'))).status, 204);
   assert.equal((await rest(emulator, 'POST', api2024('/users/none/:closeConnections'))).status, 204);
 });
+
+// The routes the module calls with 2022-06-01 are in v20241201.json with
+// the same method, parameters and success status: each answers the same
+// under either version (the module's output keeps 2022-06-01 for them).
+test('2022-06-01 routes answer the same under 2024-12-01', { timeout: 30000 }, async (t) => {
+  const emulator = await startEmulator(t);
+  const c = await hubClient(t, emulator, { user: 'u1' });
+  const calls = [
+    ['POST', '/:send', '', message, 202],
+    ['POST', '/:send', `&excluded=${c.id}`, message, 202],
+    ['POST', '/users/u1/:send', '', message, 202],
+    ['POST', '/groups/g1/:send', '&excluded=x', message, 202],
+    ['POST', `/connections/${c.id}/:send`, '', message, 202],
+    ['PUT', `/groups/g1/connections/${c.id}`, '', undefined, 200],
+    ['DELETE', `/groups/g1/connections/${c.id}`, '', undefined, 200],
+    ['DELETE', `/connections/${c.id}/groups`, '', undefined, 200],
+    ['PUT', '/users/u1/groups/g1', '&ttl=60', undefined, 200],
+    ['DELETE', '/users/u1/groups/g1', '', undefined, 204],
+    ['DELETE', '/users/u1/groups', '', undefined, 204],
+  ];
+  for (const [method, path, extra, body, status] of calls) {
+    for (const url of [api(path, extra), api2024(path, extra)]) {
+      const r = await rest(emulator, method, url, body ? { body } : {});
+      assert.equal(r.status, status, `${method} ${url}: ${r.body}`);
+    }
+  }
+});
