@@ -2845,6 +2845,29 @@ ngx_http_signalr_output_log_failure(ngx_http_request_t *r,
         return;
     }
 
+    /*
+     * an invoke's client that did not answer in time, or whose method
+     * failed (the service's 500 with a message): the client's doing, not
+     * the endpoint's
+     */
+
+    if (call->kind == SIGNALR_CALL_INVOKE
+        && (f->status == NGX_HTTP_REQUEST_TIME_OUT
+            || f->status == NGX_HTTP_GATEWAY_TIME_OUT
+            || (f->status == NGX_HTTP_INTERNAL_SERVER_ERROR
+                && f->detail.len)))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "signalr: invoke through endpoint \"%V\": %s "
+                      "(status %ui%s, x-ms-error-code: %V)", &ep->name,
+                      f->status == NGX_HTTP_INTERNAL_SERVER_ERROR
+                      ? "the client's method failed"
+                      : "the client did not answer in time",
+                      f->status, f->no_response ? ", no response" : "",
+                      code);
+        return;
+    }
+
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
     offline_time = ngx_http_signalr_offline_time(ep, slcf);
 

@@ -300,6 +300,8 @@ POST /api/hubs/chat/connections/c4/:invoke?api-version=2024-12-01
   body {"target":"t","arguments":[]}
   token A contoso.service.signalr.net
 ']
+--- no_error_log
+offline
 
 
 
@@ -323,6 +325,7 @@ POST /out
 {"error":"invoke: the client did not answer in time","failed":0,"endpoint":"contoso.service.signalr.net","status":504,"errorCode":null,"completed":0,"total":1}
 --- no_error_log
 retry
+offline
 --- timeout: 5
 
 
@@ -588,3 +591,89 @@ POST /api/hubs/chat/users/c/:send?api-version=2022-06-01
 --- response_body eval
 ['{"exists":true}', '{"exists":false}', '{"result":"from b"}',
  '{"error":"user exists: the service failed","failed":0,"endpoint":"b","status":500,"errorCode":null,"completed":0,"total":1,"endpoints":[{"name":"a","completed":1},{"name":"b","completed":0,"failures":[{"action":0,"status":500,"errorCode":null,"error":"the service failed"}]}]}']
+
+
+
+=== TEST 21: an existence check and a list are idempotent: tried again after a 500; an invoke never is
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 1; }
+    location /_svc/ { return 500; }
+--- request eval
+['POST /out
+{"action":"exists","userId":"u"}',
+ 'POST /out
+{"action":"listConnections","groupName":"g"}',
+ 'POST /out
+{"action":"invoke","connectionId":"c7","target":"t"}',
+ "GET /rest.log"]
+--- error_code eval
+[502, 502, 502, 200]
+--- response_body_filters eval
+main::bodies(3)
+--- response_body eval
+['{"error":"user exists: the service failed","failed":0,"endpoint":"contoso.service.signalr.net","status":500,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"list connections: the service failed","failed":0,"endpoint":"contoso.service.signalr.net","status":500,"errorCode":null,"completed":0,"total":1}',
+ '{"error":"invoke: the service failed","failed":0,"endpoint":"contoso.service.signalr.net","status":500,"errorCode":null,"completed":0,"total":1}',
+
+'GET /api/hubs/chat/groups/g/connections?api-version=2024-12-01&maxpagesize=200
+  token A contoso.service.signalr.net
+GET /api/hubs/chat/groups/g/connections?api-version=2024-12-01&maxpagesize=200
+  token A contoso.service.signalr.net
+HEAD /api/hubs/chat/users/u?api-version=2022-06-01
+  token A contoso.service.signalr.net
+HEAD /api/hubs/chat/users/u?api-version=2022-06-01
+  token A contoso.service.signalr.net
+POST /api/hubs/chat/connections/c7/:invoke?api-version=2024-12-01
+  body {"target":"t","arguments":[]}
+  token A contoso.service.signalr.net
+']
+
+
+
+=== TEST 22: several endpoints and several recipients: each endpoint's failures name the action, notSent counts actions, the recipients' outcome over both endpoints
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b rest=/_signalr_b;
+    map \"\$http_x_ep \$uri\" \$refuse {
+        \"b /_svc/hubs/chat/users/y/:send\" 1;
+    }
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_signalr_b/ {
+        internal;
+        proxy_set_header X-Ep b;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+    location /_svc/ {
+        if ($refuse) { return 400; }
+        return 202 '{}';
+    }
+--- request eval
+['POST /out
+[{"target":"t"},{"target":"t","userIds":["x","y"]},{"target":"t","groupName":"g"},{"target":"t","userId":"z"}]']
+--- error_code: 400
+--- response_body chomp
+{"error":"send to user: the service refused it","failed":1,"endpoint":"b","status":400,"errorCode":null,"completed":1,"total":4,"recipients":[{"action":1,"userId":"x","completed":true},{"action":1,"userId":"y","completed":false,"status":400,"errorCode":null,"error":"the service refused it"}],"endpoints":[{"name":"a","completed":5},{"name":"b","completed":2,"failures":[{"action":1,"status":400,"errorCode":null,"error":"the service refused it"}],"notSent":2}]}
+
+
+
+=== TEST 23: an invoke the service answers 408 is a client that did not answer in time: 504, not retried
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 2; }
+    location /_signalr/ {
+        internal;
+        proxy_pass http://127.0.0.1:19891;
+    }
+--- tcp_listen: 19891
+--- tcp_reply eval
+"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+--- request
+POST /out
+{"action":"invoke","connectionId":"c1","target":"t"}
+--- error_code: 504
+--- response_body chomp
+{"error":"invoke: the client did not answer in time","failed":0,"endpoint":"contoso.service.signalr.net","status":408,"errorCode":null,"completed":0,"total":1}
+--- no_error_log
+retry
+[error]
