@@ -57,9 +57,20 @@ function deliver(connections, payload, excluded = []) {
   }
 }
 
+// The reason of a REST close reaches only a client whose token allows
+// detailed errors: the claim asrs.s.derror ("True", as the SDK writes it
+// for NegotiationOptions.EnableDetailedErrors). ClientManager.cs of
+// Azure/azure-signalr: "To get the reason from connection closed event,
+// client should set NegotiationOptions.EnableDetailedErrors during
+// negotiation." Without it the Close message has no error.
+function closeWithReason(conn, reason) {
+  const detailed = conn.claims['asrs.s.derror'];
+  conn.close(detailed === true || /^true$/i.test(String(detailed)) ? reason : undefined);
+}
+
 function closeAll(connections, reason, excluded = []) {
   for (const conn of connections) {
-    if (!excluded.includes(conn.id)) conn.close(reason);
+    if (!excluded.includes(conn.id)) closeWithReason(conn, reason);
   }
 }
 
@@ -106,7 +117,7 @@ const ops = {
   closeConnection: ({ hub, params, query }) => {
     const conn = hub.connections.get(params.connectionId);
     if (!conn) return notExisting.connection;
-    conn.close(query.get('reason') ?? undefined);
+    closeWithReason(conn, query.get('reason') ?? undefined);
     return undefined;
   },
   // v1 answers 202 whether or not the connection exists.
