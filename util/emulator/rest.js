@@ -19,8 +19,12 @@ const V2024 = '2024-12-01';
 const MAX_PAGE_SIZE = 200;
 const INT32_MAX = 0x7fffffff;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-// Query parameters that are not part of the SDK's token audience.
-const NOT_IN_AUDIENCE = ['excluded', 'ttl', 'reason'];
+// Query parameters that are not part of the SDK's token audience: the SDK
+// signs the URL with application and api-version only and adds the rest
+// (its RestApiEndpoint.Query) afterwards (RestApiProvider.cs of
+// Azure/azure-signalr), so the list route's paging parameters are not in
+// it either.
+const NOT_IN_AUDIENCE = ['excluded', 'ttl', 'reason', 'maxpagesize', 'top', 'continuationToken'];
 
 // ---- operations --------------------------------------------------------
 // Each gets { hub, params, query, payload } and returns nothing (success,
@@ -53,9 +57,20 @@ function deliver(connections, payload, excluded = []) {
   }
 }
 
+// The reason of a REST close reaches only a client whose token allows
+// detailed errors: the claim asrs.s.derror ("True", as the SDK writes it
+// for NegotiationOptions.EnableDetailedErrors). ClientManager.cs of
+// Azure/azure-signalr: "To get the reason from connection closed event,
+// client should set NegotiationOptions.EnableDetailedErrors during
+// negotiation." Without it the Close message has no error.
+function closeWithReason(conn, reason) {
+  const detailed = conn.claims['asrs.s.derror'];
+  conn.close(detailed === true || /^true$/i.test(String(detailed)) ? reason : undefined);
+}
+
 function closeAll(connections, reason, excluded = []) {
   for (const conn of connections) {
-    if (!excluded.includes(conn.id)) conn.close(reason);
+    if (!excluded.includes(conn.id)) closeWithReason(conn, reason);
   }
 }
 
@@ -102,7 +117,7 @@ const ops = {
   closeConnection: ({ hub, params, query }) => {
     const conn = hub.connections.get(params.connectionId);
     if (!conn) return notExisting.connection;
-    conn.close(query.get('reason') ?? undefined);
+    closeWithReason(conn, query.get('reason') ?? undefined);
     return undefined;
   },
   // v1 answers 202 whether or not the connection exists.
@@ -378,7 +393,7 @@ class RestApi {
   // a Microsoft Entra token (audience https://signalr.azure.com) and needs
   // the role; other tokens are HS256 with these audiences (the port is
   // never part of them): the SDK's, base + path + "?" + query without
-  // excluded/ttl/reason, and the documented one, base + path.
+  // NOT_IN_AUDIENCE, and the documented one, base + path.
   authenticate(req, rawPath, rawQuery) {
     const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization || '');
     if (!auth) return { status: 401, error: 'no bearer token' };

@@ -154,4 +154,63 @@ function routes(emulatorUrl) {
 `;
 }
 
-module.exports = { routes };
+// The actions of docs/output.md that have an answer of their own (exists,
+// invoke, listConnections), closeConnections and several recipients: no
+// trigger, only negotiate, an output location taking JSON actions and an
+// exists location as an access rule.
+//
+// Clients negotiate at /api (user from ?user=) or, with detailed errors in
+// their token (asrs.s.derror), at /detailed. POST actions to /actions/chat.
+// GET /app.txt with the header X-User: the file's text while that user has a
+// connection (X-Connected: true), 403 otherwise (X-Connected: false).
+// options.restReadTimeout: proxy_read_timeout of the REST location.
+function actions(emulatorUrl, { restReadTimeout = '60s' } = {}) {
+  return (port) => String.raw`
+    signalr_endpoint env:AzureSignalRConnectionString rest=/_signalr/;
+
+    server {
+        listen 127.0.0.1:${port};
+        root html;
+
+        location = /api/negotiate {
+            signalr_negotiate chat;
+            signalr_user_id $arg_user;
+        }
+
+        location = /detailed/negotiate {
+            signalr_negotiate chat;
+            signalr_user_id $arg_user;
+            signalr_negotiate_detailed_errors on;
+        }
+
+        location /_signalr/ {
+            internal;
+            proxy_pass ${emulatorUrl};
+            proxy_read_timeout ${restReadTimeout};
+        }
+
+        location = /actions/chat {
+            allow 127.0.0.1;
+            deny all;
+            signalr_output chat;
+        }
+
+        # only while the user has a connection
+        location = /_connected {
+            internal;
+            signalr_output chat;
+            signalr_action exists;
+            signalr_user_id $http_x_user;
+            signalr_exists_status 403;
+        }
+
+        location = /app.txt {
+            auth_request /_connected;
+            auth_request_set $connected $signalr_exists;
+            add_header X-Connected $connected always;
+        }
+    }
+`;
+}
+
+module.exports = { routes, actions };

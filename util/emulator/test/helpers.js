@@ -109,10 +109,10 @@ class Inbox {
 
 // A started @microsoft/signalr HubConnection; `inbox` collects the
 // arguments of every "msg" invocation, `closed` the onclose error.
-async function hubClient(t, emulator, { hub = 'chat', user, protocol = 'json', token, skipNegotiation = false } = {}) {
+async function hubClient(t, emulator, { hub = 'chat', user, protocol = 'json', token, claims, skipNegotiation = false } = {}) {
   const builder = new signalR.HubConnectionBuilder()
     .withUrl(`http://127.0.0.1:${emulator.port}/client/?hub=${hub}`, {
-      accessTokenFactory: () => token ?? clientToken({ hub: hub.toLowerCase(), user }),
+      accessTokenFactory: () => token ?? clientToken({ hub: hub.toLowerCase(), user, claims }),
       transport: signalR.HttpTransportType.WebSockets,
       skipNegotiation,
     })

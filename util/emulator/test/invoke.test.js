@@ -238,8 +238,8 @@ test('the client goes during the call: 500 Error.Invocation.Disconnected', { tim
   await b.frames.next();
   b.ws.terminate();
   assertError(await pending, 500, 'Error.Invocation.Disconnected');
-  // the app closes it through REST meanwhile
-  const c = await hubClient(t, emulator);
+  // the app closes it through REST meanwhile (detailed errors: the client sees the reason)
+  const c = await hubClient(t, emulator, { claims: { 'asrs.s.derror': 'True' } });
   c.connection.on('wait', () => new Promise(() => {}));
   pending = invoke(emulator, c.id, { target: 'wait' });
   await waitFor(async () => (await eventLog(emulator)).some((e) => e.kind === 'client.send' && e.connectionId === c.id),

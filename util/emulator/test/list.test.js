@@ -138,6 +138,25 @@ test('list: nextLink uses the Host the caller sent', { timeout: 10000 }, async (
   assert.match(page(r).nextLink, /^http:\/\/signalr\.example:8080\/api\/hubs\/chat\/groups\/g\/connections\?maxpagesize=1&continuationToken=[\w-]+&api-version=2024-12-01$/);
 });
 
+test('list: the SDK form of the audience has api-version only: paging parameters are not part of it', { timeout: 10000 }, async (t) => {
+  const emulator = await startEmulator(t);
+  const clients = await members(t, emulator, 'g', ['a', 'b', 'c']);
+  const sdk = `http://127.0.0.1${listPath('g')}?${V}`;
+  const get = (query, aud) => request(emulator.port, 'GET', `${listPath('g')}?${query}`,
+    { headers: { Authorization: `Bearer ${restToken(listPath('g'), { aud })}` } });
+  // the first page and the pages of nextLink, each with the SDK form
+  const pages = [page(await get(`${V}&maxpagesize=2`, sdk))];
+  const next = new URL(pages[0].nextLink);
+  assert.equal(next.search, `?maxpagesize=2&continuationToken=${next.searchParams.get('continuationToken')}&${V}`);
+  pages.push(page(await get(next.search.slice(1), sdk)));
+  assert.equal(pages[1].nextLink, undefined);
+  assert.deepEqual(pages.flatMap((p) => p.value), expected(clients));
+  assert.equal(page(await get(`top=1&${V}`, sdk)).value.length, 1);
+  // as with excluded, an audience that has them is not the SDK's
+  assert.equal((await get(`${V}&maxpagesize=2`, `${sdk}&maxpagesize=2`)).status, 401);
+  assert.equal((await get(`${V}&maxpagesize=2`, `http://127.0.0.1${listPath('g')}?api-version=2022-06-01`)).status, 401);
+});
+
 test('list: bad parameters are 400 Error.Request.Invalid', { timeout: 20000 }, async (t) => {
   const emulator = await startEmulator(t);
   await members(t, emulator, 'g', ['a', 'b', 'c']);

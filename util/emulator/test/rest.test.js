@@ -182,31 +182,43 @@ test('deliveries and groups', { timeout: 30000 }, async (t) => {
   });
 });
 
+// A client token with this claim lets close reasons through (see closeWithReason in rest.js).
+const DETAILED = { 'asrs.s.derror': 'True' };
+
 test('closing connections', { timeout: 30000 }, async (t) => {
   const emulator = await startEmulator(t);
-  const client = (user, protocol) => hubClient(t, emulator, { user, protocol });
+  const client = (user, protocol, claims) => hubClient(t, emulator, { user, protocol, claims });
   const exists = async (c) => (await rest(emulator, 'HEAD', api(`/connections/${c.id}`))).status === 200;
 
   await t.test('close one connection with a reason', async () => {
-    const [x, y] = [await client('x'), await client('y', 'messagepack')];
+    const [x, y] = [await client('x', 'json', DETAILED), await client('y', 'messagepack', DETAILED)];
+    const [v, w] = [await client('v'), await client('w', 'messagepack', { 'asrs.s.derror': 'False' })];
     assert.equal((await rest(emulator, 'DELETE', api(`/connections/${x.id}`, '&reason=bye%20now'))).status, 200);
     assert.match((await x.closed.next()).message, /Server returned an error on close: bye now/);
     assert.equal((await rest(emulator, 'DELETE', api(`/connections/${y.id}`))).status, 200);
     assert.equal(await y.closed.next(), undefined, 'no reason: a clean close');
+    // without detailed errors in the token, the reason does not reach the client
+    for (const c of [v, w]) {
+      assert.equal((await rest(emulator, 'DELETE', api(`/connections/${c.id}`, '&reason=bye%20now'))).status, 200);
+      assert.equal(await c.closed.next(), undefined, 'no detailed errors: a clean close');
+    }
+    const closes = (await eventLog(emulator)).filter((e) => e.kind === 'client.send' && e.message.type === 7);
+    assert.deepEqual(closes.map((e) => [e.connectionId, e.message.error]),
+      [[x.id, 'bye now'], [y.id, undefined], [v.id, undefined], [w.id, undefined]]);
     await waitFor(async () => !(await exists(x)) && !(await exists(y)), 'the connections to go');
     const r = await rest(emulator, 'DELETE', api(`/connections/${x.id}`));
     assert.equal(r.status, 404);
     assert.equal(r.headers['x-ms-error-code'], 'Warning.Connection.NotExisted');
   });
   await t.test(':closeConnections for the hub, with excluded', async () => {
-    const [x, y] = [await client('x'), await client('y')];
+    const [x, y] = [await client('x', 'json', DETAILED), await client('y')];
     assert.equal((await rest(emulator, 'POST', api('/:closeConnections', `&excluded=${y.id}&reason=all`))).status, 204);
     assert.match((await x.closed.next()).message, /all/);
     assert.ok(await exists(y));
     await y.connection.stop();
   });
   await t.test(':closeConnections for a group and for a user', async () => {
-    const [x, y, z] = [await client('x'), await client('y'), await client('z')];
+    const [x, y, z] = [await client('x'), await client('y', 'json', DETAILED), await client('z')];
     await rest(emulator, 'PUT', api(`/groups/cg/connections/${x.id}`));
     assert.equal((await rest(emulator, 'POST', api('/groups/cg/:closeConnections'))).status, 204);
     assert.equal(await x.closed.next(), undefined);
@@ -372,25 +384,30 @@ test('2024-12-01: existence before and after connect', { timeout: 20000 }, async
 test('2024-12-01: :closeConnections with excluded and reason', { timeout: 20000 }, async (t) => {
   const emulator = await startEmulator(t);
   const exists = async (c) => (await rest(emulator, 'HEAD', api2024(`/connections/${c.id}`))).status === 200;
-  const [x, y, z, w] = [
-    await hubClient(t, emulator, { user: 'x' }),
-    await hubClient(t, emulator, { user: 'y' }),
-    await hubClient(t, emulator, { user: 'z', protocol: 'messagepack' }),
+  const [x, y, z, w, v] = [
+    await hubClient(t, emulator, { user: 'x', claims: DETAILED }),
+    await hubClient(t, emulator, { user: 'y', claims: DETAILED }),
+    await hubClient(t, emulator, { user: 'z', protocol: 'messagepack', claims: DETAILED }),
     await hubClient(t, emulator, { user: 'w' }),
+    await hubClient(t, emulator, { user: 'v', protocol: 'messagepack' }),
   ];
-  for (const c of [x, y, z]) assert.equal((await rest(emulator, 'PUT', api2024(`/groups/cg/connections/${c.id}`))).status, 200);
+  for (const c of [x, y, z, v]) assert.equal((await rest(emulator, 'PUT', api2024(`/groups/cg/connections/${c.id}`))).status, 200);
 
   const r = await rest(emulator, 'POST', api2024('/groups/cg/:closeConnections', `&excluded=${y.id}&reason=maintenance%20now`));
   assert.equal(r.status, 204);
   assert.equal(r.body, '');
-  // the reason reaches the clients in the Close message, whatever their protocol
+  // the reason reaches the clients with detailed errors in the Close message, whatever their protocol
   for (const c of [x, z]) assert.equal((await c.closed.next()).message, 'Server returned an error on close: maintenance now');
-  await waitFor(async () => !(await exists(x)) && !(await exists(z)), 'the closes');
+  assert.equal(await v.closed.next(), undefined, 'no detailed errors: a clean close');
+  await waitFor(async () => !(await exists(x)) && !(await exists(z)) && !(await exists(v)), 'the closes');
   assert.ok(await exists(y), 'excluded');
   assert.ok(await exists(w), 'not in the group');
   const closes = (await eventLog(emulator)).filter((e) => e.kind === 'client.send' && e.message.type === 7);
-  assert.deepEqual(closes.map((e) => e.connectionId).sort(), [x.id, z.id].sort());
-  assert.ok(closes.every((e) => isDeepStrictEqual(e.message, { type: 7, error: 'maintenance now' })));
+  assert.deepEqual(closes.map((e) => e.connectionId).sort(), [x.id, z.id, v.id].sort());
+  for (const e of closes) {
+    assert.ok(isDeepStrictEqual(e.message, e.connectionId === v.id ? { type: 7 } : { type: 7, error: 'maintenance now' }),
+      JSON.stringify(e.message));
+  }
 
   // several excluded, for a user's connections and for the hub
   const y2 = await hubClient(t, emulator, { user: 'y' });
