@@ -8,8 +8,9 @@
  * location. The actions POSTed to it (one JSON object or an array), or the
  * single action its templated directives describe, become calls of the
  * SignalR Service REST API. The calls are validated as a whole, then sent
- * one at a time, each to every endpoint, as subrequests to the endpoints'
- * rest= locations, and the caller learns exactly what was delivered.
+ * action after action (the calls of an action's recipients at once), each
+ * to every endpoint, as subrequests to the endpoints' rest= locations, and
+ * the caller learns exactly what was delivered.
  */
 
 #include "ngx_http_signalr_module.h"
@@ -111,6 +112,8 @@ struct ngx_http_signalr_output_run_s {
     ngx_uint_t                      busy;          /* lanes under way */
     ngx_uint_t                      completed;     /* calls it took */
     ngx_array_t                    *failures;      /* of failure_t */
+    ngx_uint_t                      stop;          /* 1 + the index of the */
+                                                   /* failure that ends it */
     unsigned                        skipped:1;     /* offline: not sent */
     unsigned                        running:1;
     unsigned                        failed:1;      /* a call of the action */
@@ -142,6 +145,7 @@ struct ngx_http_signalr_output_ctx_s {
     json_t                         *list;          /* listConnections */
 
     unsigned                        found:1;       /* exists: somewhere */
+    unsigned                        no_body:1;     /* not read */
     unsigned                        truncated:1;   /* the list */
     unsigned                        finished:1;
 };
@@ -293,7 +297,7 @@ ngx_http_signalr_output_check(ngx_conf_t *cf,
     ngx_http_signalr_loc_conf_t *slcf)
 {
     ngx_uint_t                     i, a;
-    const char                    *need;
+    const char                    *need, *unused;
     ngx_http_signalr_endpoint_t   *eps;
     ngx_http_signalr_main_conf_t  *smcf;
 
@@ -379,6 +383,41 @@ ngx_http_signalr_output_check(ngx_conf_t *cf,
         need = NULL;
     }
 
+    /* a directive the action would not use: refused, as in JSON */
+
+    unused = NULL;
+
+    switch (a) {
+
+    case NGX_HTTP_SIGNALR_ACTION_CLOSE_ALL:
+        unused = slcf->connection_id ? "signalr_connection_id"
+                 : (slcf->recipient && slcf->group) ? "signalr_group" : NULL;
+        break;
+
+    case NGX_HTTP_SIGNALR_ACTION_EXISTS:
+        unused = !slcf->connection_id ? NULL
+                 : slcf->recipient ? "signalr_user_id"
+                 : slcf->group ? "signalr_group" : NULL;
+        break;
+
+    case NGX_HTTP_SIGNALR_ACTION_INVOKE:
+        unused = slcf->recipient ? "signalr_user_id"
+                 : slcf->group ? "signalr_group" : NULL;
+        break;
+
+    case NGX_HTTP_SIGNALR_ACTION_LIST:
+        unused = slcf->recipient ? "signalr_user_id"
+                 : slcf->connection_id ? "signalr_connection_id" : NULL;
+        break;
+    }
+
+    if (need == NULL && unused) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"signalr_action %s\" does not use \"%s\"",
+                           ngx_http_signalr_action_names[a], unused);
+        return NGX_CONF_ERROR;
+    }
+
     if (need == NULL) {
         return NGX_CONF_OK;
     }
@@ -391,8 +430,6 @@ ngx_http_signalr_output_check(ngx_conf_t *cf,
                        ngx_http_signalr_action_names[a], need);
 
     return NGX_CONF_ERROR;
-
-    return NGX_CONF_OK;
 }
 
 
@@ -506,6 +543,30 @@ ngx_http_signalr_output_handler(ngx_http_request_t *r)
     cln->data = octx;
 
     ctx->output = octx;
+
+    /*
+     * a templated check or list reads no body, whatever its size: as an
+     * auth_request subrequest, the body is the main request's, for its
+     * upstream, and is left alone
+     */
+
+    if (slcf->group_action == NGX_HTTP_SIGNALR_ACTION_EXISTS
+        || slcf->group_action == NGX_HTTP_SIGNALR_ACTION_LIST)
+    {
+        if (r == r->main) {
+            rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+
+        octx->no_body = 1;
+        r->main->count++;
+
+        ngx_http_signalr_output_body(r);
+
+        return NGX_DONE;
+    }
 
     if (r->headers_in.content_length_n > (off_t) slcf->output_max_body) {
         rc = ngx_http_discard_request_body(r);
@@ -734,7 +795,13 @@ ngx_http_signalr_output_start(ngx_http_request_t *r,
     (void) ngx_http_signalr_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                  "internal error");
 
-    n = ngx_http_signalr_read_body(r, slcf->output_max_body, &body);
+    if (octx->no_body) {
+        ngx_str_null(&body);
+        n = NGX_OK;
+
+    } else {
+        n = ngx_http_signalr_read_body(r, slcf->output_max_body, &body);
+    }
 
     if (n == NGX_DECLINED) {
         return ngx_http_signalr_fail(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
@@ -1364,6 +1431,17 @@ ngx_http_signalr_output_for(ngx_http_signalr_output_ctx_t *octx,
     bit = (uint64_t) 1 << run;
     to = octx->calls[call].endpoints;
 
+    /*
+     * a check or a list asks every endpoint, offline or not: one left out
+     * may be the one that holds the connection (a "false" would be a guess)
+     */
+
+    if (octx->calls[call].kind == SIGNALR_CALL_EXISTS
+        || octx->calls[call].kind == SIGNALR_CALL_LIST)
+    {
+        return (to & bit) && (octx->ready & bit);
+    }
+
     return (to & bit)
            && ((octx->online & bit)
                || ((to & octx->online) == 0 && (octx->ready & bit)));
@@ -1437,6 +1515,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
         f->no_credentials = 1;
 
         run->failed = 1;
+        run->stop = run->failures->nelts;
         ngx_http_signalr_output_lane_done(lane);
 
         r->write_event_handler = ngx_http_signalr_output_resume;
@@ -1750,6 +1829,7 @@ failed:
     /* the other calls of the action go on; the run ends after them */
 
     run->failed = 1;
+    run->stop = run->failures->nelts;
     ngx_http_signalr_output_lane_done(lane);
 
     return NGX_OK;
@@ -1804,7 +1884,13 @@ ngx_http_signalr_output_result(ngx_http_request_t *r,
     switch (call->kind) {
 
     case SIGNALR_CALL_EXISTS:
-        if (ngx_http_signalr_capture_status(cap) / 100 == 2) {
+
+        /* a 2xx, whole or cut short after its status line */
+
+        if ((ngx_http_signalr_capture_failed(cap)
+             ? ngx_http_signalr_capture_header_status(cap)
+             : ngx_http_signalr_capture_status(cap)) / 100 == 2)
+        {
             octx->found = 1;
         }
 
@@ -1954,9 +2040,16 @@ ngx_http_signalr_output_page(ngx_http_request_t *r,
     link.data = (u_char *) json_string_value(item);
     link.len = json_string_length(item);
 
-    if (link.len > 4096
-        || lane->pages + 1 >= NGX_HTTP_SIGNALR_LIST_MAX_PAGES)
-    {
+    if (lane->pages + 1 >= NGX_HTTP_SIGNALR_LIST_MAX_PAGES) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "signalr: the list of endpoint \"%V\" stopped after "
+                      "%d pages: the answer says \"truncated\"",
+                      &lane->run->ep->name, NGX_HTTP_SIGNALR_LIST_MAX_PAGES);
+        octx->truncated = 1;
+        return NGX_OK;
+    }
+
+    if (link.len > 4096) {
         goto invalid;
     }
 
@@ -2015,7 +2108,8 @@ invalid:
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "signalr: endpoint \"%V\" answered REST call \"%s\" with "
                   "a page that is not a list of connections, or a nextLink "
-                  "to another path (page %ui)", &lane->run->ep->name,
+                  "that is not a URL of the same path (page %ui)",
+                  &lane->run->ep->name,
                   call->what, lane->pages + 1);
 
     return NGX_DECLINED;
@@ -2025,7 +2119,9 @@ invalid:
 /*
  * Done on this endpoint: a 2xx, or, as the SDK counts them, a 404 whose
  * x-ms-error-code says that the connection the call is about is not there
- * (add to a group, close). An endpoint that answers so, or refuses the
+ * (add to a group, close), or, for an existence check, that what it asks
+ * about is not there (the answer "false"). An endpoint that answers so, or
+ * refuses the
  * call itself, works: if it was offline, it is online again.
  */
 
@@ -2376,6 +2472,14 @@ ngx_http_signalr_output_done(ngx_http_request_t *r,
     }
 
     f = ngx_http_signalr_output_why(octx, first, &run);
+
+    if (f == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "signalr: output: no failure found for call %ui",
+                      first);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     error = ngx_http_signalr_output_classify(f, &octx->calls[first],
                                              &status);
 
@@ -2622,10 +2726,10 @@ ngx_http_signalr_output_why(ngx_http_signalr_output_ctx_t *octx,
             return &f[j];
         }
 
-        if (stop == NULL && r->stopped && r->call < call
+        if (stop == NULL && r->stopped && r->stop && r->call < call
             && ngx_http_signalr_output_for(octx, i, call))
         {
-            stop = &f[r->failures->nelts - 1];
+            stop = &f[r->stop - 1];
             stopped = r;
         }
     }

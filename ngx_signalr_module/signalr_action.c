@@ -1377,6 +1377,14 @@ signalr_actions_parse(const char *hub, const char *body, size_t len,
             goto failed;
         }
 
+        /* recipients count: max_actions bounds the calls */
+
+        if (out->n > max_actions) {
+            signalr_action_error(err, errlen, "more than %zu actions (each "
+                                 "recipient counts as one)", max_actions);
+            goto failed;
+        }
+
         /* an action with an answer of its own is the only one */
 
         if (n > 1 && out->calls[out->n - 1].kind != SIGNALR_CALL_DO) {

@@ -77,7 +77,7 @@ typedef struct {
                                  /* endpoint took it */
     char         *path;        /* "/api/hubs/<hub>/...", escaped */
     size_t        path_len;
-    char         *query;       /* SIGNALR_API_VERSION_QUERY, then extras */
+    char         *query;       /* the api-version, then extras */
     size_t        query_len;
     char         *body;        /* {"target":..,"arguments":[..]} or NULL */
     size_t        body_len;
@@ -109,7 +109,8 @@ typedef struct {
  * hub is lower-cased and validated by the caller; path, query and body are
  * NUL-terminated. Both return 0, or -1 with an English message in err;
  * SIGNALR_ACTION_NOMEM is that message when memory ran out (not the
- * caller's fault). An exists, invoke or listConnections action asks for
+ * caller's fault). max_actions bounds the calls, each recipient of an
+ * action counting as one. An exists, invoke or listConnections action asks for
  * an answer of its own: it must be the only action. signalr_action_from_json
  * adds the calls of one action to out, which starts zeroed.
  */

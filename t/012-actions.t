@@ -381,7 +381,7 @@ POST /out
 {"action":"listConnections","groupName":"g2"}
 --- error_code: 502
 --- error_log
-answered REST call "list connections" with a page that is not a list of connections, or a nextLink to another path (page 1)
+answered REST call "list connections" with a page that is not a list of connections, or a nextLink that is not a URL of the same path (page 1)
 
 
 
@@ -677,3 +677,146 @@ POST /out
 --- no_error_log
 retry
 [error]
+
+
+
+=== TEST 24: an exists rule reads no body: an upload of any size goes on to the protected location untouched; the check location itself takes a large body too
+--- config
+    location = /_connected {
+        internal;
+        signalr_output chat;
+        signalr_action exists;
+        signalr_user_id $http_x_user;
+        signalr_exists_status 403;
+    }
+    location = /upload {
+        auth_request /_connected;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/_echo_length;
+    }
+    location = /_echo_length { return 200 "$http_content_length\n"; }
+    location = /check {
+        signalr_output chat;
+        signalr_action exists;
+        signalr_user_id $http_x_user;
+        signalr_output_max_body 1k;
+    }
+--- request eval
+["POST /upload\r\n" . ("x" x 2000000), "POST /upload\r\n" . ("x" x 2000000), "POST /check\r\n" . ("x" x 5000)]
+--- more_headers eval
+["X-User: alice", "X-User: bob", "X-User: alice"]
+--- error_code eval
+[200, 403, 200]
+--- response_body eval
+["2000000\n", qr/403 Forbidden/, '{"exists":true}']
+--- no_error_log
+[error]
+
+
+
+=== TEST 25: the failure told for an action not sent is the one that ended the run, not a later 404 where a connection was not
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b rest=/_signalr_b;
+    map \"\$http_x_ep \$uri\" \$answer {
+        \"~^ /_svc/hubs/chat/connections/c1/\" 500;
+        \"~^ /_svc/hubs/chat/connections/c2/\" 404;
+    }
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_signalr_b/ {
+        internal;
+        proxy_set_header X-Ep b;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+    location /_svc/ {
+        if ($answer = 500) { return 500; }
+        if ($answer = 404) {
+            add_header x-ms-error-code Warning.Connection.NotExisted always;
+            return 404 '{}';
+        }
+        return 202 '{}';
+    }
+--- request
+POST /out
+[{"target":"t","connectionIds":["c1","c2"]},{"target":"t"}]
+--- error_code: 502
+--- response_body eval
+'{"error":"broadcast: the service failed","failed":1,"endpoint":"a","status":500,"errorCode":null,"completed":1,"total":2,"recipients":[{"action":0,"connectionId":"c1","completed":true},{"action":0,"connectionId":"c2","completed":true}],"endpoints":[{"name":"a","completed":0,"failures":[{"action":0,"status":500,"errorCode":null,"error":"the service failed"},{"action":0,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}],"notSent":1},{"name":"b","completed":3}]}'
+
+
+
+=== TEST 26: exists asks an offline endpoint too: the one left out may hold the user
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b rest=/_signalr_b;
+    map \"\$http_x_ep \$uri\" \$answer {
+        \"b /_svc/hubs/chat/:send\" 500;
+        \"b /_svc/hubs/chat/users/alice\" 200;
+        \"~ /_svc/hubs/chat/users/\" 404;
+    }
+    $::LOG"
+--- config
+    location = /out { signalr_output chat; signalr_rest_retries 0; }
+    location /_signalr_b/ {
+        internal;
+        proxy_set_header X-Ep b;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+    location /_svc/ {
+        if ($answer = 500) { return 500; }
+        if ($answer = 200) { return 200; }
+        if ($answer = 404) {
+            add_header x-ms-error-code Warning.User.NotExisted always;
+            return 404 '{}';
+        }
+        return 202 '{}';
+    }
+--- request eval
+['POST /out
+{"target":"t"}',
+ 'POST /out
+{"action":"exists","userId":"alice"}',
+ 'POST /out
+{"action":"exists","userId":"bob"}']
+--- error_code eval
+[502, 200, 404]
+--- response_body eval
+[qr/"endpoint":"b","status":500/, '{"exists":true}', '{"exists":false}']
+
+
+
+=== TEST 27: recipients count as actions; a nextLink with a space is not followed
+--- config
+    location = /out { signalr_output chat; }
+    location = /_svc/hubs/chat/groups/g9/connections {
+        default_type application/json;
+        return 200 '{"value":[],"nextLink":"https://contoso.service.signalr.net/api/hubs/chat/groups/g9/connections?a=b c"}';
+    }
+--- request eval
+["POST /out\r\n[{\"target\":\"t\",\"userIds\":[" . join(",", map { "\"a$_\"" } 1 .. 60) . "]},{\"target\":\"t\",\"userIds\":[" . join(",", map { "\"b$_\"" } 1 .. 41) . "]}]",
+ "POST /out\r\n{\"action\":\"listConnections\",\"groupName\":\"g9\"}"]
+--- error_code eval
+[400, 502]
+--- response_body eval
+['{"error":"more than 100 actions (each recipient counts as one)"}',
+ '{"error":"list connections: the service gave an unexpected answer","failed":0,"endpoint":"contoso.service.signalr.net","status":200,"errorCode":null,"completed":0,"total":1}']
+
+
+
+=== TEST 28: a templated action refuses a directive it would not use
+--- config
+    location = /a { signalr_output chat; signalr_action exists; signalr_connection_id $arg_c; signalr_user_id $arg_u; }
+--- must_die
+--- error_log
+"signalr_action exists" does not use "signalr_user_id"
+
+
+
+=== TEST 29: the same for list_connections and invoke
+--- config
+    location = /a { signalr_output chat; signalr_action list_connections; signalr_group g; signalr_connection_id c; }
+    location = /b { signalr_output chat; signalr_action invoke; signalr_target t; signalr_connection_id c; signalr_group g; }
+--- must_die
+--- error_log
+"signalr_action list_connections" does not use "signalr_connection_id"

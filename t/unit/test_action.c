@@ -825,7 +825,12 @@ test_recipients(void)
         }
 
         strcpy(p, "]}");
-        CHECK_INT(signalr_actions_parse("chat", big, strlen(big), 1, &calls,
+        CHECK_INT(signalr_actions_parse("chat", big, strlen(big), 99, &calls,
+                                        err, sizeof(err)), -1);
+        CHECK_STR(err, "more than 99 actions (each recipient counts as one)");
+        CHECK(calls.calls == NULL && calls.n == 0);
+
+        CHECK_INT(signalr_actions_parse("chat", big, strlen(big), 100, &calls,
                                         err, sizeof(err)), 0);
         CHECK_INT(calls.n, 100);
         CHECK_INT(calls.nactions, 1);
