@@ -632,8 +632,8 @@ POST /api/hubs/chat/connections/c7/:invoke?api-version=2024-12-01
 
 === TEST 22: several endpoints and several recipients: each endpoint's failures name the action, notSent counts actions, the recipients' outcome over both endpoints
 --- http_config eval
-"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
-    signalr_endpoint \"$::CS_WEST\" name=b rest=/_signalr_b;
+"signalr_endpoint \"$::CS_EAST\" name=a22 rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b22 rest=/_signalr_b;
     map \"\$http_x_ep \$uri\" \$refuse {
         \"b /_svc/hubs/chat/users/y/:send\" 1;
     }
@@ -654,7 +654,7 @@ POST /api/hubs/chat/connections/c7/:invoke?api-version=2024-12-01
 [{"target":"t"},{"target":"t","userIds":["x","y"]},{"target":"t","groupName":"g"},{"target":"t","userId":"z"}]']
 --- error_code: 400
 --- response_body chomp
-{"error":"send to user: the service refused it","failed":1,"endpoint":"b","status":400,"errorCode":null,"completed":1,"total":4,"recipients":[{"action":1,"userId":"x","completed":true},{"action":1,"userId":"y","completed":false,"status":400,"errorCode":null,"error":"the service refused it"}],"endpoints":[{"name":"a","completed":5},{"name":"b","completed":2,"failures":[{"action":1,"status":400,"errorCode":null,"error":"the service refused it"}],"notSent":2}]}
+{"error":"send to user: the service refused it","failed":1,"endpoint":"b22","status":400,"errorCode":null,"completed":1,"total":4,"recipients":[{"action":1,"userId":"x","completed":true},{"action":1,"userId":"y","completed":false,"status":400,"errorCode":null,"error":"the service refused it"}],"endpoints":[{"name":"a22","completed":5},{"name":"b22","completed":2,"failures":[{"action":1,"status":400,"errorCode":null,"error":"the service refused it"}],"notSent":2}]}
 
 
 
@@ -715,8 +715,8 @@ retry
 
 === TEST 25: the failure told for an action not sent is the one that ended the run, not a later 404 where a connection was not
 --- http_config eval
-"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
-    signalr_endpoint \"$::CS_WEST\" name=b rest=/_signalr_b;
+"signalr_endpoint \"$::CS_EAST\" name=a25 rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b25 rest=/_signalr_b;
     map \"\$http_x_ep \$uri\" \$answer {
         \"~^ /_svc/hubs/chat/connections/c1/\" 500;
         \"~^ /_svc/hubs/chat/connections/c2/\" 404;
@@ -742,14 +742,14 @@ POST /out
 [{"target":"t","connectionIds":["c1","c2"]},{"target":"t"}]
 --- error_code: 502
 --- response_body eval
-'{"error":"broadcast: the service failed","failed":1,"endpoint":"a","status":500,"errorCode":null,"completed":1,"total":2,"recipients":[{"action":0,"connectionId":"c1","completed":true},{"action":0,"connectionId":"c2","completed":true}],"endpoints":[{"name":"a","completed":0,"failures":[{"action":0,"status":500,"errorCode":null,"error":"the service failed"},{"action":0,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}],"notSent":1},{"name":"b","completed":3}]}'
+'{"error":"broadcast: the service failed","failed":1,"endpoint":"a25","status":500,"errorCode":null,"completed":1,"total":2,"recipients":[{"action":0,"connectionId":"c1","completed":true},{"action":0,"connectionId":"c2","completed":true}],"endpoints":[{"name":"a25","completed":0,"failures":[{"action":0,"status":500,"errorCode":null,"error":"the service failed"},{"action":0,"status":404,"errorCode":"Warning.Connection.NotExisted","error":"the service refused it"}],"notSent":1},{"name":"b25","completed":3}]}'
 
 
 
 === TEST 26: exists asks an offline endpoint too: the one left out may hold the user
 --- http_config eval
-"signalr_endpoint \"$::CS_EAST\" name=a rest=/_signalr;
-    signalr_endpoint \"$::CS_WEST\" name=b rest=/_signalr_b;
+"signalr_endpoint \"$::CS_EAST\" name=a26 rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b26 rest=/_signalr_b;
     map \"\$http_x_ep \$uri\" \$answer {
         \"b /_svc/hubs/chat/:send\" 500;
         \"b /_svc/hubs/chat/users/alice\" 200;
@@ -782,7 +782,7 @@ POST /out
 --- error_code eval
 [502, 200, 404]
 --- response_body eval
-[qr/"endpoint":"b","status":500/, '{"exists":true}', '{"exists":false}']
+[qr/"endpoint":"b26","status":500/, '{"exists":true}', '{"exists":false}']
 
 
 
