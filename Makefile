@@ -8,9 +8,9 @@
 #                 arguments of `$(NGINX) -V` (util/build-module.sh)
 #   make test     install what is missing, build, run every test suite: unit,
 #                 emulator-test, fuzz, compile-check, build-test, hardening, prove,
-#                 prove-asan, prove-hup (stock nginx), matrix-prove, e2e,
-#                 deb-test (as root or through sudo: the package on the
-#                 stock nginx)
+#                 prove-asan, prove-hup, valgrind (its default files) (stock
+#                 nginx), matrix-prove, e2e, deb-test (as root or through sudo:
+#                 the package on the stock nginx)
 #   make unit     the plain-C unit tests (AddressSanitizer)
 #   make prove    the Test::Nginx suites t/*.t against $(NGINX) (default the
 #                 stock /usr/sbin/nginx), the module built with -Werror from
@@ -286,6 +286,7 @@ test: deps
 	$(MAKE) prove
 	$(MAKE) prove-asan
 	$(MAKE) prove-hup
+	$(MAKE) valgrind
 	$(MAKE) matrix-prove
 	$(MAKE) e2e
 	$(MAKE) deb-test
