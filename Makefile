@@ -8,9 +8,9 @@
 #                 arguments of `$(NGINX) -V` (util/build-module.sh)
 #   make test     install what is missing, build, run every test suite: unit,
 #                 emulator-test, fuzz, compile-check, build-test, hardening, prove,
-#                 prove-asan, prove-hup (stock nginx), matrix-prove, e2e,
-#                 deb-test (as root or through sudo: the package on the
-#                 stock nginx)
+#                 prove-asan, prove-hup, valgrind (its default files) (stock
+#                 nginx), matrix-prove, e2e, deb-test (as root or through sudo:
+#                 the package on the stock nginx)
 #   make unit     the plain-C unit tests (AddressSanitizer)
 #   make prove    the Test::Nginx suites t/*.t against $(NGINX) (default the
 #                 stock /usr/sbin/nginx), the module built with -Werror from
@@ -20,6 +20,10 @@
 #                 loaded into $(NGINX_ASAN) (default $(NGINX), libasan preloaded)
 #                 or into an nginx built with ASan itself (no preload)
 #   make prove-hup   the same as prove, configurations reloaded with SIGHUP
+#   make valgrind    the same as prove with nginx under valgrind's memcheck
+#                 (VALGRIND_TESTS: the .t files, default a subset; "all"
+#                 for every one); fails on any report left after
+#                 t/valgrind.suppress (util/valgrind-check)
 #   make matrix-deps build/matrix/ (util/matrix.sh, cached between runs): the
 #                 nginx 1.26.x of Debian 13 built from Debian's pristine source,
 #                 once more with ASan throughout, and sid's nginx-dev headers
@@ -72,7 +76,7 @@ SID_SRC    := $(MATRIX)/sid-dev
 
 .PHONY: all module-test module-asan deps test unit fuzz prove prove-asan \
         prove-hup emulator-test bench clean matrix matrix-deps matrix-prove \
-        compile-check build-test hardening fuzz-long fuzz-merge FORCE
+        compile-check build-test hardening fuzz-long fuzz-merge valgrind FORCE
 
 all: $(MODULE)
 
@@ -199,6 +203,36 @@ prove-hup: $(MODULE_TEST)
 	$(TEST_ENV) TEST_NGINX_USE_HUP=1 TEST_NGINX_LOAD_MODULES=$(MODULE_TEST) \
 	    prove -r t/
 
+# nginx under valgrind's memcheck through Test::Nginx's
+# TEST_NGINX_USE_VALGRIND, whose value is valgrind's options: Test::Nginx's
+# own for "1" (full leak check, definite leaks only, 100 frames, the
+# suppression each report would need), verbosity 1 (-v after Test::Nginx's
+# -q: each nginx says when memcheck starts and ends) and the suppression
+# file under t/ (Test::Nginx itself would only look for ./valgrind.suppress).
+# Valgrind writes to prove's stderr, kept in build/valgrind/prove.log;
+# util/valgrind-check prints each report with its test and fails on any
+# (docs/testing.md). VALGRIND_TESTS: the .t files, or "all": every file on
+# Test::Nginx::Socket (the others drive nginx themselves, outside
+# Test::Nginx's valgrind: nothing of them would run under memcheck)
+VALGRIND_TESTS ?= t/003-trigger.t t/011-entra.t t/012-actions.t
+VALGRIND_FILES = $(if $(filter all,$(VALGRIND_TESTS)),$(shell grep -l '^use Test::Nginx::Socket' t/*.t),$(VALGRIND_TESTS))
+VALGRIND_OPTS = -v --tool=memcheck --leak-check=full --keep-debuginfo=yes \
+    --show-possibly-lost=no --num-callers=100 --gen-suppressions=all \
+    --suppressions=$(CURDIR)/t/valgrind.suppress
+
+valgrind: $(MODULE_TEST)
+	@command -v valgrind >/dev/null || { echo "valgrind: no valgrind (make deps)"; exit 1; }
+	@echo "valgrind: $$($(NGINX) -v 2>&1 | sed 's/.*: //') ($(NGINX)), $$(valgrind --version): $(VALGRIND_FILES)"
+	rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
+	@prove_rc=0; check_rc=0; \
+	$(TEST_ENV) TEST_NGINX_LOAD_MODULES=$(MODULE_TEST) \
+	    TEST_NGINX_USE_VALGRIND="$(VALGRIND_OPTS)" \
+	    prove --timer $(VALGRIND_FILES) 2> $(BUILD)/valgrind/prove.log || prove_rc=1; \
+	perl util/valgrind-check --suppressions t/valgrind.suppress \
+	    $$([ $$prove_rc = 0 ] || echo --other) $(BUILD)/valgrind/prove.log || check_rc=1; \
+	[ $$prove_rc = 0 ] || echo "valgrind: tests failed under memcheck (their diagnostics above)"; \
+	[ $$prove_rc = 0 ] && [ $$check_rc = 0 ]
+
 # ---- the version matrix: 1.22.1 (stock), 1.26.x (Debian 13), sid's headers -
 
 # nginx 1.26.x built from Debian's pristine source under build/matrix/ (a
@@ -252,6 +286,7 @@ test: deps
 	$(MAKE) prove
 	$(MAKE) prove-asan
 	$(MAKE) prove-hup
+	$(MAKE) valgrind
 	$(MAKE) matrix-prove
 	$(MAKE) e2e
 	$(MAKE) deb-test

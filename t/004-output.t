@@ -1455,6 +1455,8 @@ POST /out
 --- wait: 1.5
 --- error_log eval
 [qr/retry 2 of 4 in 200ms/, qr/client prematurely closed connection/]
+--- skip_eval
+5: SignalRTest::skip_under_valgrind("TEST 52", "the client gives up after 250 ms, before the second retry (after 100 ms and 200 ms of backoff) under memcheck")
 --- no_error_log
 retry 4 of 4
 [alert]

@@ -298,4 +298,17 @@ sub workers {
     return sort @w;
 }
 
+# make valgrind runs nginx under memcheck (TEST_NGINX_USE_VALGRIND), many
+# times slower: a test whose outcome rests on a time of its own (a client
+# that gives up after 250 ms) is skipped there and says why, with
+#   --- skip_eval
+#   <n>: SignalRTest::skip_under_valgrind("TEST 52", "<why>")
+# (docs/testing.md lists them); util/valgrind-check shows the line
+sub skip_under_valgrind {
+    my ($test, $why) = @_;
+    return 0 unless $ENV{TEST_NGINX_USE_VALGRIND};
+    Test::More::diag("$0 $test skipped under valgrind: $why");
+    return 1;
+}
+
 1;
