@@ -1082,3 +1082,32 @@ ngx_http_signalr_rest_token(ngx_http_request_t *r,
 
     return NGX_OK;
 }
+
+
+/*
+ * the worker's REST tokens, when the configuration's pool goes (a reload,
+ * the worker's exit): the tokens zeroed, the memory freed
+ */
+
+void
+ngx_http_signalr_rest_tokens_free(ngx_http_signalr_endpoint_t *ep)
+{
+    ngx_uint_t                      i;
+    ngx_http_signalr_rest_token_t  *t;
+
+    t = ep->tokens;
+
+    if (t == NULL) {
+        return;
+    }
+
+    for (i = 0; i < NGX_HTTP_SIGNALR_REST_TOKENS; i++) {
+        if (t[i].aud) {
+            ngx_explicit_memzero(t[i].aud, t[i].aud_len + t[i].bearer_len);
+            ngx_free(t[i].aud);
+        }
+    }
+
+    ngx_free(t);
+    ep->tokens = NULL;
+}

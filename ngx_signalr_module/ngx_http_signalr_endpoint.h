@@ -24,6 +24,7 @@ ngx_http_signalr_endpoint_t *ngx_http_signalr_endpoint_named(
 ngx_int_t ngx_http_signalr_token(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep, signalr_jwt_claim_t *claims,
     ngx_uint_t nclaims, ngx_str_t *aud, time_t lifetime, ngx_str_t *token);
+void ngx_http_signalr_rest_tokens_free(ngx_http_signalr_endpoint_t *ep);
 ngx_int_t ngx_http_signalr_rest_headers(ngx_http_request_t *r,
     ngx_http_signalr_endpoint_t *ep, ngx_str_t *path, ngx_str_t *version,
     ngx_uint_t body, ngx_http_signalr_subrequest_t *s);

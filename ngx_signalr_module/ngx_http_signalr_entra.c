@@ -2015,3 +2015,46 @@ ngx_http_signalr_jwks_cleanup(void *data)
         ngx_http_signalr_jwks_over(jf, 0);
     }
 }
+
+
+/*
+ * this worker's copies, when the configuration's pool goes (a reload, the
+ * worker's exit): the Entra tokens zeroed, the memory freed
+ */
+
+void
+ngx_http_signalr_entra_free(ngx_http_signalr_main_conf_t *smcf)
+{
+    ngx_uint_t                        i;
+    ngx_http_signalr_entra_t         *e;
+    ngx_http_signalr_endpoint_t      *eps;
+    ngx_http_signalr_jwks_source_t  **src;
+
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        e = eps[i].entra;
+
+        if (e && e->token) {
+            ngx_explicit_memzero(e->token,
+                                 sizeof("Bearer ") - 1
+                                 + SIGNALR_ENTRA_MAX_TOKEN);
+            ngx_free(e->token);
+            e->token = NULL;
+        }
+    }
+
+    src = smcf->jwks_sources.elts;
+
+    for (i = 0; i < smcf->jwks_sources.nelts; i++) {
+        if (src[i]->copy) {
+            ngx_free(src[i]->copy);
+            src[i]->copy = NULL;
+        }
+
+        if (src[i]->jwks) {
+            signalr_jwks_free(src[i]->jwks);
+            src[i]->jwks = NULL;
+        }
+    }
+}

@@ -34,6 +34,7 @@ char *ngx_http_signalr_entra_conf(ngx_conf_t *cf,
  * the endpoint signs and calls with Entra ID credentials that have not
  * expired (this worker's copy taken from the zone when it changed)
  */
+void ngx_http_signalr_entra_free(ngx_http_signalr_main_conf_t *smcf);
 ngx_uint_t ngx_http_signalr_entra_ready(ngx_http_signalr_endpoint_t *ep);
 
 /* the key alone (negotiate); a refresh under way, worth waiting for */

@@ -11,6 +11,7 @@
 
 #include "ngx_http_signalr_module.h"
 #include "ngx_http_signalr_endpoint.h"
+#include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_negotiate.h"
 #include "ngx_http_signalr_output.h"
 #include "ngx_http_signalr_shm.h"
@@ -21,6 +22,7 @@
 static ngx_int_t ngx_http_signalr_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_signalr_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_signalr_init(ngx_conf_t *cf);
+static void ngx_http_signalr_worker_free(void *data);
 static void *ngx_http_signalr_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_signalr_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_signalr_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -355,9 +357,24 @@ ngx_http_signalr_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_signalr_init(ngx_conf_t *cf)
 {
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_signalr_main_conf_t  *smcf;
+
     if (ngx_http_signalr_shm_add(cf) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    /* what workers keep for the configuration goes with it */
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_signalr_worker_free;
+    cln->data = smcf;
 
     return ngx_http_signalr_filter_init(cf);
 }
@@ -600,4 +617,22 @@ ngx_http_signalr_exists_status_check(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_signalr_worker_free(void *data)
+{
+    ngx_http_signalr_main_conf_t *smcf = data;
+
+    ngx_uint_t                    i;
+    ngx_http_signalr_endpoint_t  *eps;
+
+    eps = smcf->endpoints.elts;
+
+    for (i = 0; i < smcf->endpoints.nelts; i++) {
+        ngx_http_signalr_rest_tokens_free(&eps[i]);
+    }
+
+    ngx_http_signalr_entra_free(smcf);
 }
