@@ -1432,14 +1432,15 @@ ngx_http_signalr_output_for(ngx_http_signalr_output_ctx_t *octx,
     to = octx->calls[call].endpoints;
 
     /*
-     * a check or a list asks every endpoint, offline or not: one left out
+     * a check or a list goes to every endpoint, offline or without its
+     * Entra ID credentials (then failed as not sent, a 503): one left out
      * may be the one that holds the connection (a "false" would be a guess)
      */
 
     if (octx->calls[call].kind == SIGNALR_CALL_EXISTS
         || octx->calls[call].kind == SIGNALR_CALL_LIST)
     {
-        return (to & bit) && (octx->ready & bit);
+        return (to & bit) != 0;
     }
 
     return (to & bit)

@@ -771,3 +771,29 @@ $::STANDINS . $::TRIGGER
  '{"error":"a disconnected event needs the body {\"type\":11}"}']
 --- no_error_log
 [error]
+
+
+
+=== TEST 31: an existence check or a list beside an Entra ID endpoint without its key is not answered from the other endpoint alone: 503 (a "false" would be a guess), unless the other says "exists"
+--- http_config eval
+main::http(main::cs('t31', 'AuthType=azure.msi'), 'name=entra31 entra_wait=1s')
+. "\nsignalr_endpoint \"Endpoint=http://k31.example.net;AccessKey=$SignalRTest::KEYS{A};Version=1.0\" name=keyed31 rest=/_keyed;"
+--- config eval
+my $s = $::STANDINS;
+$s =~ s/return 200 '\{"AccessKey"/return 403 '{"AccessKey"/;
+$s . '
+    location /_keyed/ {
+        internal;
+        if ($request_uri ~ /users/alice) { return 200; }
+        add_header x-ms-error-code Warning.User.NotExisted always;
+        return 404;
+    }'
+--- request eval
+["POST /send\n{\"action\":\"exists\",\"userId\":\"bob\"}",
+ "POST /send\n{\"action\":\"exists\",\"userId\":\"alice\"}"]
+--- error_code eval
+[503, 200]
+--- response_body eval
+[qr/^\{"error":"user exists: the Microsoft Entra ID credentials of the service are not available","failed":0,"endpoint":"entra31","status":503,/,
+ '{"exists":true}']
+--- timeout: 4
