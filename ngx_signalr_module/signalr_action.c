@@ -1122,7 +1122,8 @@ signalr_action_body(signalr_str_t *s, json_t **value)
 
 static int
 signalr_action_build(const char *hub, const signalr_action_route_t *route,
-    json_t **value, signalr_rest_call_t *call, char *err, size_t errlen)
+    json_t **value, const signalr_rest_call_t *shared, signalr_rest_call_t *call,
+    char *err, size_t errlen)
 {
     signalr_str_t  path, query, body;
 
@@ -1141,7 +1142,7 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
     if (signalr_str_append(&path, "", 1) != 0
         || signalr_action_query(&query, route, value) != 0
         || signalr_str_append(&query, "", 1) != 0
-        || (route->body
+        || (route->body && shared == NULL
             && (signalr_action_body(&body, value) != 0
                 || signalr_str_append(&body, "", 1) != 0)))
     {
@@ -1176,6 +1177,14 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
     call->query_len = query.len - 1;
     call->body = body.data;
     call->body_len = body.len ? body.len - 1 : 0;
+
+    /* the recipients of an action get the same message: made once */
+
+    if (shared && shared->body) {
+        call->body = shared->body;
+        call->body_len = shared->body_len;
+        call->body_shared = 1;
+    }
 
     return 0;
 
@@ -1276,19 +1285,15 @@ signalr_action_from_json(const char *hub, json_t *item,
             value[single] = json_array_get(list, k);
         }
 
-        if (signalr_action_build(hub, r, value, call, err, errlen) != 0) {
+        if (signalr_action_build(hub, r, value,
+                                 k ? &out->calls[out->n - 1] : NULL, call,
+                                 err, errlen)
+            != 0)
+        {
             return -1;
         }
 
         out->n++;
-
-        /* the recipients of an action get the same message: one copy */
-
-        if (k > 0 && call->body != NULL) {
-            free(call->body);
-            call->body = out->calls[out->n - 2].body;
-            call->body_shared = 1;
-        }
 
         call->action = out->nactions;
 
