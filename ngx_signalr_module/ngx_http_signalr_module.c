@@ -15,6 +15,7 @@
 #include "ngx_http_signalr_negotiate.h"
 #include "ngx_http_signalr_output.h"
 #include "ngx_http_signalr_shm.h"
+#include "ngx_http_signalr_status.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_trigger.h"
 
@@ -243,6 +244,20 @@ static ngx_command_t  ngx_http_signalr_commands[] = {
       0,
       NULL },
 
+    { ngx_string("signalr_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_signalr_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("signalr_status_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_signalr_status_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -360,7 +375,9 @@ ngx_http_signalr_init(ngx_conf_t *cf)
     ngx_pool_cleanup_t            *cln;
     ngx_http_signalr_main_conf_t  *smcf;
 
-    if (ngx_http_signalr_shm_add(cf) != NGX_OK) {
+    if (ngx_http_signalr_shm_add(cf) != NGX_OK
+        || ngx_http_signalr_status_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

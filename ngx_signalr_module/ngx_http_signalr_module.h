@@ -113,6 +113,15 @@ typedef struct {
     ngx_array_t                 jwks_sources;    /* of jwks_source_t * */
     ngx_shm_zone_t             *shm_zone;
     ngx_http_signalr_shm_t     *sh;              /* in the zone */
+
+    /* the status page's counters (ngx_http_signalr_status.c) */
+    ngx_uint_t                  status_used;     /* signalr_status is */
+    size_t                      status_size;     /* signalr_status_zone */
+    ngx_uint_t                  status_hubs;
+    ngx_uint_t                  status_events;
+    ngx_shm_zone_t             *status_zone;
+    void                       *status;          /* in the zone; NULL: */
+                                                 /* nothing is counted */
 } ngx_http_signalr_main_conf_t;
 
 
@@ -264,6 +273,8 @@ typedef struct {
     ngx_str_t                     access_token;
     ngx_int_t                     negotiate_rc;
     ngx_http_signalr_error_t      negotiate_err;
+    ngx_uint_t                    negotiate_refusal;  /* why not, */
+                                                 /* for the status page */
     void                         *negotiated;    /* for this loc conf */
 } ngx_http_signalr_ctx_t;
 

@@ -15,6 +15,7 @@
 #include "ngx_http_signalr_probe.h"
 #include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_shm.h"
+#include "ngx_http_signalr_status.h"
 #include "ngx_http_signalr_util.h"
 #include "signalr_json.h"
 #include "signalr_names.h"
@@ -37,6 +38,8 @@ static ngx_int_t ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_error_t *err,
     signalr_jwt_claim_t **out, ngx_uint_t *nout, ngx_str_t *longest,
     size_t *longest_len);
+static void ngx_http_signalr_negotiate_refused(ngx_http_request_t *r,
+    ngx_uint_t reason);
 static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value, const char *what);
 static ngx_int_t ngx_http_signalr_switch_parse(ngx_str_t *value);
@@ -750,9 +753,12 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     (void) ngx_http_signalr_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                  "the access token could not be created");
 
+    ctx->negotiate_refusal = NGX_HTTP_SIGNALR_REFUSED_ERROR;
+
     rc = ngx_http_signalr_check_hub(r, slcf->negotiate_hub, &ctx->hub);
 
     if (rc == NGX_DECLINED) {
+        ctx->negotiate_refusal = NGX_HTTP_SIGNALR_REFUSED_BAD_HUB;
         return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
                                      "invalid hub name");
     }
@@ -778,6 +784,7 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     rc = ngx_http_signalr_negotiate_endpoint(r, slcf, &ep);
 
     if (rc == NGX_DECLINED) {
+        ctx->negotiate_refusal = NGX_HTTP_SIGNALR_REFUSED_NO_ENDPOINT;
         return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
                                      "signalr_negotiate_endpoint names no "
                                      "endpoint");
@@ -823,6 +830,7 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
                           "say why)", &ep->name);
         }
 
+        ctx->negotiate_refusal = NGX_HTTP_SIGNALR_REFUSED_NOT_READY;
         return ngx_http_signalr_fail(err, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "the service's Microsoft Entra ID key "
                                      "is not available yet");
@@ -831,6 +839,7 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     if (rc == NGX_DECLINED) {
         excess = ctx->access_token.len - SIGNALR_JWT_MAX_LEN;
         ngx_str_null(&ctx->access_token);
+        ctx->negotiate_refusal = NGX_HTTP_SIGNALR_REFUSED_TOKEN_TOO_LONG;
 
         /*
          * the request's input is to blame when leaving its longest value
@@ -865,6 +874,21 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
 
 
 /* 400: a value of the request makes the token longer than the service takes */
+
+/* why the request gets no token, for the status page */
+
+static void
+ngx_http_signalr_negotiate_refused(ngx_http_request_t *r, ngx_uint_t reason)
+{
+    ngx_http_signalr_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+
+    if (ctx) {
+        ctx->negotiate_refusal = reason;
+    }
+}
+
 
 static ngx_int_t
 ngx_http_signalr_negotiate_too_long(ngx_http_request_t *r,
@@ -936,6 +960,8 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
         rc = ngx_http_signalr_eval_utf8(r, slcf->user_id, &user, "user id");
 
         if (rc == NGX_DECLINED) {
+            ngx_http_signalr_negotiate_refused(r,
+                                    NGX_HTTP_SIGNALR_REFUSED_INVALID_USER_ID);
             return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
                                          "the user id is not valid UTF-8");
         }
@@ -1020,6 +1046,8 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
                 rc = ngx_http_signalr_eval_utf8(r, &cvs[j], &value, "claim");
 
                 if (rc == NGX_DECLINED) {
+                    ngx_http_signalr_negotiate_refused(r,
+                                      NGX_HTTP_SIGNALR_REFUSED_INVALID_CLAIM);
                     return ngx_http_signalr_fail(err, NGX_HTTP_BAD_REQUEST,
                                                  "a claim value is not valid "
                                                  "UTF-8");

@@ -19,6 +19,7 @@
 #include "ngx_http_signalr_probe.h"
 #include "ngx_http_signalr_entra.h"
 #include "ngx_http_signalr_shm.h"
+#include "ngx_http_signalr_status.h"
 #include "ngx_http_signalr_subrequest.h"
 #include "ngx_http_signalr_util.h"
 #include "signalr_action.h"
@@ -52,6 +53,7 @@ typedef struct {
     ngx_str_t                       query;         /* escaped */
     ngx_str_t                       body;
     const char                     *what;          /* "broadcast", ... */
+    const char                     *name;          /* as a metric label */
     const char                     *absent;        /* 404 code that is done */
     const char                     *member;        /* "userId", ... and */
     ngx_str_t                       recipient;     /* of several, or empty */
@@ -88,6 +90,7 @@ typedef struct {
     ngx_http_signalr_output_run_t  *run;
     ngx_uint_t                      call;
     ngx_uint_t                      attempt;       /* 0: the first one */
+    ngx_msec_t                      sent;          /* ngx_current_msec */
     ngx_http_signalr_capture_t     *cap;           /* its answer */
     ngx_event_t                     retry;
     ngx_str_t                       page;          /* the next page's */
@@ -759,6 +762,10 @@ ngx_http_signalr_output_calls(ngx_http_request_t *r,
     octx->ncalls = calls.n;
     octx->nactions = calls.nactions;
 
+    for (i = 0; n == NGX_OK && i < calls.n; i++) {
+        ngx_http_signalr_status_action(r, calls.calls[i].name);
+    }
+
     /* the calls of an action are in a row */
 
     for (i = 0, width = 0; n == NGX_OK && i < calls.n; i++) {
@@ -1112,6 +1119,7 @@ ngx_http_signalr_output_copy(ngx_http_request_t *r,
     dst->method = ngx_http_signalr_rest_method_ids[src->method];
     dst->method_name = ngx_http_signalr_rest_methods[src->method];
     dst->what = src->what;
+    dst->name = src->name;
     dst->absent = src->absent;
     dst->member = src->member;
     dst->action = src->action;
@@ -1599,6 +1607,7 @@ ngx_http_signalr_output_send(ngx_http_request_t *r,
     }
 
     lane->cap = cap;
+    lane->sent = ngx_current_msec;
     r->write_event_handler = ngx_http_signalr_output_resume;
 
     return NGX_OK;
@@ -1735,6 +1744,13 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
                    "status %ui%s", lane->call, call->what, &run->ep->name,
                    rest_status, no_response ? " (no response)" : "");
 
+    ngx_http_signalr_status_rest(r, run->ep, octx->v.rest_status,
+                                 no_response
+                                 && octx->v.rest_status / 100 != 2,
+                                 ngx_http_signalr_capture_header(cap,
+                                                          "x-ms-error-code"),
+                                 ngx_current_msec - lane->sent);
+
     if (ngx_http_signalr_output_answered(r, run, call, cap)) {
 
         rc = ngx_http_signalr_output_result(r, octx, lane, call, cap);
@@ -1788,6 +1804,8 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
         delay = ngx_min(delay, NGX_HTTP_SIGNALR_REST_BACKOFF_MAX);
 
         lane->attempt++;
+
+        ngx_http_signalr_status_retry(r, run->ep);
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "signalr: REST call \"%s\" to endpoint \"%V\" got "

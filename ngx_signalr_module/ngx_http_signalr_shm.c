@@ -45,6 +45,8 @@ struct ngx_http_signalr_state_s {
     ngx_atomic_t                offline_until;  /* ngx_current_msec; 0: */
                                                 /* online */
     ngx_atomic_t                offline_since;  /* ngx_time() */
+    ngx_atomic_t                online_since;   /* ngx_time(); 0: since */
+                                                /* the slot was made */
     ngx_atomic_t                last_status;    /* of the last failure */
     ngx_atomic_t                last_failure;   /* ngx_time() */
     ngx_atomic_t                next_probe;     /* ngx_current_msec; 0: */
@@ -528,7 +530,9 @@ ngx_http_signalr_endpoint_online(ngx_http_signalr_endpoint_t *ep)
         return 0;
     }
 
-    (void) ngx_atomic_cmp_set(&ep->state->offline_until, until, 0);
+    if (ngx_atomic_cmp_set(&ep->state->offline_until, until, 0)) {
+        ep->state->online_since = ngx_time();
+    }
 
     return 1;
 }
@@ -717,10 +721,59 @@ ngx_http_signalr_endpoint_ok(ngx_http_signalr_endpoint_t *ep)
         return 0;
     }
 
+    if (!ngx_atomic_cmp_set(&ep->state->offline_until, until, 0)) {
+        return 0;
+    }
+
+    ep->state->online_since = ngx_time();
+
     /* a time passed: online already, nobody to tell */
 
-    return ngx_atomic_cmp_set(&ep->state->offline_until, until, 0)
-           && (ngx_msec_int_t) ((ngx_msec_t) until - ngx_current_msec) > 0;
+    return (ngx_msec_int_t) ((ngx_msec_t) until - ngx_current_msec) > 0;
+}
+
+
+/* what the status page shows of an endpoint (ngx_http_signalr_status.c) */
+
+void
+ngx_http_signalr_endpoint_report(ngx_http_signalr_endpoint_t *ep,
+    ngx_http_signalr_endpoint_report_t *rep)
+{
+    ngx_http_signalr_keys_t   *k;
+    ngx_http_signalr_state_t  *s;
+
+    ngx_memzero(rep, sizeof(ngx_http_signalr_endpoint_report_t));
+
+    rep->online = ngx_http_signalr_endpoint_online(ep);
+
+    s = ep->state;
+
+    if (s == NULL) {
+        return;
+    }
+
+    rep->since = rep->online ? (time_t) s->online_since
+                             : (time_t) s->offline_since;
+    rep->last_status = s->last_status;
+    rep->last_failure = s->last_failure;
+    rep->last_probe = s->last_probe;
+    rep->probe_status = s->probe_status;
+    rep->probes = s->probes;
+    rep->probes_failed = s->probes_failed;
+
+    k = s->keys;
+
+    if (ep->entra == NULL || k == NULL) {
+        return;
+    }
+
+    rep->entra = 1;
+    rep->key_time = k->key_time;
+    rep->refreshes = k->refreshes;
+    rep->refresh_failures = k->refresh_failures;
+    rep->refresh_status = k->last_status;
+    rep->last_refresh = k->last_refresh;
+    rep->last_refresh_failure = k->last_failure;
 }
 
 

@@ -104,6 +104,32 @@ struct ngx_http_signalr_jwks_zone_s {
 ngx_http_signalr_keys_t *ngx_http_signalr_endpoint_keys(
     ngx_http_signalr_endpoint_t *ep);
 
+/* what the status page shows of an endpoint; times are ngx_time(), 0: never */
+
+typedef struct {
+    ngx_uint_t                  online;
+    time_t                      since;          /* online or offline; 0: */
+                                                /* since it was first seen */
+    ngx_uint_t                  last_status;    /* of the last failure */
+    time_t                      last_failure;
+    time_t                      last_probe;
+    ngx_uint_t                  probe_status;
+    ngx_uint_t                  probes;
+    ngx_uint_t                  probes_failed;
+
+    /* Microsoft Entra ID */
+    ngx_uint_t                  entra;
+    time_t                      key_time;       /* the key came */
+    ngx_uint_t                  refreshes;
+    ngx_uint_t                  refresh_failures;
+    ngx_uint_t                  refresh_status; /* of the last failure */
+    time_t                      last_refresh;
+    time_t                      last_refresh_failure;
+} ngx_http_signalr_endpoint_report_t;
+
+void ngx_http_signalr_endpoint_report(ngx_http_signalr_endpoint_t *ep,
+    ngx_http_signalr_endpoint_report_t *rep);
+
 /* 1 at most once a second across the workers: a warning to log now */
 ngx_uint_t ngx_http_signalr_shm_warn_now(ngx_http_signalr_main_conf_t *smcf);
 

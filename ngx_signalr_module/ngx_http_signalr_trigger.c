@@ -48,12 +48,16 @@ struct ngx_http_signalr_trigger_ctx_s {
     ngx_http_signalr_trigger_vars_t  v;          /* $signalr_hub, ... */
     ngx_str_t                    route;
     ngx_http_signalr_capture_t  *capture;
+    ngx_msec_t                   route_start;
+    ngx_msec_t                   route_time;
 
     unsigned                     messages:1;
     unsigned                     connected:1;
     unsigned                     msgpack:1;
     unsigned                     has_invocation_id:1;
     unsigned                     has_error:1;
+    unsigned                     verified:1;
+    unsigned                     routed:1;
 };
 
 
@@ -630,6 +634,8 @@ ngx_http_signalr_trigger_start(ngx_http_request_t *r,
                                      "invalid or missing X-ASRS-Signature");
     }
 
+    t->verified = 1;
+
     /* 4. the body */
 
     if (ngx_http_signalr_read_body(r, NGX_MAX_SIZE_T_VALUE, &body)
@@ -854,6 +860,7 @@ ngx_http_signalr_trigger_route(ngx_http_request_t *r,
 
     r->write_event_handler = ngx_http_signalr_trigger_resume;
 
+    t->route_start = ngx_current_msec;
     t->capture = ngx_http_signalr_subrequest(r, s);
     if (t->capture == NULL) {
         return NGX_ERROR;
@@ -1283,6 +1290,9 @@ ngx_http_signalr_trigger_resume(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
+    ctx->trigger->routed = 1;
+    ctx->trigger->route_time = ngx_current_msec - ctx->trigger->route_start;
+
     ngx_http_finalize_request(r,
                               ngx_http_signalr_trigger_answer(r, ctx->trigger));
 }
@@ -1508,6 +1518,37 @@ done:
     }
 
     return rc;
+}
+
+
+/*
+ * The status page's view of the request (ngx_http_signalr_status.c): the
+ * hub, category and event are those of an authenticated call only
+ */
+
+void
+ngx_http_signalr_trigger_report(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_report_t *rep)
+{
+    ngx_http_signalr_ctx_t          *ctx;
+    ngx_http_signalr_trigger_ctx_t  *t;
+
+    ngx_memzero(rep, sizeof(ngx_http_signalr_trigger_report_t));
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+
+    if (ctx == NULL || ctx->trigger == NULL || !ctx->trigger->verified) {
+        return;
+    }
+
+    t = ctx->trigger;
+
+    rep->verified = 1;
+    rep->hub = t->v.hub;
+    rep->category = t->v.category;
+    rep->event = t->v.event;
+    rep->routed = t->routed;
+    rep->route_time = t->route_time;
 }
 
 

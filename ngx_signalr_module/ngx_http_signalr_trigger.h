@@ -27,6 +27,21 @@ typedef struct {
 } ngx_http_signalr_trigger_vars_t;
 
 
+/* what the status page counts of an upstream call, when its request ends */
+typedef struct {
+    ngx_str_t                    hub;
+    ngx_str_t                    category;
+    ngx_str_t                    event;
+    ngx_msec_t                   route_time;
+    unsigned                     verified:1;     /* the names are the */
+                                                 /* service's */
+    unsigned                     routed:1;       /* the route answered */
+} ngx_http_signalr_trigger_report_t;
+
+
+void ngx_http_signalr_trigger_report(ngx_http_request_t *r,
+    ngx_http_signalr_trigger_report_t *rep);
+
 char *ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_signalr_trigger_entra(ngx_conf_t *cf, ngx_command_t *cmd,

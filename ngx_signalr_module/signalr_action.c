@@ -117,6 +117,7 @@ typedef struct {
     unsigned     connection;          /* about one connection */
     const char  *version;             /* the api-version query */
     const char  *what;
+    const char  *name;                /* what, as a metric label */
     const char  *path;                /* after "/api/hubs/{hub}"; %c, %u */
                                       /* and %g are the escaped ids */
     const char  *absent;              /* the x-ms-error-code of a 404 */
@@ -216,49 +217,77 @@ static const signalr_action_field_t  signalr_action_fields[] = {
 
 static const signalr_action_route_t  signalr_action_routes[] = {
     { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 0, SIGNALR_V2022,
-      "broadcast", "/:send", NULL },
+      "broadcast", "broadcast",
+      "/:send", NULL },
     { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 0, SIGNALR_V2022,
-      "send to user", "/users/%u/:send", NULL },
+      "send to user", "send_to_user",
+      "/users/%u/:send", NULL },
     { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 0, SIGNALR_V2022,
-      "send to group", "/groups/%g/:send", NULL },
+      "send to group", "send_to_group",
+      "/groups/%g/:send", NULL },
     { SIGNALR_REST_POST, SIGNALR_CALL_DO, 1, 1, 1, SIGNALR_V2022,
-      "send to connection", "/connections/%c/:send", NULL },
+      "send to connection", "send_to_connection",
+      "/connections/%c/:send", NULL },
     { SIGNALR_REST_PUT, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
-      "add connection to group", "/groups/%g/connections/%c",
+      "add connection to group", "add_connection_to_group",
+      "/groups/%g/connections/%c",
       "Error.Connection.NotExisted" },
     { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
-      "remove connection from group", "/groups/%g/connections/%c", NULL },
+      "remove connection from group", "remove_connection_from_group",
+      "/groups/%g/connections/%c", NULL },
     { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
-      "remove connection from all groups", "/connections/%c/groups", NULL },
+      "remove connection from all groups", "remove_connection_from_all_groups",
+      "/connections/%c/groups", NULL },
     { SIGNALR_REST_PUT, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
-      "add user to group", "/users/%u/groups/%g", NULL },
+      "add user to group", "add_user_to_group",
+      "/users/%u/groups/%g", NULL },
     { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
-      "remove user from group", "/users/%u/groups/%g", NULL },
+      "remove user from group", "remove_user_from_group",
+      "/users/%u/groups/%g", NULL },
     { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
-      "remove user from all groups", "/users/%u/groups", NULL },
+      "remove user from all groups", "remove_user_from_all_groups",
+      "/users/%u/groups", NULL },
     { SIGNALR_REST_DELETE, SIGNALR_CALL_DO, 0, 0, 1, SIGNALR_V2022,
-      "close connection", "/connections/%c",
+      "close connection", "close_connection",
+      "/connections/%c",
       "Warning.Connection.NotExisted" },
     { SIGNALR_REST_POST, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
-      "close hub connections", "/:closeConnections", NULL },
+      "close hub connections", "close_hub_connections",
+      "/:closeConnections", NULL },
     { SIGNALR_REST_POST, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
-      "close group connections", "/groups/%g/:closeConnections", NULL },
+      "close group connections", "close_group_connections",
+      "/groups/%g/:closeConnections", NULL },
     { SIGNALR_REST_POST, SIGNALR_CALL_DO, 0, 0, 0, SIGNALR_V2022,
-      "close user connections", "/users/%u/:closeConnections", NULL },
+      "close user connections", "close_user_connections",
+      "/users/%u/:closeConnections", NULL },
     { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 1, SIGNALR_V2022,
-      "connection exists", "/connections/%c",
+      "connection exists", "connection_exists",
+      "/connections/%c",
       "Warning.Connection.NotExisted" },
     { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 0, SIGNALR_V2022,
-      "user exists", "/users/%u", "Warning.User.NotExisted" },
+      "user exists", "user_exists",
+      "/users/%u", "Warning.User.NotExisted" },
     { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 0, SIGNALR_V2022,
-      "group exists", "/groups/%g", "Warning.Group.NotExisted" },
+      "group exists", "group_exists",
+      "/groups/%g", "Warning.Group.NotExisted" },
     { SIGNALR_REST_HEAD, SIGNALR_CALL_EXISTS, 0, 0, 0, SIGNALR_V2022,
-      "user in group", "/users/%u/groups/%g", "Info.User.NotInGroup" },
+      "user in group", "user_in_group",
+      "/users/%u/groups/%g", "Info.User.NotInGroup" },
     { SIGNALR_REST_POST, SIGNALR_CALL_INVOKE, 0, 1, 1, SIGNALR_V2024,
-      "invoke", "/connections/%c/:invoke", NULL },
+      "invoke", "invoke",
+      "/connections/%c/:invoke", NULL },
     { SIGNALR_REST_GET, SIGNALR_CALL_LIST, 0, 0, 0, SIGNALR_V2024,
-      "list connections", "/groups/%g/connections", NULL }
+      "list connections", "list_connections",
+      "/groups/%g/connections", NULL }
 };
+
+
+const char *
+signalr_action_name(size_t i)
+{
+    return (i < SIGNALR_ACTION_NROUTES) ? signalr_action_routes[i].name
+                                        : NULL;
+}
 
 
 #define SIGNALR_ACTION_NONE  -1
@@ -1170,6 +1199,7 @@ signalr_action_build(const char *hub, const signalr_action_route_t *route,
     call->message = route->message;
     call->connection = route->connection;
     call->what = route->what;
+    call->name = route->name;
     call->absent = route->absent;
     call->path = path.data;
     call->path_len = path.len - 1;

@@ -84,6 +84,8 @@ typedef struct {
     unsigned      body_shared:1;  /* the body of the call before it, as */
                                   /* the action's first recipient's */
     const char   *what;        /* static text for logs: "broadcast", ... */
+    const char   *name;        /* the same as a metric label: */
+                               /* "send_to_user", ... */
     const char   *absent;      /* the x-ms-error-code of a 404 that counts */
                                /* as done (the connection is not there), */
                                /* or NULL */
@@ -118,6 +120,9 @@ int signalr_actions_parse(const char *hub, const char *body, size_t len,
     size_t max_actions, signalr_rest_calls_t *out, char *err, size_t errlen);
 int signalr_action_from_json(const char *hub, json_t *item,
     signalr_rest_calls_t *out, char *err, size_t errlen);
+
+/* the name of route i, as a metric label; NULL after the last */
+const char *signalr_action_name(size_t i);
 
 void signalr_rest_call_free(signalr_rest_call_t *call);
 void signalr_rest_calls_free(signalr_rest_calls_t *calls);
