@@ -619,6 +619,21 @@ ngx_http_signalr_series_make(ngx_http_signalr_main_conf_t *smcf,
     sh = smcf->status;
     shpool = (ngx_slab_pool_t *) smcf->status_zone->shm.addr;
 
+    limit = (kind == NGX_HTTP_SIGNALR_S_HUB) ? smcf->status_hubs
+            : (kind == NGX_HTTP_SIGNALR_S_EVENT) ? smcf->status_events
+            : NGX_HTTP_SIGNALR_STATUS_MAX_CODES;
+
+    /* once full, a name or series never seen takes no lock */
+
+    if (name && sh->names[kind] >= limit) {
+        return NULL;
+    }
+
+    if (!name && sh->used >= sh->max && sh->other[kind]) {
+        (void) ngx_atomic_fetch_add(&sh->full, 1);
+        return sh->other[kind];
+    }
+
     ngx_shmtx_lock(&shpool->mutex);
 
     s = ngx_http_signalr_series_find(sh, kind, key, len, hash, &slot);
@@ -627,14 +642,8 @@ ngx_http_signalr_series_make(ngx_http_signalr_main_conf_t *smcf,
         goto done;
     }
 
-    if (name) {
-        limit = (kind == NGX_HTTP_SIGNALR_S_HUB) ? smcf->status_hubs
-                : (kind == NGX_HTTP_SIGNALR_S_EVENT) ? smcf->status_events
-                : NGX_HTTP_SIGNALR_STATUS_MAX_CODES;
-
-        if (sh->names[kind] >= limit) {
-            goto done;
-        }
+    if (name && sh->names[kind] >= limit) {
+        goto done;
     }
 
     if (slot == sh->n || sh->used >= sh->max) {
