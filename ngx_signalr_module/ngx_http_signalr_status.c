@@ -266,8 +266,13 @@ ngx_http_signalr_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_signalr_main_conf_t  *smcf;
 
-    if (slcf->handler) {
+    if (slcf->handler == ngx_http_signalr_status_handler) {
         return "is duplicate";
+    }
+
+    if (slcf->handler) {
+        return "cannot be in a location of signalr_negotiate, "
+               "signalr_trigger or signalr_output";
     }
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
