@@ -122,6 +122,7 @@ typedef struct {
     ngx_shm_zone_t             *status_zone;
     void                       *status;          /* in the zone; NULL: */
                                                  /* nothing is counted */
+    void                       *status_cache;    /* each worker's */
 } ngx_http_signalr_main_conf_t;
 
 

@@ -114,6 +114,21 @@ typedef struct {
 } ngx_http_signalr_status_sh_t;
 
 
+/*
+ * Each worker's last series of each kind, found again by comparing their
+ * label values (series never move nor change while the zone lives): a
+ * request of a hub, event and endpoint seen recently hashes nothing
+ */
+
+#define NGX_HTTP_SIGNALR_STATUS_CACHE  8
+
+typedef struct {
+    ngx_http_signalr_series_t  *s[NGX_HTTP_SIGNALR_S_KINDS]
+                                 [NGX_HTTP_SIGNALR_STATUS_CACHE];
+    ngx_uint_t                  next[NGX_HTTP_SIGNALR_S_KINDS];
+} ngx_http_signalr_status_cache_t;
+
+
 /* a metric of the page: a kind of series and how it is shown */
 typedef struct {
     ngx_uint_t                  kind;
@@ -149,6 +164,12 @@ static ngx_int_t ngx_http_signalr_status_init_zone(ngx_shm_zone_t *shm_zone,
 static ngx_http_signalr_series_t *ngx_http_signalr_series(
     ngx_http_signalr_main_conf_t *smcf, ngx_uint_t kind, ngx_str_t *labels,
     ngx_uint_t n);
+static ngx_http_signalr_series_t *ngx_http_signalr_series_cached(
+    ngx_http_signalr_main_conf_t *smcf, ngx_uint_t kind, ngx_str_t *labels,
+    ngx_uint_t n);
+static void ngx_http_signalr_series_remember(
+    ngx_http_signalr_main_conf_t *smcf, ngx_uint_t kind,
+    ngx_http_signalr_series_t *s);
 static ngx_http_signalr_series_t *ngx_http_signalr_series_find(
     ngx_http_signalr_status_sh_t *sh, ngx_uint_t kind, u_char *key,
     size_t len, uint32_t hash, ngx_uint_t *slot);
@@ -392,6 +413,12 @@ ngx_http_signalr_status_init(ngx_conf_t *cf)
     smcf->status_zone->init = ngx_http_signalr_status_init_zone;
     smcf->status_zone->data = smcf;
 
+    smcf->status_cache = ngx_pcalloc(cf->pool,
+                                     sizeof(ngx_http_signalr_status_cache_t));
+    if (smcf->status_cache == NULL) {
+        return NGX_ERROR;
+    }
+
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
@@ -543,6 +570,12 @@ ngx_http_signalr_series(ngx_http_signalr_main_conf_t *smcf, ngx_uint_t kind,
     ngx_http_signalr_status_sh_t  *sh;
     u_char                         key[NGX_HTTP_SIGNALR_STATUS_KEY];
 
+    s = ngx_http_signalr_series_cached(smcf, kind, labels, n);
+
+    if (s) {
+        return s;
+    }
+
     sh = smcf->status;
 
     for (i = 0, len = 0; i < n; i++) {
@@ -564,11 +597,70 @@ ngx_http_signalr_series(ngx_http_signalr_main_conf_t *smcf, ngx_uint_t kind,
 
     s = ngx_http_signalr_series_find(sh, kind, key, len, hash, &slot);
 
-    if (s) {
-        return s;
+    if (s == NULL) {
+        s = ngx_http_signalr_series_make(smcf, kind, key, len, hash, 0);
     }
 
-    return ngx_http_signalr_series_make(smcf, kind, key, len, hash, 0);
+    if (s && s != sh->other[kind]) {
+        ngx_http_signalr_series_remember(smcf, kind, s);
+    }
+
+    return s;
+}
+
+
+static ngx_http_signalr_series_t *
+ngx_http_signalr_series_cached(ngx_http_signalr_main_conf_t *smcf,
+    ngx_uint_t kind, ngx_str_t *labels, ngx_uint_t n)
+{
+    u_char                           *p, *last;
+    ngx_uint_t                        i, j;
+    ngx_http_signalr_series_t        *s;
+    ngx_http_signalr_status_cache_t  *cache;
+
+    cache = smcf->status_cache;
+
+    for (i = 0; i < NGX_HTTP_SIGNALR_STATUS_CACHE; i++) {
+        s = cache->s[kind][i];
+
+        if (s == NULL) {
+            return NULL;
+        }
+
+        p = s->key;
+        last = s->key + s->len;
+
+        for (j = 0; j < n; j++) {
+            if ((size_t) (last - p) <= labels[j].len
+                || p[labels[j].len] != '\0'
+                || ngx_memcmp(p, labels[j].data, labels[j].len) != 0)
+            {
+                break;
+            }
+
+            p += labels[j].len + 1;
+        }
+
+        if (j == n && p == last) {
+            return s;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_signalr_series_remember(ngx_http_signalr_main_conf_t *smcf,
+    ngx_uint_t kind, ngx_http_signalr_series_t *s)
+{
+    ngx_http_signalr_status_cache_t  *cache;
+
+    cache = smcf->status_cache;
+
+    cache->s[kind][cache->next[kind]] = s;
+    cache->next[kind] = (cache->next[kind] + 1)
+                        % NGX_HTTP_SIGNALR_STATUS_CACHE;
 }
 
 
@@ -697,11 +789,16 @@ ngx_http_signalr_status_name(ngx_http_signalr_main_conf_t *smcf,
     size_t                         len;
     uint32_t                       hash;
     ngx_uint_t                     slot;
+    ngx_http_signalr_series_t     *s;
     ngx_http_signalr_status_sh_t  *sh;
     u_char                         key[NGX_HTTP_SIGNALR_STATUS_LABEL + 1];
 
     if (!ngx_http_signalr_status_label_ok(value)) {
         *value = ngx_http_signalr_other;
+        return;
+    }
+
+    if (ngx_http_signalr_series_cached(smcf, kind, value, 1)) {
         return;
     }
 
@@ -713,9 +810,14 @@ ngx_http_signalr_status_name(ngx_http_signalr_main_conf_t *smcf,
 
     hash = ngx_crc32_short(key, len) ^ (uint32_t) kind;
 
-    if (ngx_http_signalr_series_find(sh, kind, key, len, hash, &slot)
-        || ngx_http_signalr_series_make(smcf, kind, key, len, hash, 1))
-    {
+    s = ngx_http_signalr_series_find(sh, kind, key, len, hash, &slot);
+
+    if (s == NULL) {
+        s = ngx_http_signalr_series_make(smcf, kind, key, len, hash, 1);
+    }
+
+    if (s) {
+        ngx_http_signalr_series_remember(smcf, kind, s);
         return;
     }
 

@@ -45,11 +45,12 @@ sig=sha256=$(printf %s "$cid" | openssl dgst -sha256 -hmac "$key" -r | cut -d' '
 measure() {   # <name> <count> <curl arguments...>
     local name=$1 count=$2 d
     shift 2
-    d=$work/$name-$count
+    d=$work/$name${STATUS:+-status}-$count
     mkdir -p "$d/logs"
     sed -e "s|@D@|$d|g" -e "s|@MODULE@|$module|g" -e "s|@PORT@|$port|g" \
         -e "s|@APP@|$app|g" -e "s|@KEY@|$key|g" -e "s|@NJS@|$njs|g" \
         -e "s|@JS@|$PWD/util/bench/negotiate.js|g" \
+        -e "s|@STATUS@|${STATUS:-}|g" \
         util/bench/instructions.conf > "$d/nginx.conf"
     valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
         /usr/sbin/nginx -p "$d/" -c "$d/nginx.conf" > "$d/valgrind.log" 2>&1 &
@@ -100,6 +101,12 @@ trig=$(per_request upstream "${upstream[@]}")
 rest=$(per_request rest "${send[@]}")
 out=$(per_request out "${send[@]}")
 
+# the same with the status page's counters on (docs/status.md)
+STATUS="signalr_status_zone 1m;"
+sneg=$(per_request negotiate)
+strig=$(per_request upstream "${upstream[@]}")
+sout=$(per_request out "${send[@]}")
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 cat <<END
@@ -108,4 +115,7 @@ instructions per request in the worker (callgrind, $n requests, keepalive)
 negotiate: module $neg, return 200 of the same body $plain: $(ratio "$neg" "$plain")x; njs $js: $(ratio "$neg" "$js")x
 trigger:   module $trig, proxy_pass of the same call $proxy: $(ratio "$trig" "$proxy")x
 output:    module $out, proxy_pass of the same JSON $rest: $(ratio "$out" "$rest")x
+
+with the status page's counters on (signalr_status_zone):
+negotiate: $sneg (+$((sneg - neg))), trigger: $strig (+$((strig - trig))), output: $sout (+$((sout - out)))
 END
