@@ -299,8 +299,11 @@ test('the status page counts real traffic exactly, shows it in a browser, and ke
     assert.equal((await table(page, 'hubs'))[0]['Upstream calls answered'], '7');
 
     // the page and its refresh: nothing else was loaded, as the page saw
-    // it and as nginx did (a favicon request is not a page's request)
-    assert.deepEqual(requests, [`GET ${url} document`, `GET ${url} document`]);
+    // it and as nginx did (a favicon request is not a page's request);
+    // two loads, unless the traffic above took longer than a refresh
+    const seen = loads;
+    assert.ok(seen >= 2);
+    assert.deepEqual(requests, Array(seen).fill(`GET ${url} document`));
     assert.deepEqual(problems, []);
     let browserRequests;
     const deadline = Date.now() + WAIT;
@@ -309,8 +312,8 @@ test('the status page counts real traffic exactly, shows it in a browser, and ke
       const log = fs.readFileSync(path.join(nginx.prefix, 'logs', 'access.log'), 'utf8');
       browserRequests = log.split('\n').filter((line) => line.includes('HeadlessChrome'))
         .map((line) => /"([A-Z]+ \S+) HTTP\/[\d.]+" (\d+)/.exec(line).slice(1).join(' '));
-    } while (browserRequests.length < 2 && Date.now() < deadline);
-    assert.deepEqual(browserRequests, ['GET /status 200', 'GET /status 200']);
+    } while (browserRequests.length < seen && Date.now() < deadline);
+    assert.deepEqual(browserRequests, Array(seen).fill('GET /status 200'));
 
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: SHOT, fullPage: true });
