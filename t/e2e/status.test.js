@@ -126,6 +126,8 @@ test('the status page counts real traffic exactly, shows it in a browser, and ke
     env: { AzureSignalRConnectionString: emulator.connectionString },
   });
   const api = `${nginx.url}/api`;
+  // nginx listens before its master has started the workers
+  for (const deadline = Date.now() + WAIT; nginx.workers().length < 2 && Date.now() < deadline;) await sleep(50);
   assert.equal(nginx.workers().length, 2, 'two worker processes');
 
   const post = async (action) => {
