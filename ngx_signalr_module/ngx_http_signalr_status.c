@@ -2187,11 +2187,14 @@ static ngx_int_t
 ngx_http_signalr_status_html(ngx_http_request_t *r,
     ngx_http_signalr_page_t *pg)
 {
+    /* the page loads nothing: no script, an empty icon (no /favicon.ico) */
+
     ngx_http_signalr_page_text(pg,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"refresh\" content=\""
         NGX_HTTP_SIGNALR_STATUS_REFRESH "\">"
         "<meta name=\"viewport\" content=\"width=device-width\">"
+        "<link rel=\"icon\" href=\"data:,\">"
         "<title>ngx_signalr_module status</title>\n<style>"
         "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
         "h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.5em}"

@@ -5,34 +5,12 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
 const { ROOT, withTimeout } = require('./lib/stack');
 const { startChat } = require('./lib/examples');
+const { openBrowser } = require('./lib/browser');
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP = 10000;
-
-async function openBrowser(t) {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run make deps (Debian package chromium)`);
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signalr-e2e-chromium-'));
-  t.after(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.after(() => withTimeout(context.close(), 10000, 'chromium to close').catch(() => {
-    const proc = context.browser()?.process?.();
-    if (proc) proc.kill('SIGKILL');
-  }));
-  context.setDefaultTimeout(STEP);
-  return context;
-}
 
 async function openChat(context, url, name, problems) {
   const page = await context.newPage();
@@ -58,7 +36,7 @@ const message = (page, text) => page.locator('#messages li.message', { hasText: 
 
 test('two browsers chat through nginx; a group message reaches the member only', { timeout: 90000 }, async (t) => {
   const { nginx } = await startChat(t, 'chat-browser');
-  const context = await openBrowser(t);
+  const context = await openBrowser(t, { step: STEP });
   const problems = [];
   const url = `${nginx.url}/`;
 

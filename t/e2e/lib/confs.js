@@ -213,4 +213,99 @@ function actions(emulatorUrl, { restReadTimeout = '60s' } = {}) {
 `;
 }
 
-module.exports = { routes, actions };
+// The status page (signalr_status) in front of a hub "chat" with a trigger
+// and output routes, for t/e2e/status.test.js.
+//
+// Clients negotiate at /api (user from ?user=); /byhub/negotiate?hub=...
+// negotiates for the hub named by the query (an invalid one is refused:
+// "bad_hub"). Hub methods: broadcast(...args), joinGroup(group),
+// sendToGroup(group, ...args); recipients get newMessage(...args). Users
+// named "mallory" are refused on connect (the route answers 403). POST
+// actions to /actions/chat. GET /status: the status page, from 127.0.0.1
+// only.
+function status(emulatorUrl) {
+  return (port) => String.raw`
+    signalr_endpoint env:AzureSignalRConnectionString rest=/_signalr/;
+
+    map $signalr_arguments $first {
+        '~^\["(?<first_name>[A-Za-z0-9_.=:-]{1,128})"[,\]]' $first_name;
+        default '';
+    }
+    map $signalr_arguments $rest {
+        '~^\["[A-Za-z0-9_.=:-]{1,128}",(?<rest_args>.+)\]$' $rest_args;
+        default '';
+    }
+
+    server {
+        listen 127.0.0.1:${port};
+
+        location = /status {
+            signalr_status;
+            allow 127.0.0.1;
+            deny all;
+        }
+
+        location = /api/negotiate {
+            signalr_negotiate chat;
+            signalr_user_id $arg_user;
+        }
+
+        location = /byhub/negotiate {
+            signalr_negotiate $arg_hub;
+        }
+
+        location = /runtime/webhooks/signalr {
+            signalr_trigger /route/$signalr_hub/$signalr_category/$signalr_event;
+        }
+
+        location /_signalr/ {
+            internal;
+            proxy_pass ${emulatorUrl};
+        }
+
+        location = /actions/chat {
+            allow 127.0.0.1;
+            deny all;
+            signalr_output chat;
+        }
+
+        location = /route/chat/connections/connected {
+            internal;
+            if ($signalr_user_id = mallory) {
+                return 403;
+            }
+            return 204;
+        }
+
+        location = /route/chat/connections/disconnected {
+            internal;
+            return 204;
+        }
+
+        location = /route/chat/messages/broadcast {
+            internal;
+            signalr_output $signalr_hub;
+            signalr_target newMessage;
+            signalr_arguments $signalr_arguments;
+        }
+
+        location = /route/chat/messages/joinGroup {
+            internal;
+            signalr_output $signalr_hub;
+            signalr_group_action add;
+            signalr_group $first;
+            signalr_connection_id $signalr_connection_id;
+        }
+
+        location = /route/chat/messages/sendToGroup {
+            internal;
+            signalr_output $signalr_hub;
+            signalr_target newMessage;
+            signalr_group $first;
+            signalr_arguments '[$rest]';
+        }
+    }
+`;
+}
+
+module.exports = { routes, actions, status };

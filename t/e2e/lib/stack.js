@@ -155,10 +155,10 @@ async function startEmulator(t, options = {}) {
 }
 
 // Starts nginx with the module. conf: the http{} contents (a string, or a
-// function of the port); env: environment for nginx (the connection string).
-// Its prefix is build/e2e/<name> (its logs stay there). Resolves { port, url,
-// prefix, errorLog(), reload(conf) }.
-async function startNginx(t, { name, port, conf, env = {}, files = {} }) {
+// function of the port); env: environment for nginx (the connection string);
+// workers: worker_processes (1). Its prefix is build/e2e/<name> (its logs
+// stay there). Resolves { port, url, prefix, pid, errorLog(), reload(conf) }.
+async function startNginx(t, { name, port, conf, env = {}, files = {}, workers = 1 }) {
   if (!fs.existsSync(MODULE)) throw new Error(`${MODULE} is missing: run make first`);
   port = port || await freePort();
   const prefix = path.join(ROOT, 'build', 'e2e', name);
@@ -174,7 +174,7 @@ async function startNginx(t, { name, port, conf, env = {}, files = {} }) {
     return text.includes('load_module') ? text : `load_module ${MODULE};
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${workers};
 pid logs/nginx.pid;
 error_log logs/error.log info;
 events { worker_connections 256; }
@@ -210,28 +210,41 @@ ${text}
     if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${output}\n${errorLog()}`);
     await sleep(50);
   }
-  // a new configuration, loaded with SIGHUP: resolves once the new
-  // worker runs (its "start worker process" line) and the old ones are gone
+  // the worker processes the error log says were started and have not
+  // exited (the master logs both at notice level)
+  const liveWorkers = (log) => {
+    const exited = new Set([...log.matchAll(/worker process (\d+) exited/g)].map((m) => m[1]));
+    return [...log.matchAll(/start worker process (\d+)/g)].map((m) => m[1]).filter((pid) => !exited.has(pid));
+  };
+  // a new configuration (the same one without newConf), loaded with
+  // SIGHUP: resolves once the new workers run (their "start worker
+  // process" lines) and every old one has exited
   async function reload(newConf) {
-    const started = (errorLog().match(/start worker process/g) || []).length;
-    fs.writeFileSync(confFile, wrap(newConf));
+    const before = errorLog();
+    const started = (before.match(/start worker process/g) || []).length;
+    const old = liveWorkers(before);
+    if (newConf !== undefined) fs.writeFileSync(confFile, wrap(newConf));
     child.kill('SIGHUP');
     const until = Date.now() + START_TIMEOUT;
     for (;;) {
       const log = errorLog();
-      if ((log.match(/start worker process/g) || []).length > started
-          && /worker process \d+ exited/.test(log.slice(log.lastIndexOf('reconfiguring')))) {
+      const live = liveWorkers(log);
+      if ((log.match(/start worker process/g) || []).length >= started + workers
+          && !old.some((pid) => live.includes(pid))) {
         return;
       }
-      if (/\[emerg\]/.test(log.slice(log.lastIndexOf('signal 1 (SIGHUP)')))) {
+      if (/\[emerg\]/.test(log.slice(before.length))) {
         throw new Error(`nginx refused the new configuration: ${log}`);
       }
-      if (Date.now() > until) throw new Error(`nginx did not reload: ${log}`);
+      if (Date.now() > until) throw new Error(`nginx did not reload (old workers ${old.join(', ')}): ${log}`);
       await sleep(50);
     }
   }
 
-  return { port, url: `http://127.0.0.1:${port}`, prefix, errorLog, reload, output: () => output };
+  return {
+    port, url: `http://127.0.0.1:${port}`, prefix, pid: child.pid, errorLog, reload,
+    workers: () => liveWorkers(errorLog()), output: () => output,
+  };
 }
 
 // Starts a program and waits for a line of its output matching ready.
