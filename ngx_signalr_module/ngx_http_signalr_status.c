@@ -793,12 +793,14 @@ ngx_http_signalr_status_name(ngx_http_signalr_main_conf_t *smcf,
     ngx_http_signalr_status_sh_t  *sh;
     u_char                         key[NGX_HTTP_SIGNALR_STATUS_LABEL + 1];
 
-    if (!ngx_http_signalr_status_label_ok(value)) {
-        *value = ngx_http_signalr_other;
+    /* a name remembered was checked */
+
+    if (ngx_http_signalr_series_cached(smcf, kind, value, 1)) {
         return;
     }
 
-    if (ngx_http_signalr_series_cached(smcf, kind, value, 1)) {
+    if (!ngx_http_signalr_status_label_ok(value)) {
+        *value = ngx_http_signalr_other;
         return;
     }
 
@@ -1944,7 +1946,7 @@ ngx_http_signalr_html_endpoints(ngx_http_signalr_page_t *pg)
     ngx_http_signalr_page_text(pg,
         "<h2>Endpoints</h2>\n<table id=\"endpoints\">\n<tr><th>Endpoint</th>"
         "<th>Type</th><th>State</th><th>Since</th><th>Last failure</th>"
-        "<th>Status</th><th>Probes</th><th>Failed probes</th>"
+        "<th>Last failure status</th><th>Probes</th><th>Failed probes</th>"
         "<th>Entra ID key age</th><th>Entra ID refresh failures</th>"
         "<th>REST 2xx</th><th>REST 4xx</th><th>REST 5xx</th>"
         "<th>REST no answer</th><th>Retries</th><th>Mean REST time</th>"
@@ -2000,8 +2002,8 @@ ngx_http_signalr_html_endpoints(ngx_http_signalr_page_t *pg)
         ngx_http_signalr_page_text(pg, "<tr><td>");
         ngx_http_signalr_page_escaped(pg, eps[i].name.data, eps[i].name.len,
                                       1);
-        ngx_http_signalr_page_printf(pg, "</td><td>%s</td>"
-                                     "<td class=\"%s\">%s</td>",
+        ngx_http_signalr_page_printf(pg, "</td><td class=\"t\">%s</td>"
+                                     "<td class=\"t %s\">%s</td>",
                                      eps[i].type == NGX_HTTP_SIGNALR_PRIMARY
                                      ? "primary" : "secondary",
                                      rep.online ? "up" : "down",
@@ -2149,11 +2151,15 @@ ngx_http_signalr_html_counts(ngx_http_signalr_page_t *pg, ngx_uint_t k,
     ngx_http_signalr_page_printf(pg, "<h2>%s</h2>\n<table id=\"%s\">\n<tr>",
                                  title, id);
 
+    /* the labels' names as headers: "Hub", "Endpoint", ... */
+
     for (j = 0; j < m->nlabels; j++) {
-        ngx_http_signalr_page_printf(pg, "<th>%s</th>", m->labels[j]);
+        ngx_http_signalr_page_printf(pg, "<th>%c%s</th>",
+                                     ngx_toupper(m->labels[j][0]),
+                                     m->labels[j] + 1);
     }
 
-    ngx_http_signalr_page_text(pg, "<th>count</th></tr>\n");
+    ngx_http_signalr_page_text(pg, "<th>Count</th></tr>\n");
 
     for (i = 0; (s = ngx_http_signalr_series_next(pg, m, &i, labels)); ) {
         if (s->v[m->value] == 0) {
@@ -2163,7 +2169,7 @@ ngx_http_signalr_html_counts(ngx_http_signalr_page_t *pg, ngx_uint_t k,
         ngx_http_signalr_page_text(pg, "<tr>");
 
         for (j = 0; j < m->nlabels; j++) {
-            ngx_http_signalr_page_text(pg, "<td>");
+            ngx_http_signalr_page_text(pg, "<td class=\"t\">");
             ngx_http_signalr_page_escaped(pg, labels[j].data, labels[j].len,
                                           1);
             ngx_http_signalr_page_text(pg, "</td>");
@@ -2201,6 +2207,7 @@ ngx_http_signalr_status_html(ngx_http_request_t *r,
         "table{border-collapse:collapse}"
         "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
         "th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}"
+        "td.t{text-align:left}"
         ".up{color:#080;font-weight:bold}.down{color:#c00;font-weight:bold}"
         "</style></head><body>\n"
         "<h1>ngx_signalr_module " NGX_HTTP_SIGNALR_VERSION " on nginx "

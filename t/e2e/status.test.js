@@ -260,7 +260,7 @@ test('the status page counts real traffic exactly, shows it in a browser, and ke
 
     const [endpoint] = await table(page, 'endpoints');
     assert.deepEqual(endpoint, {
-      Endpoint: ENDPOINT, Type: 'primary', State: 'online', Since: '-', 'Last failure': '-', Status: '-',
+      Endpoint: ENDPOINT, Type: 'primary', State: 'online', Since: '-', 'Last failure': '-', 'Last failure status': '-',
       Probes: '0', 'Failed probes': '0', 'Entra ID key age': '-', 'Entra ID refresh failures': '-',
       'REST 2xx': '3', 'REST 4xx': '1', 'REST 5xx': '0', 'REST no answer': '0', Retries: '0',
       'Mean REST time': endpoint['Mean REST time'],
@@ -278,14 +278,14 @@ test('the status page counts real traffic exactly, shows it in a browser, and ke
         'Refused by the route': '0', 'No route': '0', 'Unsupported media type': '0', 'Other 4xx': '0', '5xx': '0',
       },
     ]);
-    assert.deepEqual(await table(page, 'refusals'), [{ reason: 'bad_hub', count: '1' }]);
+    assert.deepEqual(await table(page, 'refusals'), [{ Reason: 'bad_hub', Count: '1' }]);
     assert.deepEqual(await table(page, 'actions'), [
-      { action: 'add_connection_to_group', count: '1' }, { action: 'broadcast', count: '1' },
-      { action: 'remove_connection_from_group', count: '1' }, { action: 'send_to_group', count: '1' },
+      { Action: 'add_connection_to_group', Count: '1' }, { Action: 'broadcast', Count: '1' },
+      { Action: 'remove_connection_from_group', Count: '1' }, { Action: 'send_to_group', Count: '1' },
     ]);
     assert.deepEqual(await table(page, 'rest'), [
-      { endpoint: ENDPOINT, class: '2xx', code: '', count: '3' },
-      { endpoint: ENDPOINT, class: '4xx', code: 'Error.Connection.NotExisted', count: '1' },
+      { Endpoint: ENDPOINT, Class: '2xx', Code: '', Count: '3' },
+      { Endpoint: ENDPOINT, Class: '4xx', Code: 'Error.Connection.NotExisted', Count: '1' },
     ]);
 
     // traffic while the page is open, counted before its next refresh
@@ -295,8 +295,8 @@ test('the status page counts real traffic exactly, shows it in a browser, and ke
     const loadsBefore = loads;
     await page.waitForEvent('load', { timeout: REFRESH_WAIT });
     assert.equal(loads, loadsBefore + 1);
-    assert.deepEqual((await table(page, 'actions')).find((r) => r.action === 'broadcast'),
-      { action: 'broadcast', count: '2' });
+    assert.deepEqual((await table(page, 'actions')).find((r) => r.Action === 'broadcast'),
+      { Action: 'broadcast', Count: '2' });
     assert.equal((await table(page, 'endpoints'))[0]['REST 2xx'], '4');
     assert.equal((await table(page, 'hubs'))[0]['Upstream calls answered'], '7');
 
