@@ -80,4 +80,26 @@ if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
 fi
 
 perl -MTest::Nginx::Socket -e1
+
+# promtool (t/014-status.t checks the status page's Prometheus text with
+# "promtool check metrics"): only that binary, taken out of bookworm's
+# prometheus package into build/tools/; installing the package would start
+# a Prometheus server
+tools="$(cd "$(dirname "$0")/.." && pwd)/build/tools"
+if ! "$tools/promtool" --version >/dev/null 2>&1; then
+    [ -n "$tmp" ] || tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    rm -rf "$tmp/prom" && mkdir -p "$tmp/prom/deb" "$tmp/prom/x"
+    chmod 777 "$tmp/prom/deb"
+    (cd "$tmp/prom/deb" && apt-get download prometheus >/dev/null 2>&1) || {
+        $SUDO apt-get update -qq
+        (cd "$tmp/prom/deb" && apt-get download prometheus >/dev/null)
+    }
+    dpkg-deb -x "$tmp"/prom/deb/prometheus_*.deb "$tmp/prom/x"
+    mkdir -p "$tools"
+    cp "$tmp/prom/x/usr/bin/promtool" "$tools/promtool.new"
+    mv "$tools/promtool.new" "$tools/promtool"
+fi
+"$tools/promtool" --version >/dev/null
+
 echo "install-deps: ok"

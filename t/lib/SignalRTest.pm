@@ -311,4 +311,47 @@ sub skip_under_valgrind {
     return 1;
 }
 
+# promtool, for "promtool check metrics" of the status page's Prometheus
+# text (t/014-status.t): $PROMTOOL, else on PATH, else build/tools/promtool
+# (make deps takes it out of Debian's prometheus package); undef when none
+sub promtool {
+    my @try = ($ENV{PROMTOOL} // (),
+               map({ "$_/promtool" } split(/:/, $ENV{PATH} // '')),
+               'build/tools/promtool');
+    for my $p (@try) {
+        return $p if length $p && -f $p && -x $p;
+    }
+    return undef;
+}
+
+# "promtool: ok\n" when promtool check metrics passes a Prometheus text
+# (its lint included: it says nothing and exits 0), else its exit status
+# and what it said. Without promtool the check is skipped, once said why;
+# where CI=true it is a failure: CI installs promtool (make deps)
+my $promtool_skip_told;
+
+sub promtool_check {
+    my ($text) = @_;
+    my $p = promtool();
+
+    if (!defined $p) {
+        return "promtool: not found (\$PROMTOOL, PATH, build/tools/promtool;"
+            . " make deps installs it)\n" if $ENV{CI};
+        Test::More::diag("$0: promtool not found (\$PROMTOOL, PATH,"
+                         . " build/tools/promtool; make deps installs it):"
+                         . " the Prometheus text is not checked with it")
+            unless $promtool_skip_told++;
+        return "promtool: ok\n";
+    }
+
+    require File::Temp;
+    my $tmp = File::Temp->new();
+    print $tmp $text;
+    close $tmp;
+    my $out = `'$p' check metrics < '$tmp' 2>&1`;
+    my $rc = $? >> 8;
+    return "promtool: ok\n" if $? == 0 && $out eq '';
+    return "promtool: exit $rc\n$out";
+}
+
 1;
