@@ -289,9 +289,8 @@ ngx_http_signalr_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_signalr_conf_handler(cf, slcf, ngx_http_signalr_output_handler);
-
-    return NGX_CONF_OK;
+    return ngx_http_signalr_conf_handler(cf, slcf,
+                                         ngx_http_signalr_output_handler);
 }
 
 

@@ -84,6 +84,7 @@ enum {
     NGX_HTTP_SIGNALR_T_MEDIA_TYPE,
     NGX_HTTP_SIGNALR_T_CLIENT_ERROR,
     NGX_HTTP_SIGNALR_T_SERVER_ERROR,
+    NGX_HTTP_SIGNALR_T_ROUTE_FAILED,
     NGX_HTTP_SIGNALR_T_N
 };
 
@@ -217,7 +218,7 @@ static const char  *ngx_http_signalr_refusal_names[] = {
 
 static const char  *ngx_http_signalr_trigger_outcomes[] = {
     "answered", "signature", "refused", "no_route", "unsupported_media_type",
-    "client_error", "server_error"
+    "client_error", "server_error", "route_failed"
 };
 
 
@@ -291,17 +292,11 @@ ngx_http_signalr_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
-    if (slcf->handler) {
-        return "cannot be in a location of signalr_negotiate, "
-               "signalr_trigger or signalr_output";
-    }
-
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_signalr_module);
     smcf->status_used = 1;
 
-    ngx_http_signalr_conf_handler(cf, slcf, ngx_http_signalr_status_handler);
-
-    return NGX_CONF_OK;
+    return ngx_http_signalr_conf_handler(cf, slcf,
+                                         ngx_http_signalr_status_handler);
 }
 
 
@@ -954,7 +949,16 @@ ngx_http_signalr_status_trigger(ngx_http_request_t *r,
 
     status = r->headers_out.status;
 
-    if (status >= 200 && status < 300) {
+    /*
+     * a route that failed (5xx, no answer) is answered to the service as
+     * the protocol says (an error Completion, 403 to a connect, 200 to a
+     * disconnect): counted as the route's failure
+     */
+
+    if (rep.route_failed) {
+        outcome = NGX_HTTP_SIGNALR_T_ROUTE_FAILED;
+
+    } else if (status >= 200 && status < 300) {
         outcome = NGX_HTTP_SIGNALR_T_ANSWERED;
 
     } else if (status == NGX_HTTP_UNAUTHORIZED) {
@@ -2106,7 +2110,8 @@ ngx_http_signalr_html_hubs(ngx_http_request_t *r,
         "<th>Tokens issued</th><th>Upstream calls answered</th>"
         "<th>Bad signature</th><th>Refused by the route</th>"
         "<th>No route</th><th>Unsupported media type</th>"
-        "<th>Other 4xx</th><th>5xx</th><th>Mean route time</th></tr>\n");
+        "<th>Other 4xx</th><th>5xx</th><th>Route failed</th>"
+        "<th>Mean route time</th></tr>\n");
 
     row = rows.elts;
 
@@ -2126,7 +2131,7 @@ ngx_http_signalr_html_hubs(ngx_http_request_t *r,
     }
 
     if (rows.nelts == 0) {
-        ngx_http_signalr_page_text(pg, "<tr><td colspan=\"10\">none yet"
+        ngx_http_signalr_page_text(pg, "<tr><td colspan=\"11\">none yet"
                                    "</td></tr>\n");
     }
 

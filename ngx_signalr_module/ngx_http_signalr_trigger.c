@@ -58,6 +58,7 @@ struct ngx_http_signalr_trigger_ctx_s {
     unsigned                     has_error:1;
     unsigned                     verified:1;
     unsigned                     routed:1;
+    unsigned                     route_failed:1;
 };
 
 
@@ -187,9 +188,8 @@ ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_signalr_conf_handler(cf, slcf, ngx_http_signalr_trigger_handler);
-
-    return NGX_CONF_OK;
+    return ngx_http_signalr_conf_handler(cf, slcf,
+                                         ngx_http_signalr_trigger_handler);
 }
 
 
@@ -1318,6 +1318,10 @@ ngx_http_signalr_trigger_answer(ngx_http_request_t *r,
     status = ngx_http_signalr_capture_status(cap);
     whole = ngx_http_signalr_capture_body(cap, &body);
 
+    /* for the status page: whatever the service is answered */
+    t->route_failed = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+                       || ngx_http_signalr_capture_failed(cap));
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "signalr trigger: route answered %ui, %uz bytes",
                    status, body.len);
@@ -1548,6 +1552,7 @@ ngx_http_signalr_trigger_report(ngx_http_request_t *r,
     rep->category = t->v.category;
     rep->event = t->v.event;
     rep->routed = t->routed;
+    rep->route_failed = t->route_failed;
     rep->route_time = t->route_time;
 }
 

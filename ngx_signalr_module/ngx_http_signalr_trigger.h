@@ -36,6 +36,7 @@ typedef struct {
     unsigned                     verified:1;     /* the names are the */
                                                  /* service's */
     unsigned                     routed:1;       /* the route answered */
+    unsigned                     route_failed:1; /* with 5xx, or not */
 } ngx_http_signalr_trigger_report_t;
 
 

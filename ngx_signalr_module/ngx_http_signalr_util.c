@@ -309,20 +309,28 @@ ngx_http_signalr_conf_hub(ngx_conf_t *cf, ngx_str_t *value)
 /* adds a response header; key is a literal */
 
 /*
- * the content handler of a negotiate, trigger or output location; the
- * merge gives it to the location's limit_except blocks too
+ * the content handler of a negotiate, trigger, output or status location
+ * (one of them a location); the merge gives it to the location's
+ * limit_except blocks too
  */
 
-void
+char *
 ngx_http_signalr_conf_handler(ngx_conf_t *cf,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_handler_pt handler)
 {
     ngx_http_core_loc_conf_t  *clcf;
 
+    if (slcf->handler && slcf->handler != handler) {
+        return "cannot be in the location of another of signalr_negotiate, "
+               "signalr_trigger, signalr_output and signalr_status";
+    }
+
     slcf->handler = handler;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = handler;
+
+    return NGX_CONF_OK;
 }
 
 

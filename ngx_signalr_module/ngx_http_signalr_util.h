@@ -56,7 +56,7 @@ ngx_int_t ngx_http_signalr_not_allowed(ngx_http_request_t *r, char *allow,
     const char *message);
 ngx_http_complex_value_t *ngx_http_signalr_conf_hub(ngx_conf_t *cf,
     ngx_str_t *value);
-void ngx_http_signalr_conf_handler(ngx_conf_t *cf,
+char *ngx_http_signalr_conf_handler(ngx_conf_t *cf,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_handler_pt handler);
 ngx_table_elt_t *ngx_http_signalr_add_header(ngx_http_request_t *r,
     const char *key, ngx_str_t *value);

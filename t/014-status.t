@@ -394,12 +394,12 @@ signalr_trigger_route_duration_seconds_count{hub="t4forbid",category="connection
 signalr_trigger_route_duration_seconds_bucket{hub="t4none",category="messages",le="+Inf"} 1
 signalr_trigger_route_duration_seconds_count{hub="t4none",category="messages"} 1
 ',
-'trigger_calls category=connections event=connected hub=t4a outcomes=answered=1,client_error=0,no_route=0,refused=0,server_error=0,signature=0,unsupported_media_type=0
-trigger_calls category=messages event=broadcast hub=t4a outcomes=answered=2,client_error=1,no_route=0,refused=0,server_error=0,signature=0,unsupported_media_type=0
-trigger_calls category=connections event=connected hub=t4deny outcomes=answered=0,client_error=0,no_route=0,refused=1,server_error=0,signature=0,unsupported_media_type=0
-trigger_calls category=connections event=connected hub=t4forbid outcomes=answered=0,client_error=0,no_route=0,refused=1,server_error=0,signature=0,unsupported_media_type=0
-trigger_calls category=messages event=broadcast hub=t4none outcomes=answered=0,client_error=0,no_route=1,refused=0,server_error=0,signature=0,unsupported_media_type=0
-trigger_calls category=unverified event=unverified hub=unverified outcomes=answered=0,client_error=2,no_route=0,refused=0,server_error=0,signature=1,unsupported_media_type=1
+'trigger_calls category=connections event=connected hub=t4a outcomes=answered=1,client_error=0,no_route=0,refused=0,route_failed=0,server_error=0,signature=0,unsupported_media_type=0
+trigger_calls category=messages event=broadcast hub=t4a outcomes=answered=2,client_error=1,no_route=0,refused=0,route_failed=0,server_error=0,signature=0,unsupported_media_type=0
+trigger_calls category=connections event=connected hub=t4deny outcomes=answered=0,client_error=0,no_route=0,refused=1,route_failed=0,server_error=0,signature=0,unsupported_media_type=0
+trigger_calls category=connections event=connected hub=t4forbid outcomes=answered=0,client_error=0,no_route=0,refused=1,route_failed=0,server_error=0,signature=0,unsupported_media_type=0
+trigger_calls category=messages event=broadcast hub=t4none outcomes=answered=0,client_error=0,no_route=1,refused=0,route_failed=0,server_error=0,signature=0,unsupported_media_type=0
+trigger_calls category=unverified event=unverified hub=unverified outcomes=answered=0,client_error=2,no_route=0,refused=0,route_failed=0,server_error=0,signature=1,unsupported_media_type=1
 trigger_route_duration category=connections count=1 hub=t4a
 trigger_route_duration category=messages count=2 hub=t4a
 trigger_route_duration category=connections count=1 hub=t4deny
@@ -407,19 +407,19 @@ trigger_route_duration category=connections count=1 hub=t4forbid
 trigger_route_duration category=messages count=1 hub=t4none
 ',
 'hubs:
-Hub|Tokens issued|Upstream calls answered|Bad signature|Refused by the route|No route|Unsupported media type|Other 4xx|5xx|Mean route time
-t4a|0|3|0|0|0|0|1|0|N ms
-t4deny|0|0|0|1|0|0|0|0|N ms
-t4forbid|0|0|0|1|0|0|0|0|N ms
-t4none|0|0|0|0|1|0|0|0|N ms
-unverified|0|0|1|0|0|1|2|0|-
+Hub|Tokens issued|Upstream calls answered|Bad signature|Refused by the route|No route|Unsupported media type|Other 4xx|5xx|Route failed|Mean route time
+t4a|0|3|0|0|0|0|1|0|0|N ms
+t4deny|0|0|0|1|0|0|0|0|0|N ms
+t4forbid|0|0|0|1|0|0|0|0|0|N ms
+t4none|0|0|0|0|1|0|0|0|0|N ms
+unverified|0|0|1|0|0|1|2|0|0|-
 ']
 --- no_error_log
 [error]
 
 
 
-=== TEST 5: trigger: a route that fails (500) is answered to the service as the protocol says (a Completion with an error, 403 to a connect, 200 to a disconnect), and counted as that answer; keys that cannot be fetched: 503, server_error
+=== TEST 5: trigger: a route that fails (500) is answered to the service as the protocol says (a Completion with an error, 403 to a connect, 200 to a disconnect), and counted as route_failed; keys that cannot be fetched: 503, server_error
 --- http_config eval
 main::ep('t5ep')
 --- config
@@ -466,9 +466,9 @@ main::ep('t5ep')
 '{"error":"the signing keys of upstream calls are not available"}
 ',
 'promtool: ok
-signalr_trigger_calls_total{hub="t5boom",category="connections",event="connected",outcome="refused"} 1
-signalr_trigger_calls_total{hub="t5boom",category="connections",event="disconnected",outcome="answered"} 1
-signalr_trigger_calls_total{hub="t5boom",category="messages",event="broadcast",outcome="answered"} 1
+signalr_trigger_calls_total{hub="t5boom",category="connections",event="connected",outcome="route_failed"} 1
+signalr_trigger_calls_total{hub="t5boom",category="connections",event="disconnected",outcome="route_failed"} 1
+signalr_trigger_calls_total{hub="t5boom",category="messages",event="broadcast",outcome="route_failed"} 1
 signalr_trigger_calls_total{hub="unverified",category="unverified",event="unverified",outcome="server_error"} 1
 signalr_trigger_route_duration_seconds_bucket{hub="t5boom",category="connections",le="+Inf"} 2
 signalr_trigger_route_duration_seconds_count{hub="t5boom",category="connections"} 2
@@ -618,7 +618,7 @@ rest_retries endpoint=t7ep value=0
 rest_duration count=11 endpoint=t7ep
 ',
 'actions:
-action|count
+Action|Count
 add_user_to_group|1
 broadcast|1
 close_connection|1
@@ -628,7 +628,7 @@ remove_connection_from_group|1
 send_to_group|1
 send_to_user|4
 rest:
-endpoint|class|code|count
+Endpoint|Class|Code|Count
 t7ep|2xx||10
 t7ep|4xx|Warning.User.NotExisted|1
 ']
@@ -714,7 +714,7 @@ signalr_rest_duration_seconds_count{endpoint="t8up"} 3
 t8down secondary online=0 since=NOW last_failure=NOW status=502 probes=1 failed=1 probe_status=502
 ",
 'endpoints:
-Endpoint|Type|State|Since|Last failure|Status|Probes|Failed probes|Entra ID key age|Entra ID refresh failures|REST 2xx|REST 4xx|REST 5xx|REST no answer|Retries|Mean REST time
+Endpoint|Type|State|Since|Last failure|Last failure status|Probes|Failed probes|Entra ID key age|Entra ID refresh failures|REST 2xx|REST 4xx|REST 5xx|REST no answer|Retries|Mean REST time
 t8up|primary|online|TIME|TIME|503|1|0|-|-|0|0|3|0|2|N ms
 t8down|secondary|offline|TIME|TIME|502|1|1|-|-|0|0|0|3|2|N ms
 ',
@@ -797,7 +797,7 @@ signalr_negotiate_tokens_total{hub="t9hub",endpoint="t9ep"} 1
 my $json = "version=" . SignalRTest::module_version() . " nginx=" . (`$ENV{TEST_NGINX_BINARY} -v 2>&1` =~ m{nginx/(\S+)})[0]
     . " time=NOW created=NOW series>0=1 full=0 endpoints=t9ep:primary:online:key tokens=t9ep:1"
     . " keys=endpoints,negotiate_refused,negotiate_tokens,nginx_version,output_actions,rest_calls,rest_duration,rest_retries,time,trigger_calls,trigger_route_duration,version,zone\n";
-my $html = "html ok\nHub|Tokens issued|Upstream calls answered|Bad signature|Refused by the route|No route|Unsupported media type|Other 4xx|5xx|Mean route time\nt9hub|1|0|0|0|0|0|0|0|-\n";
+my $html = "html ok\nHub|Tokens issued|Upstream calls answered|Bad signature|Refused by the route|No route|Unsupported media type|Other 4xx|5xx|Route failed|Mean route time\nt9hub|1|0|0|0|0|0|0|0|0|-\n";
 ["token\n", $prom, $prom, $prom, $prom, $json, $html, $html, $json, $prom, "[]\n"]
 --- no_error_log
 [error]
@@ -1001,7 +1001,19 @@ main::ep('t22ep')
     location = /s { signalr_negotiate chat; signalr_status; }
 --- must_die
 --- error_log
-"signalr_status" directive is duplicate
+"signalr_status" directive cannot be in the location of another of signalr_negotiate, signalr_trigger, signalr_output and signalr_status
+
+
+
+=== TEST 22b: nor the other way round
+--- http_config eval
+main::ep('t22bep')
+--- config
+    location = /s { signalr_status; signalr_negotiate chat; }
+--- must_die
+--- error_log
+"signalr_negotiate" directive cannot be in the location of another of signalr_negotiate, signalr_trigger, signalr_output and signalr_status
+
 
 
 

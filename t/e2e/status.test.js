@@ -34,7 +34,7 @@ const ACTIONS = [
 ];
 const REASONS = ['bad_hub', 'error', 'invalid_claim', 'invalid_user_id', 'no_endpoint', 'not_ready', 'token_too_long'];
 const OUTCOMES = ['answered', 'signature', 'refused', 'no_route', 'unsupported_media_type', 'client_error',
-  'server_error'];
+  'server_error', 'route_failed'];
 
 async function statusJson(nginx) {
   const res = await fetchWithTimeout(`${nginx.url}/status?format=json`);
@@ -271,11 +271,11 @@ test('the status page counts real traffic exactly, shows it in a browser, and ke
     assert.deepEqual(hubs.map(({ 'Mean route time': mean, ...row }) => row), [
       {
         Hub: 'chat', 'Tokens issued': '3', 'Upstream calls answered': '6', 'Bad signature': '0',
-        'Refused by the route': '1', 'No route': '0', 'Unsupported media type': '0', 'Other 4xx': '0', '5xx': '0',
+        'Refused by the route': '1', 'No route': '0', 'Unsupported media type': '0', 'Other 4xx': '0', '5xx': '0', 'Route failed': '0',
       },
       {
         Hub: 'news', 'Tokens issued': '1', 'Upstream calls answered': '0', 'Bad signature': '0',
-        'Refused by the route': '0', 'No route': '0', 'Unsupported media type': '0', 'Other 4xx': '0', '5xx': '0',
+        'Refused by the route': '0', 'No route': '0', 'Unsupported media type': '0', 'Other 4xx': '0', '5xx': '0', 'Route failed': '0',
       },
     ]);
     assert.deepEqual(await table(page, 'refusals'), [{ Reason: 'bad_hub', Count: '1' }]);
