@@ -695,3 +695,32 @@ signalr: route \"/on/messages/broadcast\" answered 502 to invocation \"0\" of \"
 retry 1 of 2\nretry 2 of 2\nafter 3 attempts
 signalr: route \"/on/connections/connected\" refused connection \"$::CID\" with 502
 "]
+
+
+
+=== TEST 18: REST location, a 2xx status line then the body cut short, to an invoke and a list (whose answer is their result): an answer not understood, 502 with the service's status (200), 1 call each; the endpoint is not marked offline (the service answered) and the log does not say "counted as done"
+--- config
+    location = /out {
+        signalr_output chat;
+        add_header X-Rest $signalr_rest_status always;
+    }
+--- request eval
+[main::out("cut+200", $::INVOKE), main::out("head+200", $::LIST), "GET /calls",
+ "GET /error.log"]
+--- error_code eval
+[502, 502, 200, 200]
+--- response_headers eval
+["X-Rest: 200", "X-Rest: 200", "", ""]
+--- response_body_filters eval
+main::errors(3, qr/\[(?:warn|error)\] signalr: .*/)
+--- response_body eval
+[main::failure(18, "invoke: the service gave an unexpected answer", 200),
+ main::failure(18, "list connections: the service gave an unexpected answer", 200),
+ $::C_INVOKE . $::C_LIST,
+'[error] signalr: the response of "/_signalr/api/hubs" ended before its end
+[error] signalr: the answer of endpoint "f18" to REST call "invoke" was cut short or is larger than 1048576 bytes
+[error] signalr: REST call "invoke" to endpoint "f18" got the unexpected status 200 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
+[error] signalr: the response of "/_signalr/api/hubs" ended before its end
+[error] signalr: the answer of endpoint "f18" to REST call "list connections" was cut short or is larger than 1048576 bytes
+[error] signalr: REST call "list connections" to endpoint "f18" got the unexpected status 200 (x-ms-error-code: none): check the "rest=" location, whose proxy_pass must name the service with no URI part
+']
