@@ -456,8 +456,10 @@ main::errors(3, qr/upstream timed out/)
 
 
 === TEST 7: REST location, answers of 64 MiB: a send's 202 is done (1 call); an invoke's or a list's 200 is over the 1 MB kept, an answer not understood (1 call, 502); a group action's 503 is retried (3 calls)
---- config
-    location = /out { signalr_output chat; }
+--- config eval
+# a read timeout that a slow stand-in (a busy machine) does not reach
+"    location = /out { signalr_output chat; }
+" . ($::STANDIN_REST =~ s/proxy_read_timeout 300ms/proxy_read_timeout 10s/r)
 --- request eval
 [main::out("big+202", $::SEND_T), main::out("big+200", $::INVOKE),
  main::out("big+200", $::LIST), main::out("big+503", $::ADD), "GET /calls",
@@ -480,9 +482,15 @@ main::errors(5, qr/larger than \d+ bytes|retry \d+ of \d+|after \d+ attempts/)
 === TEST 8: the client goes away while the REST call waits for its answer: 1 call, nothing logged above info
 --- config
     location = /out { signalr_output chat; }
+    location /_signalr/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_FAULT_PORT;
+        proxy_set_header X-Fault "$fault_tag $fault";
+        proxy_read_timeout 5s;
+    }
 --- request eval
 main::out("mute", $::SEND_T)
---- timeout: 0.2
+--- timeout: 1
 --- abort
 --- ignore_response
 --- wait: 0.5
@@ -610,7 +618,7 @@ $::ROUTE
 --- http_config eval
 "signalr_endpoint \"$::CS_S1\" name=f14;"
 --- config eval
-$::ROUTE
+$::ROUTE =~ s/proxy_read_timeout 300ms/proxy_read_timeout 10s/r
 --- request eval
 [main::call("big+200", $::INVOCATION), main::call("big+200", $::CONNECTED),
  main::call("big+200", $::SEND), "GET /calls", "GET /error.log"]
@@ -631,12 +639,12 @@ main::errors(4, qr/\[(?:warn|error|alert|crit|emerg)\] .*/)
 --- http_config eval
 "signalr_endpoint \"$::CS_S1\" name=f15;"
 --- config eval
-$::ROUTE
+$::ROUTE =~ s/proxy_read_timeout 300ms/proxy_read_timeout 5s/r
 --- request eval
 main::call("mute", $::INVOCATION)
 --- more_headers eval
 $::H_MESSAGE
---- timeout: 0.2
+--- timeout: 1
 --- abort
 --- ignore_response
 --- wait: 0.5
