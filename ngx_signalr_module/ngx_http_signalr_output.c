@@ -1779,9 +1779,18 @@ ngx_http_signalr_output_next(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        /* a 2xx whose body is not what the operation answers */
+        /*
+         * a 2xx whose body is not what the operation answers, or was cut
+         * short: the service answered, with the status of its status line
+         * (no "no response", which would take the endpoint offline)
+         */
 
         f = ngx_http_signalr_output_failure(r, lane, call, cap);
+
+        if (f != NULL && f->no_response) {
+            f->status = ngx_http_signalr_capture_header_status(cap);
+            f->no_response = 0;
+        }
 
         ngx_http_signalr_capture_release(r, cap);
 
@@ -2161,14 +2170,19 @@ ngx_http_signalr_output_answered(ngx_http_request_t *r,
         /*
          * the status line says that the service took the call, the rest of
          * its answer was lost: done, and never sent again (a send would be
-         * delivered twice)
+         * delivered twice); an invoke's or a list's answer is its result,
+         * which is lost: ngx_http_signalr_output_result() tells
          */
 
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "signalr: endpoint \"%V\" answered REST call \"%s\" "
-                      "with status %ui, and its answer was cut short: "
-                      "counted as done, not sent again",
-                      &run->ep->name, call->what, rest_status);
+        if (call->kind != SIGNALR_CALL_INVOKE
+            && call->kind != SIGNALR_CALL_LIST)
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "signalr: endpoint \"%V\" answered REST call "
+                          "\"%s\" with status %ui, and its answer was cut "
+                          "short: counted as done, not sent again",
+                          &run->ep->name, call->what, rest_status);
+        }
 
         (void) ngx_http_signalr_endpoint_ok(run->ep);
 
