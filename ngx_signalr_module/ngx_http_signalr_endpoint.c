@@ -15,6 +15,7 @@
 #include "ngx_http_signalr_shm.h"
 #include "signalr_action.h"
 #include "signalr_connstr.h"
+#include "signalr_json.h"
 
 
 /* the lifetime of the tokens of REST calls and probes */
@@ -300,6 +301,24 @@ ngx_http_signalr_endpoint_params(ngx_conf_t *cf,
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "empty endpoint name in "
                                    "\"signalr_endpoint\"");
+                return NGX_ERROR;
+            }
+
+            /* shown in logs, answers and the status page as it is */
+
+            for (p = name->data; p < name->data + name->len; p++) {
+                if (*p < 0x20 || *p == 0x7f) {
+                    break;
+                }
+            }
+
+            if (p < name->data + name->len
+                || !signalr_utf8_valid(name->data, name->len))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid endpoint name in "
+                                   "\"signalr_endpoint\": UTF-8 text "
+                                   "without control characters expected");
                 return NGX_ERROR;
             }
 

@@ -258,8 +258,12 @@ typedef struct ngx_http_signalr_output_ctx_s   ngx_http_signalr_output_ctx_t;
 
 
 typedef struct {
+    ngx_http_request_t              *request;
     ngx_http_signalr_trigger_ctx_t  *trigger;
     ngx_http_signalr_output_ctx_t   *output;
+
+    /* the trigger's handler ran: the status page counts the call */
+    unsigned                         trigger_called:1;
 
     /* the endpoint the request used, for $signalr_endpoint */
     ngx_http_signalr_endpoint_t     *endpoint;

@@ -872,8 +872,6 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
 }
 
 
-/* 400: a value of the request makes the token longer than the service takes */
-
 /* why the request gets no token, for the status page */
 
 static void
@@ -888,6 +886,8 @@ ngx_http_signalr_negotiate_refused(ngx_http_request_t *r, ngx_uint_t reason)
     }
 }
 
+
+/* 400: a value of the request makes the token longer than the service takes */
 
 static ngx_int_t
 ngx_http_signalr_negotiate_too_long(ngx_http_request_t *r,

@@ -96,6 +96,8 @@ static ngx_http_signalr_keys_t *ngx_http_signalr_shm_wipe(
     ngx_http_signalr_keys_t *k);
 static ngx_int_t ngx_http_signalr_shm_jwks(ngx_http_signalr_main_conf_t *smcf,
     ngx_log_t *log);
+static void ngx_http_signalr_shm_back(ngx_http_signalr_state_t *s,
+    ngx_msec_t until);
 
 
 ngx_int_t
@@ -531,10 +533,26 @@ ngx_http_signalr_endpoint_online(ngx_http_signalr_endpoint_t *ep)
     }
 
     if (ngx_atomic_cmp_set(&ep->state->offline_until, until, 0)) {
-        ep->state->online_since = ngx_time();
+        ngx_http_signalr_shm_back(ep->state, until);
     }
 
     return 1;
+}
+
+
+/*
+ * online again since its offline time ran out (until has passed), or now:
+ * when that is noticed is not when it happened
+ */
+
+static void
+ngx_http_signalr_shm_back(ngx_http_signalr_state_t *s, ngx_msec_t until)
+{
+    ngx_msec_int_t  ago;
+
+    ago = (ngx_msec_int_t) (ngx_current_msec - until);
+
+    s->online_since = ngx_time() - (ago > 0 ? ago / 1000 : 0);
 }
 
 
@@ -725,7 +743,7 @@ ngx_http_signalr_endpoint_ok(ngx_http_signalr_endpoint_t *ep)
         return 0;
     }
 
-    ep->state->online_since = ngx_time();
+    ngx_http_signalr_shm_back(ep->state, until);
 
     /* a time passed: online already, nobody to tell */
 

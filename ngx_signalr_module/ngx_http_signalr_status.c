@@ -58,10 +58,15 @@
 #define NGX_HTTP_SIGNALR_STATUS_MAX_CODES       64
 
 
-/* the kinds of series; a name is a hub, event or error code tracked */
+/*
+ * the kinds of series; a name is a hub, event or error code tracked: the
+ * hubs of upstream calls, which the service names, apart from those of
+ * negotiate, which a client may name (signalr_negotiate $arg_hub)
+ */
 enum {
     NGX_HTTP_SIGNALR_S_FREE = 0,
     NGX_HTTP_SIGNALR_S_HUB,
+    NGX_HTTP_SIGNALR_S_NEGOTIATE_HUB,
     NGX_HTTP_SIGNALR_S_EVENT,
     NGX_HTTP_SIGNALR_S_CODE,
     NGX_HTTP_SIGNALR_S_TOKENS,          /* hub, endpoint */
@@ -155,6 +160,8 @@ typedef struct {
     /* each kind's series, in the order of their label values */
     ngx_http_signalr_series_t **sorted[NGX_HTTP_SIGNALR_S_KINDS];
     ngx_uint_t                  nsorted[NGX_HTTP_SIGNALR_S_KINDS];
+    unsigned                    listed:1;
+    unsigned                    failed:1;       /* out of memory */
 } ngx_http_signalr_page_t;
 
 
@@ -171,6 +178,8 @@ static ngx_http_signalr_series_t *ngx_http_signalr_series_cached(
 static void ngx_http_signalr_series_remember(
     ngx_http_signalr_main_conf_t *smcf, ngx_uint_t kind,
     ngx_http_signalr_series_t *s);
+static ngx_http_signalr_series_t *ngx_http_signalr_series_full(
+    ngx_http_signalr_status_sh_t *sh, ngx_uint_t kind, ngx_uint_t name);
 static ngx_http_signalr_series_t *ngx_http_signalr_series_find(
     ngx_http_signalr_status_sh_t *sh, ngx_uint_t kind, u_char *key,
     size_t len, uint32_t hash, ngx_uint_t *slot);
@@ -185,7 +194,7 @@ static void ngx_http_signalr_status_observe(ngx_http_signalr_series_t *s,
 static void ngx_http_signalr_status_negotiate(ngx_http_request_t *r,
     ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_ctx_t *ctx);
 static void ngx_http_signalr_status_trigger(ngx_http_request_t *r,
-    ngx_http_signalr_main_conf_t *smcf);
+    ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_ctx_t *ctx);
 static ngx_int_t ngx_http_signalr_status_prometheus(ngx_http_request_t *r,
     ngx_http_signalr_page_t *pg);
 static ngx_int_t ngx_http_signalr_status_json(ngx_http_request_t *r,
@@ -711,7 +720,8 @@ ngx_http_signalr_series_make(ngx_http_signalr_main_conf_t *smcf,
     sh = smcf->status;
     shpool = (ngx_slab_pool_t *) smcf->status_zone->shm.addr;
 
-    limit = (kind == NGX_HTTP_SIGNALR_S_HUB) ? smcf->status_hubs
+    limit = (kind == NGX_HTTP_SIGNALR_S_HUB
+             || kind == NGX_HTTP_SIGNALR_S_NEGOTIATE_HUB) ? smcf->status_hubs
             : (kind == NGX_HTTP_SIGNALR_S_EVENT) ? smcf->status_events
             : NGX_HTTP_SIGNALR_STATUS_MAX_CODES;
 
@@ -721,9 +731,8 @@ ngx_http_signalr_series_make(ngx_http_signalr_main_conf_t *smcf,
         return NULL;
     }
 
-    if (!name && sh->used >= sh->max && sh->other[kind]) {
-        (void) ngx_atomic_fetch_add(&sh->full, 1);
-        return sh->other[kind];
+    if (sh->used >= sh->max && sh->other[kind] != NULL) {
+        return ngx_http_signalr_series_full(sh, kind, name);
     }
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -739,12 +748,7 @@ ngx_http_signalr_series_make(ngx_http_signalr_main_conf_t *smcf,
     }
 
     if (slot == sh->n || sh->used >= sh->max) {
-
-        if (!name) {
-            (void) ngx_atomic_fetch_add(&sh->full, 1);
-            s = sh->other[kind];
-        }
-
+        s = ngx_http_signalr_series_full(sh, kind, name);
         goto done;
     }
 
@@ -769,6 +773,35 @@ done:
     ngx_shmtx_unlock(&shpool->mutex);
 
     return s;
+}
+
+
+/*
+ * The zone is full: what is counted goes to the "other" series of its
+ * metric (a name becomes "other"), and is told once a minute at most
+ */
+
+static ngx_http_signalr_series_t *
+ngx_http_signalr_series_full(ngx_http_signalr_status_sh_t *sh,
+    ngx_uint_t kind, ngx_uint_t name)
+{
+    ngx_atomic_uint_t  last, now;
+
+    (void) ngx_atomic_fetch_add(&sh->full, 1);
+
+    now = (ngx_atomic_uint_t) ngx_time();
+    last = sh->warned;
+
+    if ((ngx_atomic_int_t) (now - last) >= 60
+        && ngx_atomic_cmp_set(&sh->warned, last, now))
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "signalr: the status zone is full (%ui series): "
+                      "new ones are counted as \"other\", raise the size "
+                      "of \"signalr_status_zone\"", sh->max);
+    }
+
+    return name ? NULL : sh->other[kind];
 }
 
 
@@ -880,7 +913,6 @@ static ngx_int_t
 ngx_http_signalr_status_log(ngx_http_request_t *r)
 {
     ngx_http_signalr_ctx_t        *ctx;
-    ngx_http_signalr_loc_conf_t   *slcf;
     ngx_http_signalr_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
@@ -889,15 +921,23 @@ ngx_http_signalr_status_log(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_signalr_module);
-    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+    /*
+     * the requests the negotiate and trigger handlers took, also when an
+     * error_page answered them at last
+     */
 
-    if (ctx && ctx->negotiated) {
+    ctx = ngx_http_signalr_find_ctx(r);
+
+    if (ctx == NULL) {
+        return NGX_OK;
+    }
+
+    if (ctx->negotiated) {
         ngx_http_signalr_status_negotiate(r, smcf, ctx);
     }
 
-    if (slcf->trigger_uri) {
-        ngx_http_signalr_status_trigger(r, smcf);
+    if (ctx->trigger_called) {
+        ngx_http_signalr_status_trigger(r, smcf, ctx);
     }
 
     return NGX_OK;
@@ -927,7 +967,8 @@ ngx_http_signalr_status_negotiate(ngx_http_request_t *r,
     }
 
     labels[0] = ctx->hub;
-    ngx_http_signalr_status_name(smcf, NGX_HTTP_SIGNALR_S_HUB, &labels[0]);
+    ngx_http_signalr_status_name(smcf, NGX_HTTP_SIGNALR_S_NEGOTIATE_HUB,
+                                 &labels[0]);
 
     labels[1] = ctx->endpoint->name;
 
@@ -938,14 +979,14 @@ ngx_http_signalr_status_negotiate(ngx_http_request_t *r,
 
 static void
 ngx_http_signalr_status_trigger(ngx_http_request_t *r,
-    ngx_http_signalr_main_conf_t *smcf)
+    ngx_http_signalr_main_conf_t *smcf, ngx_http_signalr_ctx_t *ctx)
 {
     ngx_str_t                           labels[3];
     ngx_uint_t                          status, outcome;
     ngx_http_signalr_series_t          *s;
     ngx_http_signalr_trigger_report_t   rep;
 
-    ngx_http_signalr_trigger_report(r, &rep);
+    ngx_http_signalr_trigger_report(ctx, &rep);
 
     status = r->headers_out.status;
 
@@ -1202,7 +1243,7 @@ ngx_http_signalr_status_send(ngx_http_request_t *r,
     ngx_str_t         body, value;
     ngx_table_elt_t  *h;
 
-    if (pg->out.data == NULL && pg->out.len) {
+    if (pg->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1243,14 +1284,18 @@ ngx_http_signalr_page_printf(ngx_http_signalr_page_t *pg, const char *fmt,
     p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
     va_end(args);
 
-    (void) signalr_str_append(&pg->out, buf, p - buf);
+    if (signalr_str_append(&pg->out, buf, p - buf) != 0) {
+        pg->failed = 1;
+    }
 }
 
 
 static void
 ngx_http_signalr_page_text(ngx_http_signalr_page_t *pg, const char *s)
 {
-    (void) signalr_str_append(&pg->out, s, ngx_strlen(s));
+    if (signalr_str_append(&pg->out, s, ngx_strlen(s)) != 0) {
+        pg->failed = 1;
+    }
 }
 
 
@@ -1295,7 +1340,9 @@ ngx_http_signalr_page_escaped(ngx_http_signalr_page_t *pg, u_char *s,
             break;
 
         default:
-            (void) signalr_str_append(&pg->out, p, 1);
+            if (signalr_str_append(&pg->out, p, 1) != 0) {
+                pg->failed = 1;
+            }
         }
     }
 }
@@ -1373,19 +1420,44 @@ static ngx_http_signalr_series_t *
 ngx_http_signalr_series_next(ngx_http_signalr_page_t *pg,
     ngx_http_signalr_metric_t *m, ngx_uint_t *i, ngx_str_t *labels)
 {
-    ngx_uint_t                   j, n;
+    ngx_uint_t                   j, k, n;
+    ngx_uint_t                   room[NGX_HTTP_SIGNALR_S_KINDS];
     ngx_http_signalr_series_t   *s, **list;
 
-    list = pg->sorted[m->kind];
+    /*
+     * one walk of the table to count each kind's series, one to list them
+     * (a series made meanwhile, for which there is no room, is left for
+     * the next page), then each kind sorted
+     */
 
-    if (list == NULL) {
-        list = ngx_palloc(pg->pool, (pg->sh->n + 1)
-                                    * sizeof(ngx_http_signalr_series_t *));
+    if (!pg->listed) {
+        pg->listed = 1;
+
+        ngx_memzero(room, sizeof(room));
+
+        for (j = 0, n = 0; j < pg->sh->n; j++) {
+            s = &pg->sh->series[j];
+
+            if (s->ready) {
+                ngx_memory_barrier();
+                room[s->kind]++;
+                n++;
+            }
+        }
+
+        list = ngx_palloc(pg->pool,
+                          (n + 1) * sizeof(ngx_http_signalr_series_t *));
         if (list == NULL) {
+            pg->failed = 1;
             return NULL;
         }
 
-        for (j = 0, n = 0; j < pg->sh->n; j++) {
+        for (k = 0; k < NGX_HTTP_SIGNALR_S_KINDS; k++) {
+            pg->sorted[k] = list;
+            list += room[k];
+        }
+
+        for (j = 0; j < pg->sh->n; j++) {
             s = &pg->sh->series[j];
 
             if (!s->ready) {
@@ -1394,17 +1466,21 @@ ngx_http_signalr_series_next(ngx_http_signalr_page_t *pg,
 
             ngx_memory_barrier();
 
-            if (s->kind == m->kind) {
-                list[n++] = s;
+            k = s->kind;
+
+            if (pg->nsorted[k] < room[k]) {
+                pg->sorted[k][pg->nsorted[k]++] = s;
             }
         }
 
-        ngx_qsort(list, n, sizeof(ngx_http_signalr_series_t *),
-                  ngx_http_signalr_series_cmp);
-
-        pg->sorted[m->kind] = list;
-        pg->nsorted[m->kind] = n;
+        for (k = 0; k < NGX_HTTP_SIGNALR_S_KINDS; k++) {
+            ngx_qsort(pg->sorted[k], pg->nsorted[k],
+                      sizeof(ngx_http_signalr_series_t *),
+                      ngx_http_signalr_series_cmp);
+        }
     }
+
+    list = pg->sorted[m->kind];
 
     while (*i < pg->nsorted[m->kind]) {
         s = list[(*i)++];
@@ -1491,11 +1567,13 @@ ngx_http_signalr_prom_endpoint(ngx_http_signalr_page_t *pg, const char *name,
             value = rep.probes_failed;
             break;
         case 8:
-            value = rep.key_time ? (ngx_uint_t) (ngx_time() - rep.key_time)
-                                 : 0;
             if (rep.key_time == 0) {
                 continue;
             }
+
+            /* another worker's clock may be a second ahead */
+            value = (ngx_time() > rep.key_time)
+                    ? (ngx_uint_t) (ngx_time() - rep.key_time) : 0;
             break;
         case 9:
             value = rep.refreshes;
@@ -1718,7 +1796,7 @@ ngx_http_signalr_json_endpoints(ngx_http_signalr_page_t *pg,
             signalr_jw_key_lit(w, "key_age");
 
             if (rep.key_time) {
-                signalr_jw_integer(w, ngx_time() - rep.key_time);
+                signalr_jw_integer(w, ngx_max(ngx_time() - rep.key_time, 0));
             } else {
                 signalr_jw_null(w);
             }
@@ -2026,7 +2104,8 @@ ngx_http_signalr_html_endpoints(ngx_http_signalr_page_t *pg)
 
         if (rep.entra && rep.key_time) {
             ngx_http_signalr_page_printf(pg, "<td>%T s</td><td>%ui</td>",
-                                         ngx_time() - rep.key_time,
+                                         ngx_max(ngx_time() - rep.key_time,
+                                                 0),
                                          rep.refresh_failures);
 
         } else if (rep.entra) {

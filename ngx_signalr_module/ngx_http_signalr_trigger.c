@@ -497,7 +497,15 @@ ngx_http_signalr_trigger_bearer(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_signalr_trigger_handler(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
+    ngx_int_t                rc;
+    ngx_http_signalr_ctx_t  *ctx;
+
+    ctx = ngx_http_signalr_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->trigger_called = 1;
 
     if (r->method != NGX_HTTP_POST) {
         return ngx_http_signalr_not_allowed(r, "POST",
@@ -1531,17 +1539,14 @@ done:
  */
 
 void
-ngx_http_signalr_trigger_report(ngx_http_request_t *r,
+ngx_http_signalr_trigger_report(ngx_http_signalr_ctx_t *ctx,
     ngx_http_signalr_trigger_report_t *rep)
 {
-    ngx_http_signalr_ctx_t          *ctx;
     ngx_http_signalr_trigger_ctx_t  *t;
 
     ngx_memzero(rep, sizeof(ngx_http_signalr_trigger_report_t));
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
-
-    if (ctx == NULL || ctx->trigger == NULL || !ctx->trigger->verified) {
+    if (ctx->trigger == NULL || !ctx->trigger->verified) {
         return;
     }
 

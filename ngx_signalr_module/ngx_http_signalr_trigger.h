@@ -40,7 +40,7 @@ typedef struct {
 } ngx_http_signalr_trigger_report_t;
 
 
-void ngx_http_signalr_trigger_report(ngx_http_request_t *r,
+void ngx_http_signalr_trigger_report(ngx_http_signalr_ctx_t *ctx,
     ngx_http_signalr_trigger_report_t *rep);
 
 char *ngx_http_signalr_trigger(ngx_conf_t *cf, ngx_command_t *cmd,

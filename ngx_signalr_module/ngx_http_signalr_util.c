@@ -40,6 +40,9 @@ ngx_http_signalr_get_ctx(ngx_http_request_t *r)
 {
     ngx_http_signalr_ctx_t  *ctx;
 
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_signalr_main_conf_t  *smcf;
+
     ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
 
     if (ctx == NULL) {
@@ -48,10 +51,67 @@ ngx_http_signalr_get_ctx(ngx_http_request_t *r)
             return NULL;
         }
 
+        ctx->request = r;
         ngx_http_set_ctx(r, ctx, ngx_http_signalr_module);
+
+        /*
+         * with the status page's counters, the context is found again
+         * after an internal redirect (error_page) has cleared the
+         * request's contexts, as realip finds its own
+         */
+
+        smcf = ngx_http_get_module_main_conf(r, ngx_http_signalr_module);
+
+        if (smcf->status) {
+            cln = ngx_pool_cleanup_add(r->pool, 0);
+            if (cln == NULL) {
+                return NULL;
+            }
+
+            cln->handler = ngx_http_signalr_ctx_cleanup;
+            cln->data = ctx;
+        }
     }
 
     return ctx;
+}
+
+
+/* only a mark, for ngx_http_signalr_find_ctx() */
+
+void
+ngx_http_signalr_ctx_cleanup(void *data)
+{
+}
+
+
+/* the request's context, also after an internal redirect; or NULL */
+
+ngx_http_signalr_ctx_t *
+ngx_http_signalr_find_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_signalr_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_signalr_module);
+
+    if (ctx && (ctx->trigger_called || ctx->negotiated)) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_signalr_ctx_cleanup
+            && ((ngx_http_signalr_ctx_t *) cln->data)->request == r)
+        {
+            ctx = cln->data;
+
+            if (ctx->trigger_called || ctx->negotiated) {
+                return ctx;
+            }
+        }
+    }
+
+    return NULL;
 }
 
 

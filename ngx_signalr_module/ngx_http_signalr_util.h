@@ -35,6 +35,8 @@ ngx_http_signalr_fail(ngx_http_signalr_error_t *err, ngx_uint_t status,
 
 
 ngx_http_signalr_ctx_t *ngx_http_signalr_get_ctx(ngx_http_request_t *r);
+ngx_http_signalr_ctx_t *ngx_http_signalr_find_ctx(ngx_http_request_t *r);
+void ngx_http_signalr_ctx_cleanup(void *data);
 ngx_int_t ngx_http_signalr_variable_set(ngx_http_variable_value_t *v,
     u_char *data, size_t len);
 ngx_int_t ngx_http_signalr_send(ngx_http_request_t *r, ngx_uint_t status,

@@ -77,6 +77,12 @@ sub inv {
         . qq({"type":1,"invocationId":"0","target":"$event","arguments":[1]});
 }
 
+# a body in chunked transfer coding (Test::Nginx sends it as it is)
+sub chunked {
+    my ($body) = @_;
+    return sprintf("%x\r\n%s\r\n0\r\n\r\n", length $body, $body);
+}
+
 # The page in Prometheus text: what promtool says of it, then its samples
 # whose line matches $re, without the counters and histogram lines that
 # are 0 (every test has a zone of its own: a count it did not cause shows)
@@ -482,7 +488,7 @@ logged: could not be fetched through "/_jwks_t5": status 404
 
 
 
-=== TEST 6: bounds: with hubs=2 events=2 a third hub and a third event are counted as "other", and so are events that are not short printable ASCII; no user id, connection id or group on any page
+=== TEST 6: bounds: with hubs=2 events=2 a third hub (of negotiate, of upstream calls: each has its own list) and a third event are counted as "other", and so are events that are not short printable ASCII; no user id, connection id or group on any page
 --- http_config eval
 main::ep('t6ep') . "signalr_status_zone 1m hubs=2 events=2;\n"
 --- config
@@ -511,7 +517,7 @@ main::ep('t6ep') . "signalr_status_zone 1m hubs=2 events=2;\n"
 [("") x 3,
  main::up('X-ASRS-Hub' => 't6a', 'X-ASRS-Event' => 't6ev1', 'X-ASRS-User-Id' => 't6-asrs-user-secret'),
  main::up('X-ASRS-Hub' => 't6a', 'X-ASRS-Event' => 't6ev2', 'X-ASRS-User-Id' => 't6-asrs-user-secret'),
- main::up('X-ASRS-Hub' => 't6a', 'X-ASRS-Event' => 't6ev3'),
+ main::up('X-ASRS-Hub' => 't6b', 'X-ASRS-Event' => 't6ev3'),
  main::up('X-ASRS-Hub' => 't6a', 'X-ASRS-Event' => 't6<b>'),
  main::up('X-ASRS-Hub' => 't6a', 'X-ASRS-Event' => 'e' x 129),
  main::up('X-ASRS-Hub' => 't6c', 'X-ASRS-Event' => 't6ev1'),
@@ -538,9 +544,10 @@ signalr_negotiate_tokens_total{hub="other",endpoint="t6ep"} 1
 signalr_negotiate_tokens_total{hub="t6a",endpoint="t6ep"} 1
 signalr_negotiate_tokens_total{hub="t6b",endpoint="t6ep"} 1
 signalr_trigger_calls_total{hub="other",category="messages",event="t6ev1",outcome="answered"} 1
-signalr_trigger_calls_total{hub="t6a",category="messages",event="other",outcome="answered"} 3
+signalr_trigger_calls_total{hub="t6a",category="messages",event="other",outcome="answered"} 2
 signalr_trigger_calls_total{hub="t6a",category="messages",event="t6ev1",outcome="answered"} 1
 signalr_trigger_calls_total{hub="t6a",category="messages",event="t6ev2",outcome="answered"} 1
+signalr_trigger_calls_total{hub="t6b",category="messages",event="other",outcome="answered"} 1
 signalr_output_actions_total{action="add_connection_to_group"} 1
 signalr_output_actions_total{action="send_to_user"} 1
 signalr_rest_calls_total{endpoint="t6ep",class="2xx",code=""} 2
@@ -1032,3 +1039,89 @@ invalid number of arguments in "signalr_status" directive
 --- must_die
 --- error_log
 "signalr_status_zone" directive is not allowed here
+
+
+
+=== TEST 25: a call that nginx refuses while the trigger reads it (413: a chunked body too large) and an error_page answers is counted all the same (the error_page's internal redirect clears the request's contexts)
+--- http_config eval
+main::ep('t25ep')
+--- config
+    error_page 413 = @t25big;
+    location @t25big { return 413 "too big\n"; }
+    location = /upstream {
+        client_max_body_size 10;
+        signalr_trigger /route;
+    }
+    location = /route { return 204; }
+--- request eval
+[("POST /upstream\r\n" . main::chunked(substr(main::inv('t25ev'), 16))) x 2,
+ "GET /status"]
+--- more_headers eval
+[main::up('X-ASRS-Hub' => 't25hub', 'Transfer-Encoding' => 'chunked'),
+ main::up('X-ASRS-Hub' => 't25hub', 'Transfer-Encoding' => 'chunked'), ""]
+--- error_code eval
+[413, 413, 200]
+--- response_body_filters eval
+[[\&main::short], [\&main::short], main::prom(qr/^signalr_trigger_calls/)]
+--- response_body eval
+["too big\n\n", "too big\n\n",
+'promtool: ok
+signalr_trigger_calls_total{hub="unverified",category="unverified",event="unverified",outcome="client_error"} 2
+']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 26: a zone full of names: new hubs are counted as "other", signalr_status_zone_full_total counts each, a warning tells once, and nothing else changes
+--- http_config eval
+main::ep('t26ep') . "signalr_status_zone 256k hubs=10000;\n"
+--- config
+    location = /neg { signalr_negotiate $arg_hub; }
+--- request eval
+["POST /neg?hub=other", (map { "POST /neg?hub=t26h$_" } 1 .. 230), "GET /status", "GET /errlog"]
+--- error_code eval
+[(200) x 231, 200, 200]
+--- response_body_filters eval
+[([\&main::short]) x 231,
+ [sub {
+     my ($body) = @_;
+     my $out = SignalRTest::promtool_check($body);
+     my ($other) = $body =~ /^signalr_negotiate_tokens_total\{hub="other",endpoint="t26ep"\} (\d+)$/m;
+     my ($full) = $body =~ /^signalr_status_zone_full_total (\d+)$/m;
+     my $named = () = $body =~ /^signalr_negotiate_tokens_total\{hub="t26h\d+",endpoint="t26ep"\} 1$/mg;
+     my ($used, $max) = $body =~ /^signalr_status_zone_series\{state="used"\} (\d+)\nsignalr_status_zone_series\{state="max"\} (\d+)$/m;
+     $out .= "full: " . ($full > 0 ? "yes" : "no") . "\n";
+     # a name that came in when one series was left: its token is in the
+     # series of no endpoint either
+     my ($both) = $body =~ /^signalr_negotiate_tokens_total\{hub="other",endpoint="other"\} (\d+)$/m;
+     $out .= "other: 1 + full\n" if $other + ($both // 0) == 1 + $full;
+     $out .= "named + full: " . ($named + $full) . "\n";
+     $out .= "used = max\n" if $used == $max;
+     $out;
+ }],
+ main::errlog('the status zone is full')]
+--- response_body eval
+[("token\n") x 231,
+'promtool: ok
+full: yes
+other: 1 + full
+named + full: 230
+used = max
+',
+'logged: the status zone is full
+']
+--- no_error_log
+[error]
+
+
+
+=== TEST 27: an endpoint name must be UTF-8 text without control characters (it is shown as it is)
+--- http_config eval
+"signalr_endpoint \"Endpoint=https://t27.example.net;AccessKey=$SignalRTest::KEYS{S1};Version=1.0;\" \"name=a\\tb\";\n"
+--- config
+    location = /s { return 204; }
+--- must_die
+--- error_log
+invalid endpoint name in "signalr_endpoint": UTF-8 text without control characters expected
