@@ -20,6 +20,9 @@
 #                 loaded into $(NGINX_ASAN) (default $(NGINX), libasan preloaded)
 #                 or into an nginx built with ASan itself (no preload)
 #   make prove-hup   the same as prove, configurations reloaded with SIGHUP
+#   make badinput    generated bad requests to negotiate, trigger and output
+#                 with the ASan module (util/badinput/): no crash, no ASan
+#                 report, no 5xx (BADINPUT_COUNT, BADINPUT_SEED)
 #   make valgrind    the same as prove with nginx under valgrind's memcheck
 #                 (VALGRIND_TESTS: the .t files, default a subset; "all"
 #                 for every one); fails on any report left after
@@ -76,7 +79,8 @@ SID_SRC    := $(MATRIX)/sid-dev
 
 .PHONY: all module-test module-asan deps test unit fuzz prove prove-asan \
         prove-hup emulator-test bench clean matrix matrix-deps matrix-prove \
-        compile-check build-test hardening fuzz-long fuzz-merge valgrind FORCE
+        compile-check build-test hardening fuzz-long fuzz-merge valgrind \
+        badinput FORCE
 
 all: $(MODULE)
 
@@ -197,6 +201,15 @@ prove-asan: $(MODULE_ASAN)
 
 comma := ,
 
+# util/badinput/run.sh: BADINPUT_COUNT generated requests (plus truncations
+# of valid bodies), the seed printed (BADINPUT_SEED repeats a run); ports
+# 8741-8742 (BADINPUT_PORT); what failed is kept in build/badinput/
+BADINPUT_COUNT ?= 20000
+badinput: $(MODULE_ASAN)
+	MODULE=$(MODULE_ASAN) NGINX=$(NGINX_ASAN) ASAN_PRELOAD=$(ASAN_PRELOAD) \
+	    BADINPUT_COUNT=$(BADINPUT_COUNT) BADINPUT_SEED=$(BADINPUT_SEED) \
+	    bash util/badinput/run.sh
+
 # the configuration reloaded (SIGHUP) between tests instead of a restart
 prove-hup: $(MODULE_TEST)
 	@echo "prove-hup: $$($(NGINX) -v 2>&1 | sed 's/.*: //') ($(NGINX))"
@@ -285,6 +298,7 @@ test: deps
 	$(MAKE) hardening
 	$(MAKE) prove
 	$(MAKE) prove-asan
+	$(MAKE) badinput
 	$(MAKE) prove-hup
 	$(MAKE) valgrind
 	$(MAKE) matrix-prove

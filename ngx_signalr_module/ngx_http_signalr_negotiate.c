@@ -37,7 +37,7 @@ static ngx_uint_t ngx_http_signalr_claim_renamed(ngx_array_t *claims,
 static ngx_int_t ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_error_t *err,
     signalr_jwt_claim_t **out, ngx_uint_t *nout, ngx_str_t *longest,
-    size_t *longest_len);
+    size_t *input_len);
 static void ngx_http_signalr_negotiate_refused(ngx_http_request_t *r,
     ngx_uint_t reason);
 static ngx_int_t ngx_http_signalr_eval_utf8(ngx_http_request_t *r,
@@ -737,7 +737,7 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     ngx_http_signalr_ctx_t *ctx, ngx_http_signalr_error_t *err)
 {
     u_char                       *p;
-    size_t                        excess, longest_len;
+    size_t                        excess, input_len;
     ngx_int_t                      rc;
     ngx_str_t                      aud, longest;
     ngx_uint_t                     n;
@@ -769,7 +769,7 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
     /* the claims: the user id, then the configured ones in order */
 
     if (ngx_http_signalr_negotiate_claims(r, slcf, err, &claims, &n,
-                                          &longest, &longest_len)
+                                          &longest, &input_len)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -841,12 +841,13 @@ ngx_http_signalr_negotiate_token(ngx_http_request_t *r,
         ctx->negotiate_refusal = NGX_HTTP_SIGNALR_REFUSED_TOKEN_TOO_LONG;
 
         /*
-         * the request's input is to blame when leaving its longest value
-         * out would be enough (in base64url it takes at least 4/3 of its
-         * length); else the configuration is
+         * the request's input is to blame when leaving its values out
+         * would be enough (in base64url each takes at least 4/3 of its
+         * length): together, as several may make the token too long when
+         * none does alone; the longest is named. Else the configuration is
          */
 
-        if (longest.data && longest_len * 4 / 3 >= excess) {
+        if (longest.data && input_len * 4 / 3 >= excess) {
             return ngx_http_signalr_negotiate_too_long(r, err, &longest);
         }
 
@@ -925,15 +926,17 @@ ngx_http_signalr_negotiate_too_long(ngx_http_request_t *r,
  * then those of signalr_claim in order, their empty values left out; a
  * value that is not UTF-8 is refused with 400. longest: the name of the
  * longest value that came from a variable ("the user id", or a claim's),
- * and its length; the name's data NULL when none did
+ * the name's data NULL when none did; input_len: the length of all the
+ * values that came from variables
  */
 
 static ngx_int_t
 ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     ngx_http_signalr_loc_conf_t *slcf, ngx_http_signalr_error_t *err,
     signalr_jwt_claim_t **out, ngx_uint_t *nout, ngx_str_t *longest,
-    size_t *longest_len)
+    size_t *input_len)
 {
+    size_t                     max;
     ngx_int_t                  rc;
     ngx_str_t                  user, value;
     ngx_uint_t                 i, j, n, on;
@@ -943,7 +946,8 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
     ngx_http_complex_value_t  *cvs;
 
     ngx_str_null(longest);
-    *longest_len = 0;
+    *input_len = 0;
+    max = 0;
 
     /* the user id, the two switches' claims, then the configured ones */
     n = 3 + (slcf->claims ? slcf->claims->nelts : 0);
@@ -969,9 +973,13 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        if (slcf->user_id->lengths && user.len > *longest_len) {
-            *longest_len = user.len;
-            *longest = ngx_http_signalr_user_id_name;
+        if (slcf->user_id->lengths) {
+            *input_len += user.len;
+
+            if (user.len > max) {
+                max = user.len;
+                *longest = ngx_http_signalr_user_id_name;
+            }
         }
 
         if (user.len) {
@@ -1056,9 +1064,13 @@ ngx_http_signalr_negotiate_claims(ngx_http_request_t *r,
                     return NGX_ERROR;
                 }
 
-                if (cvs[j].lengths && value.len > *longest_len) {
-                    *longest_len = value.len;
-                    *longest = conf_claims[i].name;
+                if (cvs[j].lengths) {
+                    *input_len += value.len;
+
+                    if (value.len > max) {
+                        max = value.len;
+                        *longest = conf_claims[i].name;
+                    }
                 }
 
                 if (value.len) {

@@ -959,3 +959,25 @@ claim "Asrs.S.DC" is refused: "asrs.s.*" claims are reserved for the service (us
 --- must_die
 --- error_log eval
 qr/claim "asrs\.s\.aut" is refused: "asrs\.s\.\*" claims are reserved for the service in /
+
+
+
+=== TEST 53: values of the request that make the token too long together, though leaving out any one would not be enough: 400 naming the longest (make badinput found a 500 here)
+--- config
+    location = /api/negotiate {
+        signalr_negotiate chat;
+        signalr_user_id $arg_user;
+        signalr_claim note $http_x_note;
+    }
+--- request eval
+"POST /api/negotiate?user=" . ("u" x 3000)
+--- more_headers eval
+"X-Note: " . ("n" x 3001)
+--- error_code: 400
+--- response_body chomp
+{"error":"the claim \"note\" is too long for an access token"}
+--- error_log eval
+qr/\[info\].*signalr: negotiate refused: the claim "note" is too long for an access token/
+--- no_error_log
+[error]
+eyJhbGciOi
