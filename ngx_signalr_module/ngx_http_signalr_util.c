@@ -146,8 +146,20 @@ ngx_http_signalr_send(ngx_http_request_t *r, ngx_uint_t status,
 
     rc = ngx_http_send_header(r);
 
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+    if (rc == NGX_ERROR || rc > NGX_OK) {
         return rc;
+    }
+
+    if (r->header_only) {
+
+        /*
+         * the subrequests of the request (the REST calls of a HEAD to an
+         * exists location) are let go by the postpone filter, which only
+         * output walks: without it the request would wait for them for
+         * ever
+         */
+
+        return r->postponed ? ngx_http_send_special(r, NGX_HTTP_LAST) : rc;
     }
 
     b = ngx_calloc_buf(r->pool);

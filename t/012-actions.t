@@ -820,3 +820,26 @@ POST /out
 --- must_die
 --- error_log
 "signalr_action list_connections" does not use "signalr_connection_id"
+
+
+
+=== TEST 30: a HEAD to a templated exists location of two endpoints ends (its REST calls, two subrequests, were never let go: the connection stayed open), with the answer's headers and no body
+--- http_config eval
+"signalr_endpoint \"$::CS_EAST\" name=a30 rest=/_signalr;
+    signalr_endpoint \"$::CS_WEST\" name=b30 rest=/_signalr;
+    $::LOG"
+--- config
+    location = /exists {
+        signalr_output chat;
+        signalr_action exists;
+        signalr_user_id $arg_user;
+    }
+--- request eval
+["HEAD /exists?user=alice", "HEAD /exists?user=bob", "GET /exists?user=alice"]
+--- error_code eval
+[200, 404, 200]
+--- response_body eval
+["", "", '{"exists":true}']
+--- timeout: 5
+--- no_error_log
+[error]
