@@ -302,11 +302,25 @@ test: deps
 	$(MAKE) prove-hup
 	$(MAKE) valgrind
 	$(MAKE) matrix-prove
+	$(MAKE) stress
 	$(MAKE) e2e
 	$(MAKE) deb-test
 
 bench: $(MODULE)
 	bash util/bench.sh
+
+# make stress: wrk (-t2 -c256) against nginx with two workers and the release
+# module, on 127.0.0.1:8910-8911 (util/stress.sh): negotiate, a signed trigger
+# mix and an output mix, STRESS_TIME seconds a run, STRESS_RUNS runs each
+# (no answer but 2xx, no socket error, no error in the log, no worker memory
+# growth), then the three under SIGHUP every 0.5 s (old workers exit, no
+# failed answer); prints a summary, fails on any failed check
+.PHONY: stress
+STRESS_TIME ?= 15
+STRESS_RUNS ?= 3
+stress: $(MODULE)
+	NGINX=$(NGINX) MODULE=$(MODULE) STRESS_TIME=$(STRESS_TIME) \
+	    STRESS_RUNS=$(STRESS_RUNS) bash util/stress.sh
 
 clean:
 	rm -rf $(BUILD)

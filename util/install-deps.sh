@@ -17,13 +17,14 @@ for p in nginx nginx-dev libjansson-dev libssl-dev pkg-config make gcc \
          clang libclang-rt-14-dev curl ca-certificates chromium python3 \
          libnginx-mod-http-js \
          build-essential debhelper dpkg-dev iproute2 \
-         libpcre2-dev zlib1g-dev binutils debian-archive-keyring valgrind
+         libpcre2-dev zlib1g-dev binutils debian-archive-keyring valgrind \
+         wrk
 do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 # (libpcre2-dev, zlib1g-dev: the nginx 1.26.x that util/matrix.sh builds;
 # binutils: make hardening's readelf; debian-archive-keyring: the temporary
-# apt sources of util/matrix.sh; valgrind: make valgrind)
+# apt sources of util/matrix.sh; valgrind: make valgrind; wrk: make stress)
 # the emulator, the end-to-end tests and make run need Node.js and npm;
 # Debian's are installed only when there is none already
 command -v node >/dev/null 2>&1 || need="$need nodejs"
