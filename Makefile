@@ -8,9 +8,11 @@
 #                 arguments of `$(NGINX) -V` (util/build-module.sh)
 #   make test     install what is missing, build, run every test suite: unit,
 #                 emulator-test, fuzz, compile-check, build-test, hardening, prove,
-#                 prove-asan, prove-hup, valgrind (its default files) (stock
-#                 nginx), matrix-prove, e2e, deb-test (as root or through sudo:
-#                 the package on the stock nginx)
+#                 prove-asan, badinput, prove-hup, valgrind (its default files)
+#                 (stock nginx), matrix-prove, stress, e2e, deb-test (as root or
+#                 through sudo: the package on the stock nginx)
+#   make stress   wrk load and reloads under load (util/stress.sh; STRESS_TIME,
+#                 STRESS_RUNS)
 #   make unit     the plain-C unit tests (AddressSanitizer)
 #   make prove    the Test::Nginx suites t/*.t against $(NGINX) (default the
 #                 stock /usr/sbin/nginx), the module built with -Werror from
