@@ -229,7 +229,7 @@ prove-hup: $(MODULE_TEST)
 # (docs/testing.md). VALGRIND_TESTS: the .t files, or "all": every file on
 # Test::Nginx::Socket (the others drive nginx themselves, outside
 # Test::Nginx's valgrind: nothing of them would run under memcheck)
-VALGRIND_TESTS ?= t/003-trigger.t t/011-entra.t t/012-actions.t
+VALGRIND_TESTS ?= t/003-trigger.t t/011-entra.t t/012-actions.t t/014-status.t
 VALGRIND_FILES = $(if $(filter all,$(VALGRIND_TESTS)),$(shell grep -l '^use Test::Nginx::Socket' t/*.t),$(VALGRIND_TESTS))
 VALGRIND_OPTS = -v --tool=memcheck --leak-check=full --keep-debuginfo=yes \
     --show-possibly-lost=no --num-callers=100 --gen-suppressions=all \
