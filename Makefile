@@ -24,7 +24,9 @@
 #   make prove-hup   the same as prove, configurations reloaded with SIGHUP
 #   make badinput    generated bad requests to negotiate, trigger and output
 #                 with the ASan module (util/badinput/): no crash, no ASan
-#                 report, no 5xx (BADINPUT_COUNT, BADINPUT_SEED)
+#                 report, no 5xx, not even from a trigger's route
+#                 (BADINPUT_COUNT, BADINPUT_SEED: default 2, "random" for a
+#                 new one; BADINPUT_DEADLINE, default 300 s)
 #   make valgrind    the same as prove with nginx under valgrind's memcheck
 #                 (VALGRIND_TESTS: the .t files, default a subset; "all"
 #                 for every one); fails on any report left after
@@ -204,12 +206,16 @@ prove-asan: $(MODULE_ASAN)
 comma := ,
 
 # util/badinput/run.sh: BADINPUT_COUNT generated requests (plus truncations
-# of valid bodies), the seed printed (BADINPUT_SEED repeats a run); ports
-# 8741-8742 (BADINPUT_PORT); what failed is kept in build/badinput/
+# of valid bodies) from a fixed seed, so that runs repeat (BADINPUT_SEED=random
+# for a new one, printed); no request started after BADINPUT_DEADLINE s;
+# ports 8741-8742 (BADINPUT_PORT); what failed is kept in build/badinput/
 BADINPUT_COUNT ?= 20000
+BADINPUT_SEED ?= 2
+BADINPUT_DEADLINE ?= 300
 badinput: $(MODULE_ASAN)
 	MODULE=$(MODULE_ASAN) NGINX=$(NGINX_ASAN) ASAN_PRELOAD=$(ASAN_PRELOAD) \
 	    BADINPUT_COUNT=$(BADINPUT_COUNT) BADINPUT_SEED=$(BADINPUT_SEED) \
+	    BADINPUT_DEADLINE=$(BADINPUT_DEADLINE) \
 	    bash util/badinput/run.sh
 
 # the configuration reloaded (SIGHUP) between tests instead of a restart

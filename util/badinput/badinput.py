@@ -7,11 +7,19 @@ position) from a seeded PRNG, sends each raw on its own connection
 records every status. Any 5xx, a request that got no answer, or one whose
 connection nginx did not close within the timeout, is saved (the raw
 request and what came back) under OUT/5xx/, OUT/noanswer/ or
-OUT/unfinished/. Exit status: 0 when every request was answered < 500 and
-finished, 1 otherwise.
+OUT/unfinished/. A trigger request whose route answered 5xx (the trigger
+answers it 200 or 403, "Invocation failed."; nginx's error log says
+'signalr: route "..." answered 5xx to ...', at error) is saved under
+OUT/route5xx/: each trigger request carries its index in its query string
+(?badinput=N, which the trigger ignores), found again in the error log
+(--error-log). No request is started after --deadline seconds, nor after
+--max-unfinished requests got no answer or were left unfinished. Exit
+status: 0 when every request was sent, answered < 500 and finished, and no
+route answered 5xx; 1 otherwise.
 
 Standard library only. Usage:
-  badinput.py --port 8741 --seed 1234 --count 4000 --out build/badinput
+  badinput.py --port 8741 --seed 1234 --count 4000 --out build/badinput \
+      --error-log build/badinput/logs/error.log
 """
 
 import argparse
@@ -21,6 +29,7 @@ import hmac
 import json
 import os
 import random
+import re
 import socket
 import struct
 import sys
@@ -828,9 +837,9 @@ class Gen:
 
 # ---- sending ----------------------------------------------------------------
 
-def raw_request(method, target, headers, body, chunked):
+def raw_request(method, target, headers, body, chunked, keepalive=False):
     out = [method + b' ' + target + b' HTTP/1.1\r\n', b'Host: localhost\r\n',
-           b'Connection: close\r\n']
+           b'Connection: keep-alive\r\n' if keepalive else b'Connection: close\r\n']
     for name, value in headers:
         out.append(name + b': ' + value + b'\r\n')
     if chunked:
@@ -883,6 +892,118 @@ def send(port, data, timeout):
     return None, resp
 
 
+def read_response(s, buf, head_only, deadline):
+    """one response of a keepalive connection: (status, bytes, rest of the
+    buffer, whether the connection can carry another request); status None
+    when it did not come whole before the deadline or the connection closed"""
+    def more():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b''
+        s.settimeout(left)
+        try:
+            return s.recv(65536)
+        except OSError:
+            return b''
+
+    while b'\r\n\r\n' not in buf:
+        chunk = more()
+        if not chunk:
+            return None, buf, b'', False
+        buf += chunk
+    head, _, rest = buf.partition(b'\r\n\r\n')
+    if not (head.startswith(b'HTTP/1.') and head[9:12].isdigit()):
+        return None, buf, b'', False
+    status = int(head[9:12])
+    fields = {}
+    for line in head.split(b'\r\n')[1:]:
+        name, _, value = line.partition(b':')
+        fields[name.strip().lower()] = value.strip().lower()
+    reuse = b'close' not in fields.get(b'connection', b'')
+    if head_only or status in (204, 304) or 100 <= status < 200:
+        return status, head + b'\r\n\r\n', rest, reuse
+    if b'chunked' in fields.get(b'transfer-encoding', b''):
+        body = b''
+        while True:
+            while b'\r\n' not in rest:
+                chunk = more()
+                if not chunk:
+                    return None, head + b'\r\n\r\n' + body + rest, b'', False
+                rest += chunk
+            size_line, _, rest = rest.partition(b'\r\n')
+            try:
+                n = int(size_line.split(b';')[0], 16)
+            except ValueError:
+                return None, head + b'\r\n\r\n' + body, b'', False
+            while len(rest) < n + 2:
+                chunk = more()
+                if not chunk:
+                    return None, head + b'\r\n\r\n' + body + rest, b'', False
+                rest += chunk
+            if n == 0:
+                # no trailers from nginx: the last chunk ends in CRLF CRLF
+                return status, head + b'\r\n\r\n' + body, rest[2:], reuse
+            body += rest[:n]
+            rest = rest[n + 2:]
+    if b'content-length' in fields:
+        n = int(fields[b'content-length'])
+        while len(rest) < n:
+            chunk = more()
+            if not chunk:
+                return None, head + b'\r\n\r\n' + rest, b'', False
+            rest += chunk
+        return status, head + b'\r\n\r\n' + rest[:n], rest[n:], reuse
+    # no length: the body ends with the connection
+    while True:
+        chunk = more()
+        if not chunk:
+            return status, head + b'\r\n\r\n' + rest, b'', False
+        rest += chunk
+
+
+def send_keepalive(port, items, timeout):
+    """several requests one after the other on one connection (all but the
+    last with Connection: keep-alive): for each, (status, bytes, seconds);
+    when nginx closes the connection, the rest go on a new one"""
+    out = []
+    s = None
+    buf = b''
+    for k, (data, head_only) in enumerate(items):
+        t = time.monotonic()
+        if s is None:
+            try:
+                s = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+            except OSError as e:
+                out.append((None, ('connect: %s' % e).encode(), time.monotonic() - t))
+                continue
+            buf = b''
+        try:
+            s.settimeout(timeout)
+            s.sendall(data)
+        except OSError:
+            pass            # nginx may answer (413, 400) before reading it all
+        status, resp, buf, reuse = read_response(s, buf, head_only, t + timeout)
+        if status is not None and k == len(items) - 1:
+            # the last one says Connection: close: nginx must close
+            while True:
+                left = t + timeout - time.monotonic()
+                if left <= 0:
+                    break
+                s.settimeout(left)
+                try:
+                    if not s.recv(65536):
+                        break
+                except OSError:
+                    break
+        out.append((status, resp, time.monotonic() - t))
+        if status is None or not reuse:
+            s.close()
+            s = None
+    if s is not None:
+        s.close()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--port', type=int, required=True)
@@ -891,40 +1012,109 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--jobs', type=int, default=4)
     ap.add_argument('--timeout', type=float, default=20)
+    ap.add_argument('--deadline', type=float, default=300,
+                    help='no request is started after these seconds')
+    ap.add_argument('--max-unfinished', type=int, default=20,
+                    help='no request is started after this many got no answer '
+                    'or were not finished')
+    ap.add_argument('--error-log',
+                    help="nginx's error log: trigger routes that answered 5xx")
     a = ap.parse_args()
 
     g = Gen(a.seed)
     reqs = g.truncations() + [g.random_request() for _ in range(a.count)]
+    # about a tenth of the requests go in runs of 2 to 6 on one keepalive
+    # connection (a PRNG of its own: the requests are those of the seed)
+    kr = random.Random(a.seed * 7919 + 1)
+    groups = []
+    i = 0
+    while i < len(reqs):
+        n = kr.randint(2, 6) if kr.random() < 0.025 else 1
+        groups.append(list(range(i, min(i + n, len(reqs)))))
+        i += n
+    last = {grp[-1] for grp in groups}
     raws = []
-    for loc, method, target, headers, body in reqs:
+    head_only = []
+    for i, (loc, method, target, headers, body) in enumerate(reqs):
         chunked = bool(body) and method == b'POST' and g.r.random() < 0.05
-        raws.append((loc, raw_request(method, target, headers, body, chunked)))
-    print('badinput: seed %d: %d requests (%d truncations of valid bodies, %d generated), '
-          '%d jobs' % (a.seed, len(raws), len(reqs) - a.count, a.count, a.jobs), flush=True)
+        if loc == 'trigger':
+            # the index, to find the request of an error-log line again
+            # (the trigger's location is exact and reads no arguments)
+            target += b'?badinput=%d' % i
+        raws.append((loc, raw_request(method, target, headers, body, chunked,
+                                      keepalive=i not in last)))
+        head_only.append(method == b'HEAD')
+    kept = sum(len(grp) for grp in groups if len(grp) > 1)
+    print('badinput: seed %d: %d requests (%d truncations of valid bodies, %d generated; '
+          '%d on %d keepalive connections), %d jobs, deadline %g s'
+          % (a.seed, len(raws), len(reqs) - a.count, a.count, kept,
+             sum(1 for grp in groups if len(grp) > 1), a.jobs, a.deadline), flush=True)
 
     results = [None] * len(raws)
     done = [0]
+    broken = [0]            # requests unanswered or unfinished so far
+    stopped = []            # why no more requests are started
     lock = threading.Lock()
     t0 = time.monotonic()
 
-    def one(i):
+    def one(grp):
         t = time.monotonic()
-        status, resp = send(a.port, raws[i][1], a.timeout)
-        results[i] = (status, resp, time.monotonic() - t)
         with lock:
-            done[0] += 1
-            if done[0] % 1000 == 0:
-                print('badinput: %d/%d sent, %.0f s' % (done[0], len(raws),
-                                                        time.monotonic() - t0), flush=True)
+            if not stopped and t - t0 > a.deadline:
+                stopped.append('the deadline of %g s passed' % a.deadline)
+            if stopped:
+                return
+        if len(grp) == 1:
+            status, resp = send(a.port, raws[grp[0]][1], a.timeout)
+            got = [(status, resp, time.monotonic() - t)]
+        else:
+            got = send_keepalive(a.port, [(raws[i][1], head_only[i]) for i in grp],
+                                 a.timeout)
+        for i, res in zip(grp, got):
+            results[i] = res
+            status, _, d = res
+            with lock:
+                done[0] += 1
+                if status is None or d >= a.timeout - 0.5:
+                    broken[0] += 1
+                    if broken[0] >= a.max_unfinished and not stopped:
+                        stopped.append('%d requests got no answer or were not finished'
+                                       % broken[0])
+                if done[0] % 1000 == 0:
+                    print('badinput: %d/%d sent, %.0f s' % (done[0], len(raws),
+                                                            time.monotonic() - t0),
+                          flush=True)
 
     with ThreadPoolExecutor(max_workers=a.jobs) as ex:
-        list(ex.map(one, range(len(raws))))
+        list(ex.map(one, groups))
     elapsed = time.monotonic() - t0
+    unsent = [i for i in range(len(raws)) if results[i] is None]
+    if stopped:
+        print('badinput: stopped early: %s; %d requests not sent' % (stopped[0], len(unsent)),
+              flush=True)
+
+    # trigger routes that answered 5xx, from the error log: which requests
+    route5xx = collections.OrderedDict()
+    if a.error_log:
+        pat = re.compile(rb'signalr: route ".*" answered (5\d\d) to .*'
+                         rb'request: "[A-Z]+ /runtime/webhooks/signalr\?badinput=(\d+) ')
+        try:
+            with open(a.error_log, 'rb') as f:
+                for line in f:
+                    m = pat.search(line)
+                    if m:
+                        route5xx.setdefault(int(m.group(2)), line.rstrip()[:300])
+        except OSError as e:
+            print('badinput: cannot read the error log: %s' % e)
+            return 1
 
     hist = collections.defaultdict(collections.Counter)
     errors = collections.defaultdict(collections.Counter)
     bad = []
     for i, (loc, raw) in enumerate(raws):
+        if results[i] is None:
+            hist[loc]['unsent'] += 1
+            continue
         status, resp, _ = results[i]
         hist[loc][status if status is not None else 'none'] += 1
         # what the module said: which check each input reached
@@ -941,9 +1131,9 @@ def main():
         # an answer whose connection stays open past the timeout: the
         # request was never finished (Connection: close is sent)
         hung = results[i][2] >= a.timeout - 0.5
-        if status is None or status >= 500 or hung:
+        if status is None or status >= 500 or hung or i in route5xx:
             kind = ('noanswer' if status is None else '5xx' if status >= 500
-                    else 'unfinished')
+                    else 'unfinished' if hung else 'route5xx')
             d = os.path.join(a.out, kind)
             os.makedirs(d, exist_ok=True)
             base = os.path.join(d, '%05d-%s' % (i, loc))
@@ -952,6 +1142,9 @@ def main():
             with open(base + '.resp', 'wb') as f:
                 f.write(resp[:8192])
             bad.append((i, loc, status, base, resp[:200]))
+            if kind == 'route5xx':
+                with open(base + '.log', 'wb') as f:
+                    f.write(route5xx[i] + b'\n')
 
     print('badinput: %d requests in %.1f s (%.0f/s)' % (len(raws), elapsed,
                                                          len(raws) / elapsed))
@@ -965,24 +1158,31 @@ def main():
         total.update(c)
     with open(os.path.join(a.out, 'summary.json'), 'w') as f:
         json.dump({'seed': a.seed, 'requests': len(raws), 'seconds': round(elapsed, 1),
+                   'unsent': len(unsent), 'keepalive': kept, 'stopped': stopped[0] if stopped else None,
+                   'route5xx': len(route5xx),
                    'statuses': {loc: {str(k): v for k, v in c.items()}
                                 for loc, c in hist.items()},
                    'answers': {loc: dict(c.most_common()) for loc, c in errors.items()}},
                   f, indent=1)
-    slow = sorted(range(len(raws)), key=lambda i: -results[i][2])[:3]
+    slow = sorted((i for i in range(len(raws)) if results[i] is not None),
+                  key=lambda i: -results[i][2])[:3]
     print('badinput: slowest: %s' % ', '.join(
         'request %d (%s, %d bytes, %s) %.1f s' % (i, raws[i][0], len(raws[i][1]),
                                                  results[i][0], results[i][2])
         for i in slow))
     for i, loc, status, base, head in bad[:20]:
-        print('badinput: request %d (%s): %s, saved as %s.req, .resp: %r'
-              % (i, loc, status if status is not None else 'no answer', base, head))
-    if bad:
-        print('badinput: FAILED: %d requests answered 5xx, not at all, or not '
-              'finished within %g s (seed %d)'
-              % (len(bad), a.timeout, a.seed))
+        print('badinput: request %d (%s): %s%s, saved as %s.req, .resp: %r'
+              % (i, loc, status if status is not None else 'no answer',
+                 ' (its route answered 5xx: %s.log)' % base if i in route5xx else '',
+                 base, head))
+    if bad or unsent:
+        print('badinput: FAILED: %d requests answered 5xx, not at all, not '
+              'finished within %g s, or their route answered 5xx (%d of them); '
+              '%d not sent (seed %d)'
+              % (len(bad), a.timeout, sum(1 for b in bad if b[0] in route5xx),
+                 len(unsent), a.seed))
         return 1
-    print('badinput: every request answered, none with a 5xx')
+    print('badinput: every request answered, none with a 5xx, no route answered 5xx')
     return 0
 
 

@@ -4,16 +4,24 @@
 # (nginx.conf.in: two workers, master in the foreground, its stderr kept)
 # and a stand-in SignalR service (rest.conf.in, a plain nginx), sends the
 # generated requests, stops both, and fails on:
-#   - an answer >= 500, or a request without an answer (the generator),
+#   - an answer >= 500, a request without an answer or left unfinished, a
+#     trigger route that answered 5xx (the trigger turns it into 200 with the
+#     Completion "Invocation failed.": the error log's "signalr: route ...
+#     answered 5xx" lines), or requests left unsent at the deadline (the
+#     generator; it stops early after BADINPUT_MAX_UNFINISHED such requests),
+#   - an error-log line "signalr: route ... answered 5xx" (the same, again),
 #   - a worker that exited on a signal, an [alert] or [emerg] in the log,
 #   - any AddressSanitizer report (ASAN_OPTIONS log_path, and nginx's stderr).
 #
 # Environment: MODULE (the ASan .so, required), NGINX (default
 # /usr/sbin/nginx), ASAN_PRELOAD (libasan to preload, empty for an nginx
-# built with ASan), BADINPUT_COUNT (default 4000 here, 20000 from make), BADINPUT_SEED (default:
-# a new one, printed), BADINPUT_PORT (default 8741; the stand-in takes the
-# next port), BADINPUT_JOBS (parallel connections, default 4), OUT (default
-# build/badinput).
+# built with ASan), BADINPUT_COUNT (default 4000 here, 20000 from make),
+# BADINPUT_SEED (default 2, so that runs repeat; "random" for a new one,
+# printed), BADINPUT_DEADLINE (seconds of sending, default 300: no request is
+# started after it), BADINPUT_MAX_UNFINISHED (stop after this many requests
+# unanswered or unfinished, default 20), BADINPUT_PORT (default 8741; the
+# stand-in takes the next port), BADINPUT_JOBS (parallel connections, default
+# 4), OUT (default build/badinput).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,8 +32,13 @@ nginx=${NGINX:-/usr/sbin/nginx}
 unset NGINX
 ASAN_PRELOAD=${ASAN_PRELOAD-}
 COUNT=${BADINPUT_COUNT:-4000}
-SEED=${BADINPUT_SEED:-}
-[ -n "$SEED" ] || SEED=$(( $(od -An -N4 -tu4 /dev/urandom) ))
+SEED=${BADINPUT_SEED:-2}
+[ "$SEED" = random ] && SEED=$(( $(od -An -N4 -tu4 /dev/urandom) ))
+case $SEED in
+    ''|*[!0-9]*) echo "badinput: BADINPUT_SEED is a number or \"random\", not \"$SEED\""; exit 1 ;;
+esac
+DEADLINE=${BADINPUT_DEADLINE:-300}
+MAX_UNFINISHED=${BADINPUT_MAX_UNFINISHED:-20}
 PORT=${BADINPUT_PORT:-8741}
 REST_PORT=$((PORT + 1))
 JOBS=${BADINPUT_JOBS:-4}
@@ -49,7 +62,11 @@ fill "$here/rest.conf.in" "$OUT/rest.conf"
 nginx_pid=
 rest_pid=
 stop() {
-    local pid
+    local pid kids=
+    # the workers, to kill them too: they outlive a master killed with SIGKILL
+    for pid in $nginx_pid $rest_pid; do
+        kids="$kids $(pgrep -P "$pid" 2>/dev/null)"
+    done
     for pid in $nginx_pid $rest_pid; do
         kill -QUIT "$pid" 2>/dev/null
     done
@@ -59,7 +76,15 @@ stop() {
             sleep 0.2
         done
         if kill -0 "$pid" 2>/dev/null; then
-            echo "badinput: nginx $pid did not stop in 20 s: killed"
+            echo "badinput: nginx $pid did not stop in 20 s: killed, with its workers"
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done
+    # workers still there (of a killed master, or one that hangs after its
+    # master exited): only the pids found above, children of our two nginx
+    for pid in $kids; do
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "badinput: nginx worker $pid still runs: killed"
             kill -KILL "$pid" 2>/dev/null
         fi
     done
@@ -99,11 +124,16 @@ for p in "$PORT" "$REST_PORT"; do
 done
 
 echo "badinput: $($nginx -v 2>&1 | sed 's/.*: //') ($nginx${ASAN_PRELOAD:+, libasan preloaded}), module $MODULE"
-echo "badinput: seed $SEED (again: make badinput BADINPUT_SEED=$SEED BADINPUT_COUNT=$COUNT)"
+echo "badinput: seed $SEED (again: make badinput BADINPUT_SEED=$SEED BADINPUT_COUNT=$COUNT), deadline $DEADLINE s"
 start=$(date +%s)
-python3 "$here/badinput.py" --port "$PORT" --seed "$SEED" --count "$COUNT" \
-    --jobs "$JOBS" --out "$OUT"
+# the generator keeps its own deadline (no request started after it, each
+# finishes within its 20 s timeout); timeout(1) only in case it hangs itself
+timeout -k 10 $((DEADLINE + 120)) \
+    python3 "$here/badinput.py" --port "$PORT" --seed "$SEED" --count "$COUNT" \
+    --jobs "$JOBS" --out "$OUT" --deadline "$DEADLINE" \
+    --max-unfinished "$MAX_UNFINISHED" --error-log "$OUT/logs/error.log"
 gen_rc=$?
+[ "$gen_rc" = 124 ] && echo "badinput: the generator did not end within $((DEADLINE + 120)) s: stopped"
 stop
 echo "badinput: $(( $(date +%s) - start )) s in all"
 
@@ -113,9 +143,14 @@ signals=$(grep -c 'exited on signal' "$OUT/logs/error.log")
 alerts=$(grep -Ec '\[(alert|emerg)\]' "$OUT/logs/error.log")
 crit=$(grep -c '\[crit\]' "$OUT/logs/error.log")
 errors=$(grep -c '\[error\]' "$OUT/logs/error.log")
-echo "badinput: error log: $signals workers exited on a signal, $alerts [alert]/[emerg], $crit [crit], $errors [error]"
-if [ "$signals" != 0 ] || [ "$alerts" != 0 ]; then
-    grep -E 'exited on signal|\[(alert|emerg)\]' "$OUT/logs/error.log" | head -20
+# a trigger route that answered 5xx (logged at error, docs/directives.md):
+# the client got 200 or 403 with "Invocation failed.", but a location of
+# this module failed on input (the stand-in service always succeeds)
+route5xx_re='signalr: route ".*" answered 5[0-9][0-9] to '
+route5xx=$(grep -c "$route5xx_re" "$OUT/logs/error.log")
+echo "badinput: error log: $signals workers exited on a signal, $alerts [alert]/[emerg], $crit [crit], $errors [error] ($route5xx routes answered 5xx)"
+if [ "$signals" != 0 ] || [ "$alerts" != 0 ] || [ "$route5xx" != 0 ]; then
+    grep -E "exited on signal|\[(alert|emerg)\]|$route5xx_re" "$OUT/logs/error.log" | head -20
     fail=1
 fi
 reports=$(ls "$OUT/asan" | wc -l)
