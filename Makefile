@@ -319,9 +319,10 @@ bench: $(MODULE)
 
 # make stress: wrk (-t2 -c256) against nginx with two workers and the release
 # module, on 127.0.0.1:8910-8911 (util/stress.sh): negotiate, a signed trigger
-# mix and an output mix, STRESS_TIME seconds a run, STRESS_RUNS runs each
-# (no answer but 2xx, no socket error, no error in the log, no worker memory
-# growth), then the three under SIGHUP every 0.5 s (old workers exit, no
+# mix, an output mix and the three with a connection per request, STRESS_TIME
+# seconds a run, STRESS_RUNS (3 or more) runs each (no answer but 2xx, no
+# socket error, no error in the log, no worker memory growth within a run
+# nor from run 2 to the last), then the three under SIGHUP every 0.5 s (old workers exit, no
 # failed answer); prints a summary, fails on any failed check
 .PHONY: stress
 STRESS_TIME ?= 15

@@ -18,13 +18,14 @@ for p in nginx nginx-dev libjansson-dev libssl-dev pkg-config make gcc \
          libnginx-mod-http-js \
          build-essential debhelper dpkg-dev iproute2 \
          libpcre2-dev zlib1g-dev binutils debian-archive-keyring valgrind \
-         wrk
+         wrk procps openssl
 do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 # (libpcre2-dev, zlib1g-dev: the nginx 1.26.x that util/matrix.sh builds;
 # binutils: make hardening's readelf; debian-archive-keyring: the temporary
-# apt sources of util/matrix.sh; valgrind: make valgrind; wrk: make stress)
+# apt sources of util/matrix.sh; valgrind: make valgrind; wrk, and procps's
+# pgrep, iproute2's ss, openssl's dgst, curl and python3: make stress)
 # the emulator, the end-to-end tests and make run need Node.js and npm;
 # Debian's are installed only when there is none already
 command -v node >/dev/null 2>&1 || need="$need nodejs"

@@ -3,17 +3,22 @@
 #
 # 1. load: wrk (-t2 -c256, STRESS_TIME seconds a run, STRESS_RUNS runs) against
 #    nginx with two workers, one path after the other: negotiate, a signed
-#    trigger mix (a connected event, a JSON and a MessagePack invocation) and
+#    trigger mix (a connected event, a JSON and a MessagePack invocation),
 #    an output mix (a broadcast, and a group add with a group send), the
 #    routes and REST calls proxied to a stand-in nginx (util/stress/app.conf,
-#    not measured). Every run must have: no answer outside 2xx and no socket
+#    not measured), and all-close: the three, each request on a connection
+#    of its own (connection setup and teardown, under the memory checks).
+#    Every run must have: no answer outside 2xx and no socket
 #    error (wrk, util/stress/mix.lua counting each answer), every request
 #    nginx logged answered 2xx and sent whole (but for those cut by wrk's
 #    exit: 499, or a 2xx not sent whole; at most one a connection), no
 #    [error], [crit], [alert] or [emerg] line in the error log, the same two
-#    workers; and no worker's VmRSS may grow, within the runs after the
+#    workers; no worker's VmRSS may grow, within the runs after the
 #    first (the warm-up), by more than STRESS_RSS_TOL_KB (2048) kB or
-#    STRESS_RSS_TOL_PCT (10) % (see "Memory" below).
+#    STRESS_RSS_TOL_PCT (10) %; and the workers' RssAnon, added, may not
+#    grow from after run 2 to after the last run (wrk's connections closed)
+#    by more than STRESS_RR_TOL_KB (4096) kB or STRESS_RR_TOL_PCT (10) %
+#    (see "Memory" below).
 # 2. reloads under load: wrk against the three paths together while the
 #    master gets SIGHUP every STRESS_HUP_EVERY (0.5) seconds, twice: on
 #    keepalive connections, then with a connection per request. No answer
@@ -29,13 +34,18 @@
 # 3. the status page's counters, which the reloads keep, against the access
 #    log: tokens issued, upstream calls answered and cut.
 #
+# Every wait is bounded: each curl (10 s), wrk (its duration and 30 s),
+# the access log's last writes (30 s), the old workers' exits (30 s), the
+# start (20 s) and each stop (10 s, then KILL). After each load the
+# access log is read only once its buffers are written (settle_access).
+#
 # Prints a summary and exits non-zero on any failed check. Every process
 # it starts is stopped on exit, whatever happened.
 #
 #   NGINX (/usr/sbin/nginx), MODULE (build/ngx_http_signalr_module.so),
-#   STRESS_TIME (15), STRESS_RUNS (3, at least 2), STRESS_PORT (8910; the
+#   STRESS_TIME (15), STRESS_RUNS (3, at least 3), STRESS_PORT (8910; the
 #   stand-in on the next port), STRESS_HUP_EVERY (0.5), STRESS_PATHS (the
-#   paths of the load runs: "negotiate trigger output")
+#   paths of the load runs: "negotiate trigger output all-close")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +60,8 @@ APP=$((PORT + 1))
 HUP_EVERY=${STRESS_HUP_EVERY:-0.5}
 RSS_TOL_KB=${STRESS_RSS_TOL_KB:-2048}
 RSS_TOL_PCT=${STRESS_RSS_TOL_PCT:-10}
+RR_TOL_KB=${STRESS_RR_TOL_KB:-4096}
+RR_TOL_PCT=${STRESS_RR_TOL_PCT:-10}
 THREADS=2
 CONNS=256
 W=$PWD/build/stress
@@ -58,10 +70,13 @@ URL=http://127.0.0.1:$PORT
 
 die() { echo "stress: $*" >&2; exit 1; }
 
+# every curl bounded: 5 s to connect, <seconds> (default 10) in all
+hcurl() { command curl --connect-timeout 5 --max-time "${CURL_MAX:-10}" "$@"; }
+
 command -v wrk >/dev/null || die "no wrk (make deps)"
 [ -x "$NGINX_BIN" ] || die "$NGINX_BIN is missing (make deps)"
 [ -f "$MODULE" ] || die "$MODULE is missing (make)"
-[ "$RUNS" -ge 2 ] 2>/dev/null || die "STRESS_RUNS must be 2 or more"
+[ "$RUNS" -ge 3 ] 2>/dev/null || die "STRESS_RUNS must be 3 or more"
 for p in "$PORT" "$APP"; do
     if ss -Hltn "sport = :$p" | grep -q .; then
         die "port $p is taken (STRESS_PORT=<another port>)"
@@ -71,6 +86,18 @@ done
 master=
 app=
 wrk_pid=
+
+# stops a process this script started (wrk): TERM, then KILL after 5 s
+stop_pid() {
+    local pid=$1 _
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
 
 # stops an nginx this script started: TERM, then KILL after 10 s
 stop_nginx() {
@@ -93,10 +120,7 @@ stop_nginx() {
 cleanup() {
     local rc=$?
     trap - EXIT
-    if [ -n "$wrk_pid" ] && kill -0 "$wrk_pid" 2>/dev/null; then
-        kill -TERM "$wrk_pid" 2>/dev/null || true
-        wait "$wrk_pid" 2>/dev/null || true
-    fi
+    [ -z "$wrk_pid" ] || stop_pid "$wrk_pid"
     [ -z "$master" ] || stop_nginx "$master"
     [ -z "$app" ] || stop_nginx "$app"
     exit "$rc"
@@ -125,11 +149,15 @@ master=$!
 workers() { pgrep -P "$master" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 nworkers() { pgrep -P "$master" | wc -l; }
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# RssAnon: the heap and other private memory, not the shared zones' pages
+anon() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# both nginx answer and the two workers are up, within 20 s
 ready=
-for _ in $(seq 100); do
-    if curl -sf -o /dev/null "$URL/ready" \
-       && curl -s -o /dev/null "http://127.0.0.1:$APP/" \
+deadline=$(( SECONDS + 20 ))
+while [ "$SECONDS" -lt "$deadline" ]; do
+    if CURL_MAX=2 hcurl -sf -o /dev/null "$URL/ready" \
+       && CURL_MAX=2 hcurl -s -o /dev/null "http://127.0.0.1:$APP/" \
        && [ "$(nworkers)" = 2 ]; then
         ready=1; break
     fi
@@ -155,7 +183,7 @@ up=(-H "X-ASRS-Hub: chat" -H "X-ASRS-Connection-Id: $cid" -H "X-ASRS-Signature: 
 smoke() {  # <name> <expected status> <expected body: regex, hex:<bytes> or ""> <curl args...>
     local name=$1 want=$2 body=$3 got ok=1
     shift 3
-    got=$(curl -s -o "$W/smoke.out" -w '%{http_code}' "$@") || got=curl-failed
+    got=$(hcurl -s -o "$W/smoke.out" -w '%{http_code}' "$@") || got=curl-failed
     case $body in
         '') [ ! -s "$W/smoke.out" ] || ok= ;;
         hex:*) [ "$(od -An -v -tx1 "$W/smoke.out" | tr -d ' \n')" = "${body#hex:}" ] || ok= ;;
@@ -224,19 +252,32 @@ parse_wrk() {
 
 wrk_args=(-t"$THREADS" -c"$CONNS" -d"${T}s" --timeout 10s -s util/stress/mix.lua "$URL" --)
 
-# waits (bounded) until nginx has logged at least <n> whole 2xx answers
-# since <offset> (each worker writes its buffer at most a second late)
-settle_access() {  # <offset> <n>
-    local _
-    for _ in $(seq 20); do
+# waits, after a load, until the workers have written the access log's
+# buffers (buffer=64k flush=1s: a line is written at most a second after
+# it was logged): 1.5 s, then until the log's size has not changed for
+# 1.5 s (a request that was still waiting for the stand-in is logged when
+# it ends), at most 30 s; then reads the log since <offset> into the a_*
+# variables. The next window starts where this one ends.
+settle_access() {  # <label> <offset>
+    local s0 s1 still=0 _
+    sleep 1.5
+    s0=$(size "$W/logs/access.log")
+    for _ in $(seq 57); do
         sleep 0.5
-        read -r a_ok a_gone a_cut a_other a_st < <(access "$1")
-        [ "$a_ok" -lt "$2" ] || return 0
+        s1=$(size "$W/logs/access.log")
+        if [ "$s1" = "$s0" ]; then
+            still=$(( still + 1 ))
+            [ "$still" -lt 3 ] || break
+        else
+            still=0 s0=$s1
+        fi
     done
+    [ "$still" -ge 3 ] || fail "$1: the access log was still growing 30 s after the load"
+    read -r a_ok a_gone a_cut a_other a_st < <(access "$2")
 }
 
 rows=()
-row() { rows+=("$(printf '%-8s %-10s %3s %9s %7s %7s %11s %15s %s' "$@")"); }
+row() { rows+=("$(printf '%-8s %-10s %3s %9s %7s %7s %11s %15s %-26s %s' "$@")"); }
 
 check_run() {  # <label>: the checks every run has
     local label=$1
@@ -256,8 +297,9 @@ check_run() {  # <label>: the checks every run has
 echo "stress: $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') ($NGINX_BIN), $MODULE"
 echo "stress: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1,2), -t$THREADS -c$CONNS, ${T} s a run, $RUNS runs a path, $(nproc) cores"
 gen0=$(workers)
-declare -A first_rss grown
+declare -A first_rss grown anon2
 rss_lines=()
+rr_lines=()
 
 # waits for wrk (bounded: its duration and 30 s more), then reads its counts
 wait_wrk() {  # <label> <output file>
@@ -268,9 +310,10 @@ wait_wrk() {  # <label> <output file>
     done
     if kill -0 "$wrk_pid" 2>/dev/null; then
         fail "$1: wrk did not end 30 s after its ${T} s"
-        kill -TERM "$wrk_pid" 2>/dev/null || true
+        stop_pid "$wrk_pid"
+    elif ! wait "$wrk_pid"; then
+        cat "$2" >&2; fail "$1: wrk failed"
     fi
-    wait "$wrk_pid" || { cat "$2" >&2; fail "$1: wrk failed"; }
     wrk_pid=
     parse_wrk "$2"
 }
@@ -284,7 +327,15 @@ wait_wrk() {  # <label> <output file>
 # 256 connections are shared between the two workers anew (by which wakes
 # first), and a worker that holds more of them than ever before reaches a
 # higher mark (here up to 2.8 MB more, with nothing kept).
-for path in ${STRESS_PATHS:-negotiate trigger output}; do
+# The run-to-run check (below, in the loop) is that comparison, for the
+# two workers together, and with a tolerance above that noise: RssAnon (the
+# heap, not the shared zones' pages) after run 2 against after the last run,
+# each read once wrk's connections are closed. It sees what the within-run
+# check cannot: memory kept by a connection, its teardown or a request cut
+# (499), and the connection-per-request runs (all-close) make a connection
+# of every request. Measured noise: 0 to +1.5 MB (a worker's new peak share
+# of the connections).
+for path in ${STRESS_PATHS:-negotiate trigger output all-close}; do
     for pid in $gen0; do grown[$pid]=0; done
     for run in $(seq "$RUNS"); do
         label="$path run $run"
@@ -296,7 +347,7 @@ for path in ${STRESS_PATHS:-negotiate trigger output}; do
         declare -A mid=()
         for pid in $gen0; do mid[$pid]=$(rss "$pid"); done
         wait_wrk "$label" "$W/wrk-$path-$run.txt"
-        settle_access "$ao" "$w_resp"
+        settle_access "$label" "$ao"
         check_run "$label"
         w_sock=$(( w_conn + w_read + w_write + w_tmo ))
         [ "$w_sock" = 0 ] \
@@ -305,6 +356,8 @@ for path in ${STRESS_PATHS:-negotiate trigger output}; do
         [ -z "$bad" ] || fail "$label: the error log says: $(head -3 <<< "$bad")"
         [ "$(workers)" = "$gen0" ] || fail "$label: the workers changed: $gen0 -> $(workers)"
         rs=""
+        an=""
+        for pid in $gen0; do an="$an $(anon "$pid")"; done
         for pid in $gen0; do
             r=$(rss "$pid")
             rs="$rs ${mid[$pid]}>$r"
@@ -325,8 +378,27 @@ for path in ${STRESS_PATHS:-negotiate trigger output}; do
             rss_lines+=("$(printf '%-10s worker %-8s %+6d kB within runs 2-%d (tolerance %d kB) %-4s  after run 1: %6s kB, after run %d: %6s kB' \
                 "$path" "$pid" "$g" "$RUNS" "$tol" "$verdict" "${first_rss[$pid]}" "$RUNS" "$r")")
         done
+        # run to run: the workers' RssAnon, added, after run 2 and after
+        # the last run, each read once wrk's connections are closed
+        # (settle_access) and the requests cut by its exit have ended
+        sum=0
+        for a in $an; do sum=$(( sum + a )); done
+        if [ "$run" = 2 ]; then
+            anon2[$path]=$sum
+        elif [ "$run" = "$RUNS" ]; then
+            g=$(( sum - anon2[$path] ))
+            tol=$(( anon2[$path] * RR_TOL_PCT / 100 ))
+            [ "$tol" -ge "$RR_TOL_KB" ] || tol=$RR_TOL_KB
+            verdict=ok
+            if [ "$g" -gt "$tol" ]; then
+                verdict=FAIL
+                fail "$path: the workers' RssAnon grew by $g kB from after run 2 to after run $RUNS (tolerance $tol kB)"
+            fi
+            rr_lines+=("$(printf '%-10s %+7d kB from after run 2 (%d kB) to after run %d (%d kB) (tolerance %d kB) %s' \
+                "$path" "$g" "${anon2[$path]}" "$RUNS" "$sum" "$tol" "$verdict")")
+        fi
         row load "$path" "$run" "$w_req" "$w_rate" "$w_bad" \
-            "$w_conn/$w_read/$w_write/$w_tmo" "$a_ok/$a_gone/$a_cut/$a_other" "${rs# }"
+            "$w_conn/$w_read/$w_write/$w_tmo" "$a_ok/$a_gone/$a_cut/$a_other" "${rs# }" "|${an}"
     done
 done
 
@@ -361,7 +433,7 @@ reload_run() {  # <mix> <label>
         sleep 0.1
     done
     left=$(nworkers)
-    settle_access "$ao" "$w_resp"
+    settle_access "$label" "$ao"
     check_run "$label"
     [ "$left" = 2 ] || fail "$label: the master has $left workers 30 s after the load, not 2: $(workers)"
     [ "$exited" = $(( 2 * reloads )) ] \
@@ -392,12 +464,13 @@ master_rss1=$(rss "$master")
 # counted once by its outcome: "answered" for a 2xx, "client_error" for a
 # 499 (the smoke requests above are in both)
 
+settle_access counters 0
 read -r l_neg l_up_ok l_up_gone < <(awk '
     $2 == "/negotiate" && $1 ~ /^2/ { n++ }
     $2 == "/upstream" && $1 ~ /^2/ { u++ }
     $2 == "/upstream" && $1 == "499" { g++ }
     END { printf "%d %d %d\n", n, u, g }' "$W/logs/access.log")
-if curl -sf -o "$W/status.json" "$URL/status?format=json"; then
+if hcurl -sf -o "$W/status.json" "$URL/status?format=json"; then
     read -r z_neg z_up_ok z_up_gone z_up_other < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -421,12 +494,14 @@ fi
 # ---- the summary -----------------------------------------------------------
 
 echo
-printf '%-8s %-10s %3s %9s %7s %7s %11s %15s %s\n' phase path run requests 'req/s' \
-    non-2xx 'sock c/r/w/t' 'log 2xx/499/cut/other' 'worker VmRSS kB (a third in>end)'
+printf '%-8s %-10s %3s %9s %7s %7s %11s %15s %-26s %s\n' phase path run requests 'req/s' \
+    non-2xx 'sock c/r/w/t' 'log 2xx/499/cut/other' 'VmRSS kB (a third in>end)' '| RssAnon kB after'
 printf '%s\n' "${rows[@]}"
 echo
 echo "worker VmRSS: growth from a third into each run to its end, added over the runs after the warm-up:"
 printf '  %s\n' "${rss_lines[@]}"
+echo "workers' RssAnon, added: from after run 2 to after run $RUNS (connections closed):"
+printf '  %s\n' "${rr_lines[@]}"
 echo
 echo "reloads under load (master VmRSS $master_rss0 -> $master_rss1 kB):"
 printf '  %s\n' "${reload_lines[@]}"
